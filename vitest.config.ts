@@ -1,4 +1,17 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+
+/** Settings the Worker under test runs with (secrets are test-only values). */
+const testBindings = {
+  PDS_HOSTNAME: 'localhost',
+  PDS_VALIDATE_RESPONSES: 'true',
+  PDS_PLC_URL: 'http://localhost:2582',
+  PDS_CRAWLERS: 'none',
+  PDS_JWT_SECRET: 'test-jwt-secret',
+  PDS_ADMIN_PASSWORD: 'test-admin-password',
+  PDS_PLC_ROTATION_KEY: '9ab7e8c4b2d1f0a3c5e7d9b1a3c5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1',
+  PDS_KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret',
+}
 
 export default defineConfig({
   test: {
@@ -8,6 +21,25 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ...testBindings,
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['test/worker/setup.ts'],
           testTimeout: 30_000,
         },
       },

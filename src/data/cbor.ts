@@ -6,11 +6,12 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
+import { bytesEqual } from './bytes.ts'
 import { cidForCborBytes } from './cid.ts'
+import { DataModelError, describeType } from './errors.ts'
+import { isPlainObject } from './object.ts'
 
-export class DataModelError extends Error {
-  override name = 'DataModelError'
-}
+export { DataModelError }
 
 /** Encodes a data-model value. Throws DataModelError on floats and non-data values. */
 export function encodeCbor(value: unknown): Uint8Array {
@@ -28,7 +29,14 @@ export async function encodeCborBlock(value: unknown): Promise<{ cid: CID; bytes
   return { cid: await cidForCborBytes(bytes), bytes }
 }
 
+/** True when both values have the same DRISL encoding (so the same CID). */
+export function cborEquals(a: unknown, b: unknown): boolean {
+  return bytesEqual(encodeCbor(a), encodeCbor(b))
+}
+
 const MAX_DEPTH = 128
+const MIN_INT64 = -(2n ** 63n)
+const MAX_INT64 = 2n ** 63n - 1n
 
 function prepareForEncoding(value: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new DataModelError('value is nested too deeply')
@@ -39,7 +47,12 @@ function prepareForEncoding(value: unknown, depth: number): unknown {
     }
     return value
   }
-  if (typeof value === 'bigint') return value
+  if (typeof value === 'bigint') {
+    if (value < MIN_INT64 || value > MAX_INT64) {
+      throw new DataModelError(`integers must fit in 64 bits (got ${value})`)
+    }
+    return value
+  }
   if (value instanceof Uint8Array) return value
   if (Array.isArray(value)) {
     return value.map((item) => {
@@ -50,6 +63,9 @@ function prepareForEncoding(value: unknown, depth: number): unknown {
   if (typeof value === 'object') {
     const cid = CID.asCID(value)
     if (cid) return cid
+    if (!isPlainObject(value)) {
+      throw new DataModelError(`unsupported object type ${describeType(value)}`)
+    }
     const out: Record<string, unknown> = {}
     for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
       if (entry === undefined) continue

@@ -1,0 +1,22 @@
+import { defineMethod } from '../../../../xrpc/method.ts'
+
+/** What a client needs before creating an account here: handle domains, invites, policies. */
+export const describeServer = defineMethod({
+  nsid: 'com.atproto.server.describeServer',
+  async handler({ config }) {
+    const links: Record<string, string> = {}
+    if (config.privacyPolicyUrl) links.privacyPolicy = config.privacyPolicyUrl
+    if (config.termsOfServiceUrl) links.termsOfService = config.termsOfServiceUrl
+    return {
+      body: {
+        did: config.serviceDid,
+        availableUserDomains: config.handleDomains,
+        inviteCodeRequired: config.inviteRequired,
+        phoneVerificationRequired: false,
+        blobUploadLimit: config.blobUploadLimit,
+        links,
+        contact: config.contactEmail ? { email: config.contactEmail } : {},
+      },
+    }
+  },
+})

@@ -1,0 +1,208 @@
+/**
+ * Every operator setting, read from the Worker's `env` in one place.
+ *
+ * Defaults point at the real network for services (PLC directory, AppView, relays) and at
+ * `localhost` for this server's own name, so that `wrangler dev` works with no setup;
+ * `npm run dev` overrides the services with local ones (scripts/dev.mjs).
+ */
+import { InternalServerError } from './xrpc/errors.ts'
+
+export interface ServiceConfig {
+  url: string
+  did: string
+}
+
+export interface Config {
+  /** The public hostname of this PDS (`pds.example.com`). */
+  hostname: string
+  /** The public origin, e.g. `https://pds.example.com` (http only for localhost). */
+  publicUrl: string
+  /** This PDS's own DID (`did:web:<hostname>`), the audience of its tokens. */
+  serviceDid: string
+  /** Handle suffixes users may register under, each starting with a dot (`.pds.example.com`). */
+  handleDomains: string[]
+  inviteRequired: boolean
+  plcUrl: string
+  appView: ServiceConfig | null
+  chat: ServiceConfig | null
+  moderation: ServiceConfig | null
+  /** Relay hostnames that get `com.atproto.sync.requestCrawl`. */
+  crawlers: string[]
+  contactEmail: string | null
+  privacyPolicyUrl: string | null
+  termsOfServiceUrl: string | null
+  /** Largest accepted blob upload in bytes. */
+  blobUploadLimit: number
+  /** How long firehose events stay replayable. */
+  eventRetentionHours: number
+  rateLimitsEnabled: boolean
+  /** Check every JSON response against its Lexicon (on in tests; costs CPU). */
+  validateResponses: boolean
+  /** Allows plain-http and loopback identity resolution; for local development only. */
+  devMode: boolean
+  secrets: {
+    jwtSecret: string | null
+    adminPassword: string | null
+    /** Hex secp256k1 private key this PDS uses as its PLC rotation key. */
+    plcRotationKey: string | null
+    /** Secret that encrypts account signing keys at rest. */
+    keyEncryptionSecret: string | null
+  }
+}
+
+/** The environment variables this module reads; all optional. */
+export const CONFIG_VARS = [
+  'PDS_HOSTNAME',
+  'PDS_PUBLIC_URL',
+  'PDS_SERVICE_DID',
+  'PDS_HANDLE_DOMAINS',
+  'PDS_INVITE_REQUIRED',
+  'PDS_PLC_URL',
+  'PDS_APPVIEW_URL',
+  'PDS_APPVIEW_DID',
+  'PDS_CHAT_URL',
+  'PDS_CHAT_DID',
+  'PDS_MODERATION_URL',
+  'PDS_MODERATION_DID',
+  'PDS_CRAWLERS',
+  'PDS_CONTACT_EMAIL',
+  'PDS_PRIVACY_POLICY_URL',
+  'PDS_TERMS_OF_SERVICE_URL',
+  'PDS_BLOB_UPLOAD_LIMIT',
+  'PDS_EVENT_RETENTION_HOURS',
+  'PDS_RATE_LIMITS_ENABLED',
+  'PDS_VALIDATE_RESPONSES',
+  'PDS_DEV_MODE',
+  'PDS_JWT_SECRET',
+  'PDS_ADMIN_PASSWORD',
+  'PDS_PLC_ROTATION_KEY',
+  'PDS_KEY_ENCRYPTION_SECRET',
+] as const
+
+export type ConfigVar = (typeof CONFIG_VARS)[number]
+export type ConfigEnv = Partial<Record<ConfigVar, string>>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const cache = new WeakMap<object, Config>()
+
+/** Reads the config once per `env` object (an isolate keeps the same one across requests). */
+export function getConfig(env: object): Config {
+  let config = cache.get(env)
+  if (!config) {
+    config = readConfig(env as ConfigEnv)
+    cache.set(env, config)
+  }
+  return config
+}
+
+export function readConfig(env: ConfigEnv): Config {
+  const hostname = str(env.PDS_HOSTNAME) ?? 'localhost'
+  const isLocal = hostname === 'localhost' || hostname.endsWith('.localhost')
+  const publicUrl = trimSlash(
+    str(env.PDS_PUBLIC_URL) ?? (isLocal ? `http://${hostname}:2583` : `https://${hostname}`),
+  )
+  const handleDomains = list(env.PDS_HANDLE_DOMAINS) ?? [isLocal ? '.test' : `.${hostname}`]
+  for (const domain of handleDomains) {
+    if (!domain.startsWith('.')) {
+      throw new ConfigError(`PDS_HANDLE_DOMAINS entries must start with a dot: ${domain}`)
+    }
+  }
+  return {
+    hostname,
+    publicUrl,
+    serviceDid: str(env.PDS_SERVICE_DID) ?? `did:web:${hostname}`,
+    handleDomains: handleDomains.map((d) => d.toLowerCase()),
+    inviteRequired: bool(env.PDS_INVITE_REQUIRED, false),
+    plcUrl: trimSlash(str(env.PDS_PLC_URL) ?? 'https://plc.directory'),
+    appView: service(env.PDS_APPVIEW_URL, env.PDS_APPVIEW_DID, {
+      url: 'https://api.bsky.app',
+      did: 'did:web:api.bsky.app#bsky_appview',
+    }),
+    chat: service(env.PDS_CHAT_URL, env.PDS_CHAT_DID, {
+      url: 'https://api.bsky.chat',
+      did: 'did:web:api.bsky.chat#bsky_chat',
+    }),
+    moderation: service(env.PDS_MODERATION_URL, env.PDS_MODERATION_DID, {
+      url: 'https://mod.bsky.app',
+      did: 'did:plc:ar7c4by46qjdydhdevvrndac#atproto_labeler',
+    }),
+    crawlers: list(env.PDS_CRAWLERS) ?? ['bsky.network'],
+    contactEmail: str(env.PDS_CONTACT_EMAIL),
+    privacyPolicyUrl: str(env.PDS_PRIVACY_POLICY_URL),
+    termsOfServiceUrl: str(env.PDS_TERMS_OF_SERVICE_URL),
+    blobUploadLimit: int(env.PDS_BLOB_UPLOAD_LIMIT, 100 * 1024 * 1024),
+    eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),
+    rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
+    validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
+    devMode: bool(env.PDS_DEV_MODE, isLocal),
+    secrets: {
+      jwtSecret: str(env.PDS_JWT_SECRET),
+      adminPassword: str(env.PDS_ADMIN_PASSWORD),
+      plcRotationKey: str(env.PDS_PLC_ROTATION_KEY),
+      keyEncryptionSecret: str(env.PDS_KEY_ENCRYPTION_SECRET),
+    },
+  }
+}
+
+/** A secret the current request cannot do without; a clear 500 names the missing variable. */
+export function requireSecret(config: Config, name: keyof Config['secrets']): string {
+  const value = config.secrets[name]
+  if (value) return value
+  const envName = {
+    jwtSecret: 'PDS_JWT_SECRET',
+    adminPassword: 'PDS_ADMIN_PASSWORD',
+    plcRotationKey: 'PDS_PLC_ROTATION_KEY',
+    keyEncryptionSecret: 'PDS_KEY_ENCRYPTION_SECRET',
+  }[name]
+  throw new InternalServerError(`This PDS is not configured: ${envName} is not set`)
+}
+
+function str(value: string | undefined): string | null {
+  const trimmed = value?.trim()
+  return trimmed ? trimmed : null
+}
+
+function list(value: string | undefined): string[] | null {
+  const raw = str(value)
+  if (raw === null) return null
+  if (raw.toLowerCase() === 'none') return []
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+}
+
+function bool(value: string | undefined, fallback: boolean): boolean {
+  const raw = str(value)?.toLowerCase()
+  if (raw === undefined || raw === null) return fallback
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true
+  if (['false', '0', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(`expected a boolean, got "${value}"`)
+}
+
+function int(value: string | undefined, fallback: number): number {
+  const raw = str(value)
+  if (raw === null) return fallback
+  const parsed = Number(raw)
+  if (!Number.isSafeInteger(parsed) || parsed < 0) {
+    throw new ConfigError(`expected a non-negative integer, got "${value}"`)
+  }
+  return parsed
+}
+
+/** A service is disabled by setting its URL to the empty string or "none". */
+function service(
+  url: string | undefined,
+  did: string | undefined,
+  fallback: ServiceConfig,
+): ServiceConfig | null {
+  if (url !== undefined && (url.trim() === '' || url.trim() === 'none')) return null
+  return { url: trimSlash(str(url) ?? fallback.url), did: str(did) ?? fallback.did }
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '')
+}

@@ -1,0 +1,8 @@
+export * from './base64.ts'
+export * from './blob-ref.ts'
+export * from './bytes.ts'
+export * from './cbor.ts'
+export * from './cid.ts'
+export { type DataPath, formatPath } from './errors.ts'
+export * from './json.ts'
+export * from './validate.ts'

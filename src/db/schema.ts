@@ -1,0 +1,111 @@
+/**
+ * The D1 schema (drizzle-orm). `npm run db:generate` turns changes here into SQL migrations
+ * in `migrations/`, which wrangler applies (`npm run dev`, tests, deploys).
+ *
+ * D1 holds what must be queryable across accounts: accounts and credentials, and the record
+ * index that serves `getRecord`/`listRecords` without waking an account's Durable Object.
+ * The repository itself (blocks, head) belongs to the account's Durable Object and R2.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/** Account status as the sync spec names it; `active` when none applies. */
+export type AccountStatus = 'active' | 'deactivated' | 'takendown' | 'suspended' | 'deleted'
+
+export const account = sqliteTable('account', {
+  did: text('did').primaryKey(),
+  /** Lowercase; unique among accounts on this host. */
+  handle: text('handle').notNull().unique(),
+  /** Lowercase. */
+  email: text('email').unique(),
+  emailConfirmedAt: text('email_confirmed_at'),
+  /** A self-describing slow hash (see src/auth/password.ts). */
+  passwordHash: text('password_hash').notNull(),
+  /** The account's repo signing key, encrypted with PDS_KEY_ENCRYPTION_SECRET. */
+  signingKeyEncrypted: text('signing_key_encrypted').notNull(),
+  /** Public did:key of the signing key, for checks that must not decrypt. */
+  signingKeyDid: text('signing_key_did').notNull(),
+  status: text('status').$type<AccountStatus>().notNull().default('active'),
+  createdAt: text('created_at').notNull(),
+  deactivatedAt: text('deactivated_at'),
+  takedownRef: text('takedown_ref'),
+})
+
+export const appPassword = sqliteTable(
+  'app_password',
+  {
+    did: text('did').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    privileged: integer('privileged', { mode: 'boolean' }).notNull().default(false),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.name] })],
+)
+
+/** Refresh tokens are single use: a refresh deletes its row and inserts the next one. */
+export const refreshToken = sqliteTable(
+  'refresh_token',
+  {
+    id: text('id').primaryKey(),
+    did: text('did').notNull(),
+    /** Set when the session was opened with an app password; revoking it ends the session. */
+    appPasswordName: text('app_password_name'),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('refresh_token_did_idx').on(t.did)],
+)
+
+export const inviteCode = sqliteTable('invite_code', {
+  code: text('code').primaryKey(),
+  availableUses: integer('available_uses').notNull(),
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+  forAccount: text('for_account').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: text('created_at').notNull(),
+})
+
+export const inviteCodeUse = sqliteTable(
+  'invite_code_use',
+  {
+    code: text('code').notNull(),
+    usedBy: text('used_by').notNull(),
+    usedAt: text('used_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.code, t.usedBy] })],
+)
+
+/** One-off tokens sent to the user (account deletion, email confirmation...). */
+export const accountToken = sqliteTable(
+  'account_token',
+  {
+    did: text('did').notNull(),
+    purpose: text('purpose').notNull(),
+    token: text('token').notNull(),
+    requestedAt: text('requested_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.purpose] })],
+)
+
+/** The head of each repo as last indexed: serves listRepos and getLatestCommit. */
+export const repoRoot = sqliteTable('repo_root', {
+  did: text('did').primaryKey(),
+  cid: text('cid').notNull(),
+  rev: text('rev').notNull(),
+  indexedAt: text('indexed_at').notNull(),
+})
+
+/** The record index, kept in step with each repo's head from the account's outbox. */
+export const record = sqliteTable(
+  'record',
+  {
+    did: text('did').notNull(),
+    collection: text('collection').notNull(),
+    rkey: text('rkey').notNull(),
+    cid: text('cid').notNull(),
+    /** The record in atproto JSON form, served as is by getRecord/listRecords. */
+    value: text('value').notNull(),
+    rev: text('rev').notNull(),
+    indexedAt: text('indexed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.collection, t.rkey] })],
+)

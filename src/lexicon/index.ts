@@ -1,0 +1,29 @@
+/**
+ * Lexicon schemas: document parsing, a registry, and validation of records and XRPC
+ * traffic in data-model form. `getDefaultLexicons()` serves the official com.atproto,
+ * app.bsky and chat.bsky schemas bundled into generated/lexicons.ts.
+ */
+import { lexiconDocs } from './generated/lexicons.ts'
+import { Lexicons } from './lexicons.ts'
+
+export { absoluteRef } from './absolute-refs.ts'
+export {
+  LexiconDefNotFoundError,
+  LexiconDocError,
+  LexiconValidationError,
+  type ValidationResult,
+} from './errors.ts'
+export { Lexicons } from './lexicons.ts'
+export { parseLexiconDoc } from './parse-doc.ts'
+export { graphemeLength, utf8Length } from './string-length.ts'
+export * from './types.ts'
+export type { RawXrpcParams } from './validate-params.ts'
+export { acceptsMimeType } from './validate-value.ts'
+
+let defaultLexicons: Lexicons | undefined
+
+/** The bundled official schemas, loaded on first use. */
+export function getDefaultLexicons(): Lexicons {
+  defaultLexicons ??= new Lexicons(lexiconDocs)
+  return defaultLexicons
+}

@@ -1,0 +1,69 @@
+/**
+ * Reading request bodies with a size cap, so a huge or lying client cannot make the Worker
+ * buffer without bound.
+ */
+import { jsonToIpld } from '../data/json.ts'
+import { InvalidRequestError, PayloadTooLargeError } from './errors.ts'
+
+/** Largest JSON request body (applyWrites with 200 records fits well within it). */
+export const MAX_JSON_BODY_BYTES = 10 * 1024 * 1024
+
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) {
+    throw new PayloadTooLargeError(`request body is larger than ${limit} bytes`)
+  }
+  if (!request.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > limit) {
+      await reader.cancel()
+      throw new PayloadTooLargeError(`request body is larger than ${limit} bytes`)
+    }
+    chunks.push(value)
+  }
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** Reads a JSON body and converts it to the data model (`$link` → CID, `$bytes` → bytes). */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const contentType = request.headers.get('content-type')
+  if (contentType && !isJsonContentType(contentType)) {
+    throw new InvalidRequestError(
+      `Wrong request encoding (Content-Type): ${contentType}; expected application/json`,
+    )
+  }
+  const bytes = await readBodyBytes(request, MAX_JSON_BODY_BYTES)
+  if (bytes.byteLength === 0) throw new InvalidRequestError('Request body is required')
+  let json: unknown
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    throw new InvalidRequestError('Request body is not valid JSON')
+  }
+  try {
+    return jsonToIpld(json)
+  } catch (err) {
+    throw new InvalidRequestError(`Request body is not valid atproto data: ${messageOf(err)}`)
+  }
+}
+
+function isJsonContentType(contentType: string): boolean {
+  const mime = contentType.split(';')[0]?.trim().toLowerCase()
+  return mime === 'application/json' || (mime?.endsWith('+json') ?? false)
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

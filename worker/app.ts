@@ -1,0 +1,68 @@
+/**
+ * The Hono app: every HTTP route of the PDS. XRPC methods go through one dispatcher;
+ * the well-known and housekeeping routes live here.
+ */
+import { Hono } from 'hono'
+import { cors } from 'hono/cors'
+import { buildRegistry } from '../src/api/index.ts'
+import { getConfig } from '../src/config.ts'
+import { VERSION } from '../src/version.ts'
+import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
+import { toErrorResponse, XrpcError } from '../src/xrpc/errors.ts'
+import { getXrpcSchemas } from '../src/xrpc/lexicon-schemas.ts'
+
+export type AppEnv = { Bindings: Env }
+
+const registry = buildRegistry()
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+
+  app.use(
+    '*',
+    cors({
+      origin: '*',
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      exposeHeaders: [
+        'atproto-repo-rev',
+        'atproto-content-labelers',
+        'dpop-nonce',
+        'www-authenticate',
+        'retry-after',
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
+        'ratelimit-policy',
+      ],
+      maxAge: 86400,
+    }),
+  )
+
+  app.get('/', (c) =>
+    c.text(
+      `This is an AT Protocol Personal Data Server (PDS), version ${VERSION}.\n\n` +
+        'Most API routes are under /xrpc/\n',
+    ),
+  )
+  app.get('/robots.txt', (c) => c.text('# Hello Friends!\nUser-agent: *\nAllow: /\n'))
+  app.get('/xrpc/_health', (c) => c.json({ version: VERSION }))
+
+  app.all('/xrpc/:nsid', (c) =>
+    dispatchXrpc(c.req.param('nsid'), c.req.raw, {
+      registry,
+      schemas: getXrpcSchemas(),
+      env: c.env,
+      config: getConfig(c.env),
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    }),
+  )
+
+  app.notFound((c) => c.json({ error: 'NotFound', message: `Not found: ${c.req.path}` }, 404))
+  app.onError((err) => {
+    if (!(err instanceof XrpcError) || err.status === 500) {
+      console.error('request failed', err)
+    }
+    return toErrorResponse(err)
+  })
+  return app
+}
