@@ -13,7 +13,7 @@ export {
   LexiconValidationError,
   type ValidationResult,
 } from './errors.ts'
-export { Lexicons } from './lexicons.ts'
+export { Lexicons, type LexiconsOptions } from './lexicons.ts'
 export { parseLexiconDoc } from './parse-doc.ts'
 export { graphemeLength, utf8Length } from './string-length.ts'
 export * from './types.ts'
@@ -22,8 +22,11 @@ export { acceptsMimeType } from './validate-value.ts'
 
 let defaultLexicons: Lexicons | undefined
 
-/** The bundled official schemas, loaded on first use. */
+/**
+ * The bundled official schemas. Each one is checked and prepared on first use (the unit
+ * tests load them all eagerly, so none can fail).
+ */
 export function getDefaultLexicons(): Lexicons {
-  defaultLexicons ??= new Lexicons(lexiconDocs)
+  defaultLexicons ??= new Lexicons(lexiconDocs, { lazy: true })
   return defaultLexicons
 }

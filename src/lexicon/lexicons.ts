@@ -40,15 +40,31 @@ import { matchUnionRef, ValueValidator } from './validate-value.ts'
 type Obj = Record<string, unknown>
 type XrpcMethod = LexXrpcQuery | LexXrpcProcedure | LexXrpcSubscription
 
+export interface LexiconsOptions {
+  /**
+   * Check and prepare each document only when it is first used, instead of in the
+   * constructor. For trusted, pre-checked bundles: it keeps a Worker's cold start from
+   * paying for hundreds of schemas a request never touches. A malformed document then
+   * throws LexiconDocError when first used.
+   */
+  lazy?: boolean
+}
+
 export class Lexicons {
   private readonly docs = new Map<string, LexiconDoc>()
+  // Documents added lazily and not yet checked, by id.
+  private readonly pending = new Map<string, unknown>()
   // Keyed by absolute ref: `nsid` for main definitions, `nsid#name` for the others.
   private readonly defs = new Map<string, LexUserType>()
-  private readonly resolve = (ref: string): LexUserType | undefined => this.defs.get(ref)
+  private readonly resolve = (ref: string): LexUserType | undefined => this.getDef(ref)
 
   /** Throws LexiconDocError if any document is malformed or two share an id. */
-  constructor(docs?: Iterable<unknown>) {
-    if (docs) for (const doc of docs) this.add(doc)
+  constructor(docs?: Iterable<unknown>, options: LexiconsOptions = {}) {
+    if (!docs) return
+    for (const doc of docs) {
+      if (options.lazy) this.addLazily(doc)
+      else this.add(doc)
+    }
   }
 
   /**
@@ -57,33 +73,32 @@ export class Lexicons {
    */
   add(json: unknown): LexiconDoc {
     const parsed = parseLexiconDoc(json)
-    if (this.docs.has(parsed.id)) throw new LexiconDocError(`${parsed.id} is already loaded`)
-    const doc = withAbsoluteRefs(parsed)
-    this.docs.set(doc.id, doc)
-    for (const [name, def] of Object.entries(doc.defs)) {
-      this.defs.set(name === 'main' ? doc.id : `${doc.id}#${name}`, def)
-    }
-    return doc
+    if (this.has(parsed.id)) throw new LexiconDocError(`${parsed.id} is already loaded`)
+    return this.install(parsed)
   }
 
   has(nsid: string): boolean {
-    return this.docs.has(nsid)
+    return this.docs.has(nsid) || this.pending.has(nsid)
   }
 
   get(nsid: string): LexiconDoc | undefined {
-    return this.docs.get(nsid)
+    return this.docs.get(nsid) ?? this.loadPending(nsid)
   }
 
   /** A definition by `nsid` (its main), `nsid#name`, or `nsid#main`. */
   getDef(uri: string): LexUserType | undefined {
     const def = this.defs.get(uri)
-    if (def !== undefined || !uri.endsWith('#main')) return def
-    return this.defs.get(uri.slice(0, -'#main'.length))
+    if (def !== undefined) return def
+    if (this.pending.size > 0) {
+      const hash = uri.indexOf('#')
+      if (this.loadPending(hash === -1 ? uri : uri.slice(0, hash))) return this.getDef(uri)
+    }
+    return uri.endsWith('#main') ? this.defs.get(uri.slice(0, -'#main'.length)) : undefined
   }
 
   /** NSIDs of all loaded documents. */
-  ids(): IterableIterator<string> {
-    return this.docs.keys()
+  ids(): string[] {
+    return [...this.docs.keys(), ...this.pending.keys()]
   }
 
   /** A record value whose `$type` must be `nsid`. */
@@ -199,8 +214,33 @@ export class Lexicons {
     return safely(() => this.assertValidValue<T>(uri, value))
   }
 
+  private addLazily(json: unknown): void {
+    const id = typeof json === 'object' && json !== null ? (json as Obj).id : undefined
+    if (typeof id !== 'string') throw new LexiconDocError('Lexicon document id must be a string')
+    if (this.has(id)) throw new LexiconDocError(`${id} is already loaded`)
+    this.pending.set(id, json)
+  }
+
+  private loadPending(nsid: string): LexiconDoc | undefined {
+    const json = this.pending.get(nsid)
+    if (json === undefined) return undefined
+    const parsed = parseLexiconDoc(json)
+    if (parsed.id !== nsid) throw new LexiconDocError(`${nsid} changed its id to ${parsed.id}`)
+    this.pending.delete(nsid)
+    return this.install(parsed)
+  }
+
+  private install(parsed: LexiconDoc): LexiconDoc {
+    const doc = withAbsoluteRefs(parsed)
+    this.docs.set(doc.id, doc)
+    for (const name in doc.defs) {
+      this.defs.set(name === 'main' ? doc.id : `${doc.id}#${name}`, doc.defs[name]!)
+    }
+    return doc
+  }
+
   private defOfType(nsid: string, type: LexUserType['type']): LexUserType {
-    const def = this.defs.get(nsid)
+    const def = this.getDef(nsid)
     if (def === undefined) throw new LexiconDefNotFoundError(`lexicon ${nsid} not found`)
     if (def.type !== type)
       throw new LexiconDefNotFoundError(`${nsid} is a ${def.type}, not a ${type}`)
@@ -208,7 +248,7 @@ export class Lexicons {
   }
 
   private xrpcMethod(nsid: string): XrpcMethod {
-    const def = this.defs.get(nsid)
+    const def = this.getDef(nsid)
     if (def === undefined) throw new LexiconDefNotFoundError(`lexicon ${nsid} not found`)
     if (def.type !== 'query' && def.type !== 'procedure' && def.type !== 'subscription') {
       throw new LexiconDefNotFoundError(`${nsid} is a ${def.type}, not an XRPC method`)

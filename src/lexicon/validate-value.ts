@@ -288,6 +288,10 @@ export class ValueValidator {
   private unknown(value: unknown): Obj {
     if (!isPlainObject(value)) this.fail('must be an object')
     if (value.$type === 'blob') this.fail('must be an object, not a blob')
+    // Only reachable with JSON-form input, which should have been converted first.
+    if (Object.hasOwn(value, '$link') || Object.hasOwn(value, '$bytes')) {
+      this.fail('must be an object, not a link or bytes')
+    }
     return value
   }
 }

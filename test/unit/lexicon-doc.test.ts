@@ -212,7 +212,7 @@ describe('official lexicons', () => {
     ]) {
       expect(lexicons.has(id)).toBe(true)
     }
-    expect([...lexicons.ids()]).toHaveLength(files.length)
+    expect(lexicons.ids()).toHaveLength(files.length)
   })
 
   it('rejects loading the same id twice', () => {

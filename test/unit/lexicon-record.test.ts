@@ -75,6 +75,14 @@ describe('record-data interop vectors against example.lexicon.record', () => {
     )
   })
 
+  it('rejects unconverted JSON-form links and bytes in unknown fields', () => {
+    const link = { $link: 'bafyreiclp443lavogvhj3d2ob2cxbfuscni2k5jk7bebjzg7khl3esabwq' }
+    const result = catalog.safeValidateRecord(NSID, { $type: NSID, integer: 1, unknown: link })
+    expect(!result.success && result.error.message).toBe(
+      'Record/unknown must be an object, not a link or bytes',
+    )
+  })
+
   it('checks the record $type', () => {
     expect(errorOf({ integer: 1 })).toBe('Record must have a $type string')
     expect(errorOf({ $type: 'example.lexicon.other', integer: 1 })).toBe(
@@ -255,6 +263,12 @@ describe('real app.bsky.feed.post records', () => {
     ).not.toThrow()
     expect(() => lexicons.assertValidRecordKey('app.bsky.feed.generator', '..')).toThrow(
       LexiconValidationError,
+    )
+    expect(() =>
+      lexicons.assertValidRecordKey('com.atproto.lexicon.schema', 'app.bsky.feed.post'),
+    ).not.toThrow()
+    expect(() => lexicons.assertValidRecordKey('com.atproto.lexicon.schema', 'post')).toThrow(
+      'Record key "post" must be an NSID for com.atproto.lexicon.schema',
     )
     expect(() => catalog.assertValidRecordKey(NSID, 'demo')).not.toThrow()
     expect(() => catalog.assertValidRecordKey(NSID, 'other')).toThrow('Record key must be "demo"')
