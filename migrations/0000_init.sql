@@ -47,6 +47,12 @@ CREATE TABLE `invite_code_use` (
 	PRIMARY KEY(`code`, `used_by`)
 );
 --> statement-breakpoint
+CREATE TABLE `rate_limit` (
+	`key` text PRIMARY KEY NOT NULL,
+	`window_start` integer NOT NULL,
+	`count` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `record` (
 	`did` text NOT NULL,
 	`collection` text NOT NULL,

@@ -6,7 +6,10 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { buildRegistry } from '../src/api/index.ts'
 import { getConfig } from '../src/config.ts'
+import { getDb } from '../src/db/index.ts'
 import { VERSION } from '../src/version.ts'
+import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
+import { serviceDidDocument } from '../src/well-known/did-json.ts'
 import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
 import { toErrorResponse, XrpcError } from '../src/xrpc/errors.ts'
 import { getXrpcSchemas } from '../src/xrpc/lexicon-schemas.ts'
@@ -46,6 +49,13 @@ export function createApp(): Hono<AppEnv> {
   )
   app.get('/robots.txt', (c) => c.text('# Hello Friends!\nUser-agent: *\nAllow: /\n'))
   app.get('/xrpc/_health', (c) => c.json({ version: VERSION }))
+  app.get('/.well-known/atproto-did', (c) =>
+    serveAtprotoDid(c.req.raw, getDb(c.env.DB), getConfig(c.env)),
+  )
+  app.get('/.well-known/did.json', (c) => {
+    const doc = serviceDidDocument(getConfig(c.env))
+    return doc ? c.json(doc) : c.json({ error: 'NotFound', message: 'No did:web document' }, 404)
+  })
 
   app.all('/xrpc/:nsid', (c) =>
     dispatchXrpc(c.req.param('nsid'), c.req.raw, {

@@ -109,3 +109,10 @@ export const record = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.did, t.collection, t.rkey] })],
 )
+
+/** Fixed-window counters for abuse controls (login and sign-up attempts). */
+export const rateLimit = sqliteTable('rate_limit', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+})

@@ -1,0 +1,70 @@
+/** Account rows in D1: lookups by DID, handle or email, and status changes. */
+import { eq } from 'drizzle-orm'
+import type { Db } from './index.ts'
+import { type AccountStatus, account, accountToken, appPassword, refreshToken } from './schema.ts'
+
+export type AccountRow = typeof account.$inferSelect
+export type NewAccountRow = typeof account.$inferInsert
+
+export async function getAccountByDid(db: Db, did: string): Promise<AccountRow | null> {
+  return (await db.select().from(account).where(eq(account.did, did)).get()) ?? null
+}
+
+export async function getAccountByHandle(db: Db, handle: string): Promise<AccountRow | null> {
+  const rows = db.select().from(account).where(eq(account.handle, handle.toLowerCase()))
+  return (await rows.get()) ?? null
+}
+
+export async function getAccountByEmail(db: Db, email: string): Promise<AccountRow | null> {
+  const rows = db.select().from(account).where(eq(account.email, email.toLowerCase()))
+  return (await rows.get()) ?? null
+}
+
+/** A login identifier: a DID, an email address, or a handle. */
+export async function getAccountByIdentifier(
+  db: Db,
+  identifier: string,
+): Promise<AccountRow | null> {
+  const id = identifier.trim()
+  if (id.startsWith('did:')) return getAccountByDid(db, id)
+  if (id.includes('@')) return getAccountByEmail(db, id)
+  return getAccountByHandle(db, id)
+}
+
+export async function insertAccount(db: Db, row: NewAccountRow): Promise<void> {
+  await db.insert(account).values(row)
+}
+
+export async function updateAccountHandle(db: Db, did: string, handle: string): Promise<void> {
+  await db.update(account).set({ handle: handle.toLowerCase() }).where(eq(account.did, did))
+}
+
+export async function updateAccountPassword(db: Db, did: string, hash: string): Promise<void> {
+  await db.update(account).set({ passwordHash: hash }).where(eq(account.did, did))
+}
+
+export async function setAccountStatus(
+  db: Db,
+  did: string,
+  status: AccountStatus,
+  now: string,
+): Promise<void> {
+  await db
+    .update(account)
+    .set({ status, deactivatedAt: status === 'deactivated' ? now : null })
+    .where(eq(account.did, did))
+}
+
+/** Removes the account and everything that hangs off it in D1 (not its repo index). */
+export async function deleteAccountRows(db: Db, did: string): Promise<void> {
+  await db.batch([
+    db.delete(refreshToken).where(eq(refreshToken.did, did)),
+    db.delete(appPassword).where(eq(appPassword.did, did)),
+    db.delete(accountToken).where(eq(accountToken.did, did)),
+    db.delete(account).where(eq(account.did, did)),
+  ])
+}
+
+export function isActive(row: Pick<AccountRow, 'status'>): boolean {
+  return row.status === 'active'
+}
