@@ -1,0 +1,157 @@
+/**
+ * The XRPC dispatcher with stand-in handlers for real Lexicon methods: params, JSON input
+ * and output are validated against the Lexicons, and every failure is an XRPC error.
+ */
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { readConfig } from '../../src/config.ts'
+import { createRegistry, dispatchXrpc } from '../../src/xrpc/dispatch.ts'
+import { toErrorResponse } from '../../src/xrpc/errors.ts'
+import { getXrpcSchemas } from '../../src/xrpc/lexicon-schemas.ts'
+import { defineMethod } from '../../src/xrpc/method.ts'
+
+const echoParams = defineMethod({
+  nsid: 'com.atproto.repo.listRecords',
+  async handler({ params }) {
+    // Deliberately not a valid listRecords output when asked, to exercise output validation.
+    if ((params as { collection: string }).collection === 'com.example.bad.output') {
+      return { body: { records: 'not-an-array' } }
+    }
+    return { body: { records: [], cursor: JSON.stringify(params) } }
+  },
+})
+
+const echoInput = defineMethod({
+  nsid: 'com.atproto.server.createSession',
+  async handler({ input }) {
+    const { identifier } = input as { identifier: string }
+    return {
+      body: { accessJwt: 'a', refreshJwt: 'r', handle: 'alice.test', did: `did:plc:${identifier}` },
+    }
+  },
+})
+
+const registry = createRegistry([echoParams, echoInput])
+
+async function call(path: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(`http://localhost:2583/xrpc/${path}`, init)
+  const nsid = new URL(request.url).pathname.slice('/xrpc/'.length)
+  try {
+    return await dispatchXrpc(nsid, request, {
+      registry,
+      schemas: getXrpcSchemas(),
+      env,
+      config: readConfig({ PDS_VALIDATE_RESPONSES: 'true' }),
+      waitUntil: () => {},
+    })
+  } catch (err) {
+    return toErrorResponse(err)
+  }
+}
+
+describe('params', () => {
+  it('coerces query params by the Lexicon and applies defaults', async () => {
+    const res = await call(
+      'com.atproto.repo.listRecords?repo=alice.test&collection=app.bsky.feed.post&limit=7&reverse=true&junk=1',
+    )
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { cursor: string }
+    expect(JSON.parse(body.cursor)).toEqual({
+      repo: 'alice.test',
+      collection: 'app.bsky.feed.post',
+      limit: 7,
+      reverse: true,
+    })
+  })
+
+  it.each([
+    [
+      'a missing required param',
+      'com.atproto.repo.listRecords?collection=app.bsky.feed.post',
+      'repo',
+    ],
+    [
+      'an out-of-range integer',
+      'com.atproto.repo.listRecords?repo=a.test&collection=a.b.c&limit=1000',
+      'limit',
+    ],
+    [
+      'a non-integer',
+      'com.atproto.repo.listRecords?repo=a.test&collection=a.b.c&limit=ten',
+      'limit',
+    ],
+    [
+      'a bad format',
+      'com.atproto.repo.listRecords?repo=a.test&collection=not%20nsid',
+      'collection',
+    ],
+  ])('rejects %s with InvalidRequest naming it', async (_label, path, field) => {
+    const res = await call(path)
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: string; message: string }
+    expect(body.error).toBe('InvalidRequest')
+    expect(body.message).toContain(field)
+  })
+})
+
+describe('JSON input', () => {
+  const post = (body: string, contentType = 'application/json') =>
+    call('com.atproto.server.createSession', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    })
+
+  it('passes a valid body to the handler', async () => {
+    const res = await post(JSON.stringify({ identifier: 'abc', password: 'pw' }))
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ did: 'did:plc:abc' })
+  })
+
+  it('rejects a body missing a required field, naming it', async () => {
+    const res = await post(JSON.stringify({ identifier: 'abc' }))
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: 'InvalidRequest',
+      message: expect.stringContaining('password'),
+    })
+  })
+
+  it.each([
+    ['malformed JSON', '{"identifier":', 'application/json'],
+    ['an empty body', '', 'application/json'],
+    ['a wrong content type', 'identifier=abc', 'application/x-www-form-urlencoded'],
+    [
+      'a malformed $link',
+      '{"identifier":"a","password":"b","x":{"$link":"nope"}}',
+      'application/json',
+    ],
+  ])('rejects %s with InvalidRequest', async (_label, body, contentType) => {
+    const res = await post(body, contentType)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ error: 'InvalidRequest' })
+  })
+
+  it('rejects a body larger than the limit with PayloadTooLarge', async () => {
+    const res = await call('com.atproto.server.createSession', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identifier: 'x'.repeat(11 * 1024 * 1024), password: 'p' }),
+    })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ error: 'PayloadTooLarge' })
+  })
+})
+
+describe('output', () => {
+  it('refuses to send a response that breaks its Lexicon', async () => {
+    const res = await call(
+      'com.atproto.repo.listRecords?repo=a.test&collection=com.example.bad.output',
+    )
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({
+      error: 'InternalServerError',
+      message: expect.stringContaining('records'),
+    })
+  })
+})
