@@ -1,12 +1,15 @@
 // `npm run dev`: a complete local PDS with no Cloudflare account and no internet.
 // - writes .dev.vars (local secrets) once,
 // - applies the D1 migrations to the local database,
+// - starts a local PLC directory on http://localhost:2582 (its operations persisted under
+//   .wrangler/state/plc, so DIDs survive restarts like the rest of the local state),
 // - runs `wrangler dev` on http://localhost:2583 with local D1/R2/Durable Object state
 //   under .wrangler/state (kept across restarts).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { startPlcServer } from './plc-server.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 process.chdir(root)
@@ -42,6 +45,9 @@ const migrate = wrangler(['d1', 'migrations', 'apply', 'DB', '--local'], {
 })
 if (migrate.status !== 0) process.exit(migrate.status ?? 1)
 
+const plc = await startPlcServer({ port: PLC_PORT })
+console.log(`PLC directory on ${plc.url} (${plc.replayed} operations restored)`)
+
 const varArgs = Object.entries(devVars).flatMap(([k, v]) => ['--var', `${k}:${v}`])
 const child = spawn(
   process.execPath,
@@ -63,7 +69,10 @@ console.log(`PDS starting on http://localhost:${PDS_PORT}`)
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => child.kill(signal))
 }
-child.on('exit', (code) => process.exit(code ?? 0))
+child.on('exit', async (code) => {
+  await plc.close()
+  process.exit(code ?? 0)
+})
 
 /** Local secrets, generated once and kept (gitignored) so sessions survive restarts. */
 function ensureDevSecrets(path) {
