@@ -5,7 +5,6 @@ import { defineConfig } from 'vitest/config'
 const testBindings = {
   PDS_HOSTNAME: 'localhost',
   PDS_VALIDATE_RESPONSES: 'true',
-  PDS_PLC_URL: 'http://localhost:2582',
   PDS_CRAWLERS: 'none',
   PDS_JWT_SECRET: 'test-jwt-secret',
   PDS_ADMIN_PASSWORD: 'test-admin-password',
@@ -27,11 +26,12 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: {
                 ...testBindings,
+                PDS_PLC_URL: inject('plcUrl'),
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
             },
@@ -40,6 +40,7 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
+          globalSetup: ['test/worker/global-setup.ts'],
           setupFiles: ['test/worker/setup.ts'],
           testTimeout: 30_000,
         },
