@@ -1,0 +1,10 @@
+/** Authentication primitives: passwords, session and service JWTs, key encryption, tokens. */
+export * from './admin-auth.ts'
+export * from './app-password.ts'
+export { timingSafeEqual, timingSafeEqualString } from './constant-time.ts'
+export * from './errors.ts'
+export * from './key-encryption.ts'
+export * from './password.ts'
+export * from './random-token.ts'
+export * from './service-auth.ts'
+export * from './session-tokens.ts'
