@@ -10,6 +10,9 @@ const testBindings = {
   PDS_ADMIN_PASSWORD: 'test-admin-password',
   PDS_PLC_ROTATION_KEY: '9ab7e8c4b2d1f0a3c5e7d9b1a3c5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1',
   PDS_KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret',
+  // JS runs many times slower in the test pool than in production: cheap password hashes.
+  PDS_PASSWORD_SCRYPT_LOG_N: '10',
+  PDS_PASSWORD_SCRYPT_P: '1',
 }
 
 export default defineConfig({

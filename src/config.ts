@@ -40,6 +40,11 @@ export interface Config {
   validateResponses: boolean
   /** Allows plain-http and loopback identity resolution; for local development only. */
   devMode: boolean
+  /**
+   * scrypt cost for new password hashes (stored hashes carry their own parameters). The
+   * default is OWASP's N=2^14, r=8, p=5; tests lower it because JS runs far slower there.
+   */
+  passwordHash: { N: number; r: number; p: number }
   secrets: {
     jwtSecret: string | null
     adminPassword: string | null
@@ -73,6 +78,8 @@ export const CONFIG_VARS = [
   'PDS_RATE_LIMITS_ENABLED',
   'PDS_VALIDATE_RESPONSES',
   'PDS_DEV_MODE',
+  'PDS_PASSWORD_SCRYPT_LOG_N',
+  'PDS_PASSWORD_SCRYPT_P',
   'PDS_JWT_SECRET',
   'PDS_ADMIN_PASSWORD',
   'PDS_PLC_ROTATION_KEY',
@@ -138,6 +145,11 @@ export function readConfig(env: ConfigEnv): Config {
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
     devMode: bool(env.PDS_DEV_MODE, isLocal),
+    passwordHash: {
+      N: 2 ** int(env.PDS_PASSWORD_SCRYPT_LOG_N, 14),
+      r: 8,
+      p: int(env.PDS_PASSWORD_SCRYPT_P, 5),
+    },
     secrets: {
       jwtSecret: str(env.PDS_JWT_SECRET),
       adminPassword: str(env.PDS_ADMIN_PASSWORD),

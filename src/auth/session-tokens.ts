@@ -58,6 +58,11 @@ export interface AccessTokenPayload {
   aud: string
   iat: number
   exp: number
+  /**
+   * The app password a session was opened with, so that revoking it ends the session at once
+   * (the PDS checks it still exists); absent for full-access sessions.
+   */
+  appPassword?: string
 }
 
 export interface RefreshTokenPayload {
@@ -76,6 +81,8 @@ export interface SignedToken<P> {
 
 export interface CreateAccessTokenOptions {
   did: string
+  /** Set for sessions opened with an app password (see AccessTokenPayload.appPassword). */
+  appPassword?: string
   /** This PDS's DID: the `aud` the token is good for. */
   serviceDid: string
   secret: string
@@ -118,6 +125,7 @@ export async function createAccessToken(
     iat,
     exp: iat + (opts.expiresInSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
   }
+  if (opts.appPassword !== undefined) payload.appPassword = opts.appPassword
   return { jwt: await sign(ACCESS_TOKEN_TYP, { ...payload }, opts.secret), payload }
 }
 
@@ -142,13 +150,19 @@ export async function verifyAccessToken(
 ): Promise<AccessTokenPayload> {
   const claims = await verify(token, ACCESS_TOKEN_TYP, opts)
   if (!isAccessScope(claims.scope)) throw invalid('Bad token scope')
-  return {
+  const verified: AccessTokenPayload = {
     scope: claims.scope,
     sub: claims.sub,
     aud: claims.aud,
     iat: claims.iat,
     exp: claims.exp,
   }
+  const { appPassword } = claims.payload
+  if (typeof appPassword === 'string') verified.appPassword = appPassword
+  else if (claims.scope === SCOPE_APP_PASS || claims.scope === SCOPE_APP_PASS_PRIVILEGED) {
+    throw invalid('App-password token does not name its app password')
+  }
+  return verified
 }
 
 export async function verifyRefreshToken(

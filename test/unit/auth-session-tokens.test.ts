@@ -90,15 +90,30 @@ describe('access tokens', () => {
 
   it('carries app-password and takendown scopes', async () => {
     for (const scope of [SCOPE_APP_PASS, SCOPE_APP_PASS_PRIVILEGED, SCOPE_TAKENDOWN] as const) {
+      const appPassword = scope === SCOPE_TAKENDOWN ? undefined : 'my phone'
       const { jwt } = await createAccessToken({
         did: DID,
         serviceDid: SERVICE,
         secret: SECRET,
         scope,
+        appPassword,
         now: NOW,
       })
-      expect((await verifyAccessToken(jwt, opts)).scope).toBe(scope)
+      const verified = await verifyAccessToken(jwt, opts)
+      expect(verified.scope).toBe(scope)
+      expect(verified.appPassword).toBe(appPassword)
     }
+  })
+
+  it('refuses an app-password token that does not name its app password', async () => {
+    const { jwt } = await createAccessToken({
+      did: DID,
+      serviceDid: SERVICE,
+      secret: SECRET,
+      scope: SCOPE_APP_PASS,
+      now: NOW,
+    })
+    await expect(verifyAccessToken(jwt, opts)).rejects.toMatchObject({ code: 'InvalidToken' })
   })
 
   it('honours expiresInSeconds', async () => {

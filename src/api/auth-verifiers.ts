@@ -1,0 +1,131 @@
+/**
+ * Who is calling: the auth verifiers XRPC methods declare (`auth: accessStandard`, ...).
+ * Each reads the request's credentials, checks them, and returns what the handler may rely on,
+ * or throws the XRPC error the spec gives (401, or 400 ExpiredToken/InvalidToken for session
+ * tokens as the reference PDS and the official client expect).
+ */
+import {
+  type AccessScope,
+  checkAdminBasicAuth,
+  type RefreshTokenPayload,
+  SCOPE_ACCESS,
+  SCOPE_APP_PASS_PRIVILEGED,
+  SCOPE_TAKENDOWN,
+  TokenError,
+  verifyAccessToken,
+  verifyRefreshToken,
+} from '../auth/index.ts'
+import { type Config, requireSecret } from '../config.ts'
+import { getDb } from '../db/index.ts'
+import { getAppPassword } from '../db/sessions.ts'
+import { AuthRequiredError, ForbiddenError, InvalidRequestError } from '../xrpc/errors.ts'
+import type { AuthVerifier } from '../xrpc/method.ts'
+
+export interface AccessAuth {
+  kind: 'access'
+  did: string
+  scope: AccessScope
+  /** Set when the session was opened with an app password. */
+  appPassword: string | null
+}
+
+export interface RefreshAuth {
+  kind: 'refresh'
+  did: string
+  token: RefreshTokenPayload
+}
+
+export interface AdminAuth {
+  kind: 'admin'
+}
+
+/** Any session of the account: full access or an app password (the common case). */
+export const accessStandard: AuthVerifier<AccessAuth> = (request, env, config) =>
+  verifyAccess(request, env, config, ['full', 'privileged', 'appPass'])
+
+/** Account management that an app password must not do (app passwords, deletion...). */
+export const accessFull: AuthVerifier<AccessAuth> = (request, env, config) =>
+  verifyAccess(request, env, config, ['full'])
+
+/** Full access or a privileged app password (chat, and the like). */
+export const accessPrivileged: AuthVerifier<AccessAuth> = (request, env, config) =>
+  verifyAccess(request, env, config, ['full', 'privileged'])
+
+/** A session token of any kind, when the method also works without one. */
+export const accessOptional: AuthVerifier<AccessAuth | null> = (request, env, config) =>
+  request.headers.get('authorization')
+    ? verifyAccess(request, env, config, ['full', 'privileged', 'appPass'])
+    : Promise.resolve(null)
+
+export const refreshAuth: AuthVerifier<RefreshAuth> = async (request, _env, config) => {
+  const token = bearerToken(request)
+  const payload = await asXrpcError(() =>
+    verifyRefreshToken(token, {
+      secret: requireSecret(config, 'jwtSecret'),
+      serviceDid: config.serviceDid,
+    }),
+  )
+  return { kind: 'refresh', did: payload.sub, token: payload }
+}
+
+/** HTTP Basic `admin:<PDS_ADMIN_PASSWORD>`. */
+export const adminAuth: AuthVerifier<AdminAuth> = async (request, _env, config) => {
+  const header = request.headers.get('authorization')
+  if (!header) throw new AuthRequiredError('Admin authentication required', 'AuthMissing')
+  if (!checkAdminBasicAuth(header, requireSecret(config, 'adminPassword'))) {
+    throw new AuthRequiredError('Invalid admin credentials')
+  }
+  return { kind: 'admin' }
+}
+
+type SessionKind = 'full' | 'privileged' | 'appPass'
+
+async function verifyAccess(
+  request: Request,
+  env: Env,
+  config: Config,
+  allowed: SessionKind[],
+): Promise<AccessAuth> {
+  const token = bearerToken(request)
+  const payload = await asXrpcError(() =>
+    verifyAccessToken(token, {
+      secret: requireSecret(config, 'jwtSecret'),
+      serviceDid: config.serviceDid,
+    }),
+  )
+  if (payload.scope === SCOPE_TAKENDOWN) {
+    throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+  }
+  const kind: SessionKind =
+    payload.scope === SCOPE_ACCESS
+      ? 'full'
+      : payload.scope === SCOPE_APP_PASS_PRIVILEGED
+        ? 'privileged'
+        : 'appPass'
+  if (!allowed.includes(kind)) {
+    throw new ForbiddenError('This method needs a full-access session, not an app password')
+  }
+  const appPassword = payload.appPassword ?? null
+  // Stateless tokens outlive a revoked app password; this lookup ends those sessions at once.
+  if (appPassword !== null && !(await getAppPassword(getDb(env.DB), payload.sub, appPassword))) {
+    throw new AuthRequiredError('This app password has been revoked', 'ExpiredToken')
+  }
+  return { kind: 'access', did: payload.sub, scope: payload.scope, appPassword }
+}
+
+export function bearerToken(request: Request): string {
+  const header = request.headers.get('authorization')
+  if (!header) throw new AuthRequiredError('Authentication Required', 'AuthMissing')
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (!match?.[1]) throw new AuthRequiredError('Expected a Bearer token', 'InvalidToken')
+  return match[1]
+}
+
+async function asXrpcError<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof TokenError) throw new InvalidRequestError(err.message, err.code)
+    throw err
+  }
+}

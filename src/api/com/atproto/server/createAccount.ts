@@ -1,0 +1,202 @@
+import { encryptPrivateKey, hashPassword, verifyServiceAuthToken } from '../../../../auth/index.ts'
+import { requireSecret } from '../../../../config.ts'
+import { Secp256k1Keypair } from '../../../../crypto/index.ts'
+import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
+import { type Db, getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { remainingInviteUses, useInviteCode } from '../../../../db/invites.ts'
+import {
+  createGenesisOperation,
+  didForGenesisOperation,
+  PlcError,
+  signPlcOperation,
+} from '../../../../identity/index.ts'
+import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
+import { didDocumentFromOperation } from '../../../../services/did-doc.ts'
+import { checkHandleForAccount } from '../../../../services/handles.ts'
+import { identityServices, plcRotationKey } from '../../../../services/identity.ts'
+import { openSession } from '../../../../services/sessions.ts'
+import { isValidDid } from '../../../../syntax/index.ts'
+import {
+  AuthRequiredError,
+  InvalidRequestError,
+  UpstreamFailureError,
+} from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+
+interface Input {
+  handle: string
+  email?: string
+  password?: string
+  inviteCode?: string
+  did?: string
+  recoveryKey?: string
+}
+
+export const MIN_PASSWORD_LENGTH = 8
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+/**
+ * Creates an account: a new did:plc (our rotation key, the user's recovery key first when
+ * given), its own signing key, the empty repo in its Durable Object, and a session. With
+ * `did` and a service-auth token from the old PDS, it instead imports an existing identity
+ * as a deactivated account (the migration path).
+ */
+export const createAccount = defineMethod<unknown, Input>({
+  nsid: 'com.atproto.server.createAccount',
+  async handler({ input, env, config, request }) {
+    const db = getDb(env.DB)
+    await consumeRateLimit(db, config, LIMITS.createAccountPerIp, clientIp(request))
+
+    const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
+    const email = checkEmail(input.email)
+    const password = checkPassword(input.password)
+    const handle = await checkHandleForAccount(db, config, input.handle, migratingDid)
+    if (config.inviteRequired) await checkInvite(db, input.inviteCode)
+
+    const signingKey = await Secp256k1Keypair.create()
+    let did = migratingDid
+    let didDoc: Record<string, unknown> | undefined
+    let submitGenesis: (() => Promise<void>) | null = null
+    if (!did) {
+      const rotationKey = await plcRotationKey(config)
+      const op = await signPlcOperation(
+        createGenesisOperation({
+          signingKeyDid: signingKey.did(),
+          handle,
+          pdsEndpoint: config.publicUrl,
+          rotationKeys: [rotationKey.did()],
+          recoveryKey: input.recoveryKey,
+        }),
+        rotationKey,
+      )
+      const newDid = didForGenesisOperation(op)
+      did = newDid
+      didDoc = didDocumentFromOperation(newDid, op)
+      submitGenesis = () => identityServices(config).plc.submitOperation(newDid, op)
+    }
+
+    const now = new Date().toISOString()
+    try {
+      await insertAccount(db, {
+        did,
+        handle,
+        email,
+        passwordHash: await hashPassword(password, config.passwordHash),
+        signingKeyEncrypted: await encryptPrivateKey(
+          signingKey.exportPrivateKey(),
+          requireSecret(config, 'keyEncryptionSecret'),
+          did,
+        ),
+        signingKeyDid: signingKey.did(),
+        status: migratingDid ? 'deactivated' : 'active',
+        createdAt: now,
+        deactivatedAt: migratingDid ? now : null,
+      })
+    } catch (err) {
+      if (isUniqueConstraintError(err)) {
+        throw new InvalidRequestError(
+          'Handle, email or DID already registered on this server',
+          'HandleNotAvailable',
+        )
+      }
+      throw err
+    }
+
+    // From here on the account row exists: undo it if a later step fails.
+    const accountDid = did
+    try {
+      if (config.inviteRequired && !(await useInviteCode(db, input.inviteCode ?? '', did, now))) {
+        throw new InvalidRequestError('Invite code has no uses left', 'InvalidInviteCode')
+      }
+      if (submitGenesis) await submitGenesis()
+      await unwrapAccount(
+        accountStub(env, did).createRepo({
+          did,
+          handle,
+          signingKey: signingKey.exportPrivateKeyHex(),
+          active: !migratingDid,
+        }),
+      )
+    } catch (err) {
+      await deleteAccountRows(db, accountDid)
+      if (err instanceof PlcError) {
+        throw new UpstreamFailureError(`The PLC directory refused the new DID: ${err.message}`)
+      }
+      throw err
+    }
+
+    const tokens = await openSession(db, config, { did, appPassword: null })
+    return { body: { ...tokens, handle, did, ...(didDoc ? { didDoc } : {}) } }
+  },
+})
+
+function checkEmail(email: string | undefined): string {
+  if (!email) throw new InvalidRequestError('Email is required')
+  const normalized = email.trim().toLowerCase()
+  if (!EMAIL.test(normalized) || normalized.length > 254) {
+    throw new InvalidRequestError('This email address is not valid', 'InvalidEmail')
+  }
+  return normalized
+}
+
+function checkPassword(password: string | undefined): string {
+  if (!password) throw new InvalidRequestError('Password is required', 'InvalidPassword')
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new InvalidRequestError(
+      `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+      'InvalidPassword',
+    )
+  }
+  if (password.length > 256) {
+    throw new InvalidRequestError('Password must be at most 256 characters', 'InvalidPassword')
+  }
+  return password
+}
+
+async function checkInvite(db: Db, code: string | undefined): Promise<void> {
+  if (!code) throw new InvalidRequestError('An invite code is required', 'InvalidInviteCode')
+  const remaining = await remainingInviteUses(db, code)
+  if (remaining === null || remaining <= 0) {
+    throw new InvalidRequestError(
+      'Invite code is not valid or has no uses left',
+      'InvalidInviteCode',
+    )
+  }
+}
+
+/**
+ * An existing DID moving here: the old PDS vouches with a service-auth token signed by the
+ * DID's current key, addressed to us, for this very method.
+ */
+async function checkMigration(
+  request: Request,
+  did: string,
+  config: Parameters<typeof identityServices>[0],
+): Promise<string> {
+  if (!isValidDid(did)) throw new InvalidRequestError('Invalid DID')
+  const header = request.headers.get('authorization')
+  const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1]
+  if (!token) {
+    throw new AuthRequiredError('Importing a DID needs a service-auth token from its current PDS')
+  }
+  const { didResolver } = identityServices(config)
+  try {
+    const claims = await verifyServiceAuthToken(token, {
+      audience: [config.serviceDid, `${config.serviceDid}#atproto_pds`],
+      lxm: 'com.atproto.server.createAccount',
+      resolveSigningKey: async (iss, { forceRefresh }) => {
+        if (forceRefresh) didResolver.clearCache(iss)
+        const data = await didResolver.resolveAtprotoData(iss)
+        if (!data.signingKey) throw new Error(`no signing key in the DID document of ${iss}`)
+        return data.signingKey
+      },
+    })
+    if (claims.issDid !== did) throw new Error('the token was issued by another DID')
+  } catch (err) {
+    throw new AuthRequiredError(
+      `Invalid service-auth token: ${err instanceof Error ? err.message : String(err)}`,
+    )
+  }
+  return did
+}

@@ -1,0 +1,34 @@
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { consumeRefreshToken, getAppPassword } from '../../../../db/sessions.ts'
+import { sessionView } from '../../../../services/session-view.ts'
+import { openSession } from '../../../../services/sessions.ts'
+import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { refreshAuth } from '../../../auth-verifiers.ts'
+
+/** Trades a refresh token (single use) for a new access and refresh token. */
+export const refreshSession = defineMethod({
+  nsid: 'com.atproto.server.refreshSession',
+  auth: refreshAuth,
+  async handler({ auth, env, config }) {
+    const db = getDb(env.DB)
+    const row = await consumeRefreshToken(db, auth.token.jti)
+    if (!row || row.did !== auth.did) {
+      throw new InvalidRequestError('Token has been revoked', 'ExpiredToken')
+    }
+    const account = await getAccountByDid(db, auth.did)
+    if (!account) throw new InvalidRequestError('Account not found', 'InvalidToken')
+    if (account.status === 'takendown') {
+      throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    }
+    let appPassword: { name: string; privileged: boolean } | null = null
+    if (row.appPasswordName !== null) {
+      const app = await getAppPassword(db, auth.did, row.appPasswordName)
+      if (!app) throw new InvalidRequestError('This app password has been revoked', 'ExpiredToken')
+      appPassword = { name: app.name, privileged: app.privileged }
+    }
+    const tokens = await openSession(db, config, { did: auth.did, appPassword })
+    return { body: { ...tokens, ...sessionView(account, { showEmail: appPassword === null }) } }
+  },
+})

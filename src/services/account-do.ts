@@ -1,0 +1,35 @@
+/**
+ * Calling an account's Durable Object from a handler: the stub by DID, and the object's
+ * refusals turned into the XRPC errors the spec gives.
+ */
+import { type AccountResult, RepoWriteError, unwrapAccountResult } from '../account/errors.ts'
+import { AuthRequiredError, InvalidRequestError, type XrpcError } from '../xrpc/errors.ts'
+
+export function accountStub(env: Env, did: string) {
+  return env.ACCOUNT.get(env.ACCOUNT.idFromName(did))
+}
+
+/** The value of an account RPC result, or the XRPC error for its refusal. */
+export async function unwrapAccount<T>(result: Promise<AccountResult<T>>): Promise<T> {
+  try {
+    return unwrapAccountResult(await result)
+  } catch (err) {
+    if (err instanceof RepoWriteError) throw toXrpcError(err)
+    throw err
+  }
+}
+
+function toXrpcError(err: RepoWriteError): XrpcError {
+  switch (err.xrpcError) {
+    case 'AccountDeactivated':
+    case 'AccountTakedown':
+    case 'AccountSuspended':
+    case 'AccountDeleted':
+      // 401, as the reference PDS answers a write to a deactivated account.
+      return new AuthRequiredError(err.message, err.xrpcError)
+    case 'RepoNotFound':
+      return new InvalidRequestError(err.message, 'RepoNotFound')
+    default:
+      return new InvalidRequestError(err.message, err.xrpcError)
+  }
+}

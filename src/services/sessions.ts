@@ -1,0 +1,56 @@
+/**
+ * Opening and rotating sessions: a short-lived access token and a single-use refresh token
+ * whose row in D1 is what makes it usable (refreshing deletes it; logging out deletes it).
+ */
+import {
+  type AccessScope,
+  createAccessToken,
+  createRefreshToken,
+  SCOPE_ACCESS,
+  SCOPE_APP_PASS,
+  SCOPE_APP_PASS_PRIVILEGED,
+} from '../auth/index.ts'
+import { type Config, requireSecret } from '../config.ts'
+import type { Db } from '../db/index.ts'
+import { insertRefreshToken } from '../db/sessions.ts'
+
+export interface SessionTokens {
+  accessJwt: string
+  refreshJwt: string
+}
+
+export interface SessionGrant {
+  did: string
+  /** The app password the session was opened with, or null for the account password. */
+  appPassword: { name: string; privileged: boolean } | null
+}
+
+export function scopeFor(grant: SessionGrant): AccessScope {
+  if (!grant.appPassword) return SCOPE_ACCESS
+  return grant.appPassword.privileged ? SCOPE_APP_PASS_PRIVILEGED : SCOPE_APP_PASS
+}
+
+export async function openSession(
+  db: Db,
+  config: Config,
+  grant: SessionGrant,
+): Promise<SessionTokens> {
+  const secret = requireSecret(config, 'jwtSecret')
+  const [access, refresh] = await Promise.all([
+    createAccessToken({
+      did: grant.did,
+      serviceDid: config.serviceDid,
+      secret,
+      scope: scopeFor(grant),
+      appPassword: grant.appPassword?.name,
+    }),
+    createRefreshToken({ did: grant.did, serviceDid: config.serviceDid, secret }),
+  ])
+  await insertRefreshToken(db, {
+    id: refresh.payload.jti,
+    did: grant.did,
+    appPasswordName: grant.appPassword?.name ?? null,
+    expiresAt: new Date(refresh.payload.exp * 1000).toISOString(),
+  })
+  return { accessJwt: access.jwt, refreshJwt: refresh.jwt }
+}
