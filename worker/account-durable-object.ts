@@ -1,8 +1,107 @@
 import { DurableObject } from 'cloudflare:workers'
+import { Account } from '../src/account/account.ts'
+import { createR2CommitArchive } from '../src/account/archive.ts'
+import { type AccountResult, toAccountResult } from '../src/account/errors.ts'
+import { createD1RecordIndex } from '../src/account/record-index.ts'
+import type { AccountSinks } from '../src/account/sinks.ts'
+import type {
+  AccountStatusInfo,
+  ApplyWritesInput,
+  CommitRef,
+  CreateRepoInput,
+  GetBlocksResult,
+  SetStatusInput,
+  WriteResult,
+} from '../src/account/types.ts'
+import { getSequencer } from './sequencer-durable-object.ts'
+
+/** The account object of a DID: one per account, addressed by name. */
+export function getAccountStub(env: Env, did: string): DurableObjectStub<AccountDurableObject> {
+  return env.ACCOUNT.get(env.ACCOUNT.idFromName(did))
+}
 
 /**
- * One instance per account DID: the single writer of that account's repository.
- * @TODO the commit path arrives with the repository issue; until then the class only exists
- * so that the binding and its SQLite-backed storage are in place.
+ * One instance per account DID: the single writer of that account's repository. Thin glue
+ * around `Account` (src/account/account.ts), which holds the logic.
+ *
+ * Methods that can be refused return an AccountResult (`unwrapAccountResult` on the caller's
+ * side turns a refusal back into a RepoWriteError), since thrown errors lose their class
+ * across RPC.
  */
-export class AccountDurableObject extends DurableObject<Env> {}
+export class AccountDurableObject extends DurableObject<Env> {
+  readonly account: Account
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.account = new Account({
+      storage: ctx.storage,
+      sinks: accountSinks(env),
+      setAlarm: (at) => {
+        ctx.storage.setAlarm(at).catch((err) => console.error('account: setAlarm failed', err))
+      },
+      wipe: async () => {
+        await ctx.storage.deleteAlarm()
+        await ctx.storage.deleteAll()
+      },
+    })
+    void ctx.blockConcurrencyWhile(async () => {
+      this.account.start(await ctx.storage.getAlarm())
+    })
+  }
+
+  createRepo(input: CreateRepoInput): Promise<AccountResult<CommitRef>> {
+    return toAccountResult(() => this.account.createRepo(input))
+  }
+
+  applyWrites(input: ApplyWritesInput): Promise<AccountResult<WriteResult>> {
+    return toAccountResult(() => this.account.applyWrites(input))
+  }
+
+  async getHead(): Promise<CommitRef | null> {
+    return this.account.getHead()
+  }
+
+  async getStatus(): Promise<AccountStatusInfo | null> {
+    return this.account.getStatus()
+  }
+
+  setStatus(input: SetStatusInput): Promise<AccountResult<AccountStatusInfo>> {
+    return toAccountResult(() => this.account.setStatus(input))
+  }
+
+  emitIdentity(input: { handle?: string | null }): Promise<AccountResult<null>> {
+    return toAccountResult(async () => {
+      await this.account.emitIdentity(input)
+      return null
+    })
+  }
+
+  deleteRepo(): Promise<AccountResult<null>> {
+    return toAccountResult(async () => {
+      await this.account.deleteRepo()
+      return null
+    })
+  }
+
+  async getRecordBlock(cid: string): Promise<Uint8Array | null> {
+    return this.account.getBlock(cid)
+  }
+
+  async getBlocks(cids: string[]): Promise<GetBlocksResult> {
+    return this.account.getBlocks(cids)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.account.runAlarm()
+  }
+}
+
+function accountSinks(env: Env): AccountSinks {
+  return {
+    index: createD1RecordIndex(env.DB),
+    sequencer: {
+      appendEvents: (did, events) => getSequencer(env).appendEvents(did, events),
+    },
+    archive: createR2CommitArchive(env.STORAGE),
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Delivers the outbox: D1 index and event log first (a write is acknowledged once its entry
+ * reached both), then the R2 archive. Deliveries are serialized and take every pending entry
+ * in order, so writes committed while a delivery is in flight share the next one: one D1
+ * batch and one sequencer call for all of them.
+ *
+ * Each destination is marked per entry only after it succeeded; a failure leaves the entry for
+ * the next attempt, which resends it (every destination is idempotent).
+ */
+import type { AppendEvent } from '../sequencer/event-log.ts'
+import type { Outbox, OutboxRow } from './outbox.ts'
+import type { IndexCommit } from './record-index.ts'
+import type { AccountSinks } from './sinks.ts'
+
+/**
+ * Entries per delivery round; also bounded by bytes, so one sequencer call stays small, and by
+ * D1 statements (a 200-write commit is 201), under D1's per-invocation query limits.
+ */
+const ROUND_ENTRIES = 100
+const ROUND_BYTES = 8 * 1024 * 1024
+const ROUND_STATEMENTS = 500
+const ARCHIVE_ENTRIES = 16
+/** Failed rounds a waiting write sits through before it answers with `indexed: false`. */
+const FAILURES_BEFORE_GIVING_UP = 2
+const RETRY_PAUSE_MS = 50
+
+export type DrainerOptions = {
+  did: () => string
+  outbox: Outbox
+  sinks: () => AccountSinks
+  log: (message: string, err: unknown) => void
+}
+
+export class OutboxDrainer {
+  private readonly opts: DrainerOptions
+  private round: Promise<boolean> | null = null
+  private archiving: Promise<boolean> | null = null
+  private archiveAgain = false
+
+  constructor(opts: DrainerOptions) {
+    this.opts = opts
+  }
+
+  /**
+   * Waits until entry `id` reached D1 and the event log, running or joining delivery rounds.
+   * Returns false after FAILURES_BEFORE_GIVING_UP failed rounds (the entry stays queued).
+   */
+  async deliver(id: number): Promise<boolean> {
+    let failures = 0
+    for (;;) {
+      if (this.opts.outbox.isDelivered(id)) return true
+      if (failures >= FAILURES_BEFORE_GIVING_UP) return false
+      if (failures > 0) await pause(RETRY_PAUSE_MS)
+      if (!(await this.runRound())) failures++
+    }
+  }
+
+  /** Delivers everything pending to D1 and the event log; false if a round failed. */
+  async deliverAll(): Promise<boolean> {
+    for (;;) {
+      const pending = this.opts.outbox.pendingDelivery(1)
+      if (pending.length === 0) return true
+      if (!(await this.runRound())) return false
+    }
+  }
+
+  /** Copies pending commits to R2; false if any put failed. Concurrent calls coalesce. */
+  archive(): Promise<boolean> {
+    if (this.archiving) {
+      this.archiveAgain = true
+      return this.archiving
+    }
+    const run = async (): Promise<boolean> => {
+      let ok = true
+      do {
+        this.archiveAgain = false
+        ok = (await this.archiveBatch()) && ok
+      } while (this.archiveAgain)
+      return ok
+    }
+    this.archiving = run().finally(() => {
+      this.archiving = null
+    })
+    return this.archiving
+  }
+
+  /** Resolves when no archive run is in progress. */
+  async archiveIdle(): Promise<void> {
+    while (this.archiving) await this.archiving
+  }
+
+  private runRound(): Promise<boolean> {
+    if (this.round) return this.round
+    this.round = this.deliverRound().finally(() => {
+      this.round = null
+    })
+    return this.round
+  }
+
+  private async deliverRound(): Promise<boolean> {
+    const { outbox, log } = this.opts
+    const did = this.opts.did()
+    const sinks = this.opts.sinks()
+    let toIndex: { ids: number[]; commits: IndexCommit[] }
+    let toSequence: { ids: number[]; events: AppendEvent[] }
+    try {
+      ;({ toIndex, toSequence } = await this.takeRound(outbox.pendingDelivery(ROUND_ENTRIES)))
+    } catch (err) {
+      log('account outbox: could not read pending entries', err)
+      return false
+    }
+    if (toIndex.ids.length === 0 && toSequence.ids.length === 0) return true
+    const [indexed, sequenced] = await Promise.allSettled([
+      toIndex.ids.length > 0 ? sinks.index.applyCommits(did, toIndex.commits) : null,
+      toSequence.ids.length > 0 ? sinks.sequencer.appendEvents(did, toSequence.events) : null,
+    ])
+    if (indexed.status === 'fulfilled') outbox.markIndexed(toIndex.ids)
+    else log('account outbox: D1 index update failed', indexed.reason)
+    if (sequenced.status === 'fulfilled') outbox.markSequenced(toSequence.ids)
+    else log('account outbox: sequencer append failed', sequenced.reason)
+    return indexed.status === 'fulfilled' && sequenced.status === 'fulfilled'
+  }
+
+  private async takeRound(rows: OutboxRow[]): Promise<{
+    toIndex: { ids: number[]; commits: IndexCommit[] }
+    toSequence: { ids: number[]; events: AppendEvent[] }
+  }> {
+    const toIndex = { ids: [] as number[], commits: [] as IndexCommit[] }
+    const toSequence = { ids: [] as number[], events: [] as AppendEvent[] }
+    let bytes = 0
+    let statements = 0
+    for (const row of rows) {
+      if (bytes >= ROUND_BYTES || statements >= ROUND_STATEMENTS) break
+      if (row.indexed === 0) {
+        const commit = this.opts.outbox.indexOf(row)
+        for (const upsert of commit.upserts) bytes += upsert.value.length
+        statements += commit.upserts.length + commit.deletes.length + 1
+        toIndex.ids.push(row.id)
+        toIndex.commits.push(commit)
+      }
+      if (row.sequenced === 0) {
+        const event = await this.opts.outbox.eventOf(row)
+        bytes += event.body.length
+        toSequence.ids.push(row.id)
+        toSequence.events.push(event)
+      }
+    }
+    return { toIndex, toSequence }
+  }
+
+  private async archiveBatch(): Promise<boolean> {
+    const { outbox, log } = this.opts
+    const did = this.opts.did()
+    const sinks = this.opts.sinks()
+    for (;;) {
+      const rows = outbox.pendingArchive(ARCHIVE_ENTRIES)
+      if (rows.length === 0) return true
+      const done: number[] = []
+      await Promise.all(
+        rows.map(async (row) => {
+          try {
+            await sinks.archive.putCommit(did, row.rev!, await outbox.carOf(row))
+            done.push(row.id)
+          } catch (err) {
+            log('account outbox: R2 archive failed', err)
+          }
+        }),
+      )
+      outbox.markArchived(done)
+      if (done.length < rows.length) return false
+    }
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

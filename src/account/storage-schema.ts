@@ -1,0 +1,45 @@
+/**
+ * The account object's own SQLite tables. The object is the only reader and writer; D1 and
+ * R2 hold derived copies, fed from the outbox.
+ */
+import type { SqlLike } from '../sequencer/sql.ts'
+
+const STATEMENTS = [
+  // One row: the repo head and the account's state. The signing key stays in this object.
+  `CREATE TABLE IF NOT EXISTS repo_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    did TEXT NOT NULL,
+    handle TEXT,
+    signing_key TEXT NOT NULL,
+    commit_cid TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    data_cid TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    status TEXT,
+    last_outbox_id INTEGER NOT NULL
+  )`,
+  // Commits, MST nodes and records. Blocks are immutable and content-addressed.
+  `CREATE TABLE IF NOT EXISTS block (
+    cid TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL,
+    rev TEXT NOT NULL
+  )`,
+  // Effects decided at a commit point and not yet delivered (see outbox.ts).
+  `CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    type TEXT,
+    body BLOB,
+    car_cids TEXT,
+    rev TEXT,
+    commit_cid TEXT,
+    index_ops BLOB,
+    indexed INTEGER NOT NULL,
+    sequenced INTEGER NOT NULL,
+    archived INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  )`,
+]
+
+export function ensureAccountSchema(sql: SqlLike): void {
+  for (const statement of STATEMENTS) sql.exec(statement)
+}

@@ -1,0 +1,77 @@
+/**
+ * What crosses the account Durable Object's RPC boundary. Everything here is structured-
+ * cloneable: strings, numbers, booleans, Uint8Arrays and plain objects (no CID instances).
+ */
+
+/** `put` creates the record or updates it, whichever applies at commit time (putRecord). */
+export type WriteAction = 'create' | 'update' | 'delete' | 'put'
+
+export type PreparedWrite = {
+  action: WriteAction
+  collection: string
+  rkey: string
+  /** DAG-CBOR bytes of the record (create, update, put), already validated by the Worker. */
+  record?: Uint8Array
+  /** CID of `record`, if the caller computed it; checked against the bytes. */
+  cid?: string
+  /** undefined: no check; null: the record must not exist; a CID: the current version. */
+  swapRecord?: string | null
+}
+
+export type ApplyWritesInput = {
+  writes: PreparedWrite[]
+  /** The commit CID the repo must be at; undefined or null: no check. */
+  swapCommit?: string | null
+}
+
+export type CommitRef = { cid: string; rev: string }
+
+export type WriteOutcome = {
+  /** `put` is reported as what it did. */
+  action: 'create' | 'update' | 'delete'
+  uri: string
+  /** The record CID (create, update). */
+  cid?: string
+}
+
+export type WriteResult = {
+  commit: CommitRef
+  results: WriteOutcome[]
+  /**
+   * True when the D1 record index and the event log had this commit before the answer.
+   * False only when one of them failed twice: the commit is durable and the outbox keeps
+   * retrying (alarm), but a read right after may not see it yet.
+   */
+  indexed: boolean
+}
+
+export type CreateRepoInput = {
+  did: string
+  handle: string
+  /** Hex of the secp256k1 private key; kept only in the object's own storage. */
+  signingKey: string
+  /**
+   * false creates the repo deactivated (account migration): nothing is emitted until the
+   * account is activated. Default true.
+   */
+  active?: boolean
+}
+
+/** Inactive statuses, as `#account` names them. */
+export type InactiveStatus = 'deactivated' | 'takendown' | 'suspended' | 'deleted'
+
+export type SetStatusInput = { active: boolean; status?: InactiveStatus }
+
+export type AccountStatusInfo = {
+  did: string
+  handle: string | null
+  active: boolean
+  status?: InactiveStatus
+  /** The repo head. */
+  cid: string
+  rev: string
+}
+
+export type StoredBlock = { cid: string; bytes: Uint8Array }
+
+export type GetBlocksResult = { blocks: StoredBlock[]; missing: string[] }

@@ -1,0 +1,186 @@
+/**
+ * The host-wide event log behind `com.atproto.sync.subscribeRepos`: every account's events,
+ * stamped with one increasing `seq` and persisted before anyone is sent them.
+ *
+ * Account objects deliver their outbox here, at least once and in order; each event carries
+ * its outbox id, and an event whose id is not above the last one seen for its DID is a retry
+ * and is dropped, so a retried delivery never duplicates an event.
+ */
+import { blobBytes, type SqlRow, type SqlStorageLike } from './sql.ts'
+
+export type EventType = '#commit' | '#identity' | '#account' | '#sync'
+
+export const EVENT_TYPES: readonly EventType[] = ['#commit', '#identity', '#account', '#sync']
+
+/** What an account hands over: the DAG-CBOR body of the message, without `seq`. */
+export type AppendEvent = { outboxId: number; type: EventType; body: Uint8Array }
+
+/** A stored event; a frame is `{op: 1, t: type}` then the body with `seq` added. */
+export type SequencedEvent = {
+  seq: number
+  did: string
+  type: EventType
+  body: Uint8Array
+  /** When the sequencer stored it (ISO 8601). */
+  time: string
+}
+
+export class EventLogError extends Error {
+  override name = 'EventLogError'
+}
+
+/**
+ * A Durable Object SQLite row is limited to 2 MB, and a #commit body can reach just over that
+ * (a 2,000,000-byte CAR plus its fields), so large bodies are split across part rows.
+ */
+const MAX_INLINE_BODY = 1_000_000
+
+const SCHEMA = [
+  // AUTOINCREMENT: a seq is never reused, even after old events are trimmed.
+  `CREATE TABLE IF NOT EXISTS event (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    did TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    parts INTEGER NOT NULL DEFAULT 0,
+    time TEXT NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS event_part (
+    seq INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (seq, part)
+  )`,
+  `CREATE TABLE IF NOT EXISTS event_source (
+    did TEXT PRIMARY KEY,
+    last_outbox_id INTEGER NOT NULL
+  )`,
+]
+
+type EventRow = SqlRow & {
+  seq: number
+  did: string
+  type: string
+  body: ArrayBuffer
+  parts: number
+  time: string
+}
+
+export class EventLog {
+  private readonly storage: SqlStorageLike
+
+  constructor(storage: SqlStorageLike) {
+    this.storage = storage
+    for (const statement of SCHEMA) storage.sql.exec(statement)
+  }
+
+  /**
+   * Appends the events of one account, in the given order, skipping retries; returns the seq
+   * of the last event appended, or the latest seq of the log when every event was a retry.
+   */
+  append(did: string, events: AppendEvent[], now: Date = new Date()): number {
+    for (const event of events) {
+      if (!EVENT_TYPES.includes(event.type)) {
+        throw new EventLogError(`unknown event type ${String(event.type)}`)
+      }
+      if (!Number.isSafeInteger(event.outboxId) || event.outboxId <= 0) {
+        throw new EventLogError(`bad outbox id ${String(event.outboxId)}`)
+      }
+      if (!(event.body instanceof Uint8Array)) throw new EventLogError('event body must be bytes')
+    }
+    const time = now.toISOString()
+    const { sql } = this.storage
+    return this.storage.transactionSync(() => {
+      const source = sql
+        .exec<{ last: number }>(
+          'SELECT last_outbox_id AS last FROM event_source WHERE did = ?',
+          did,
+        )
+        .toArray()[0]
+      let last = source?.last ?? 0
+      let lastSeq: number | null = null
+      for (const event of events) {
+        if (event.outboxId <= last) continue
+        lastSeq = this.insert(did, event, time)
+        last = event.outboxId
+      }
+      if (lastSeq === null) return this.latestSeq()
+      sql.exec(
+        `INSERT INTO event_source (did, last_outbox_id) VALUES (?, ?)
+         ON CONFLICT (did) DO UPDATE SET last_outbox_id = excluded.last_outbox_id`,
+        did,
+        last,
+      )
+      return lastSeq
+    })
+  }
+
+  /** Events with seq > `after`, oldest first. */
+  getEvents(after: number, limit: number): SequencedEvent[] {
+    const rows = this.storage.sql
+      .exec<EventRow>(
+        'SELECT seq, did, type, body, parts, time FROM event WHERE seq > ? ORDER BY seq LIMIT ?',
+        after,
+        Math.max(0, Math.floor(limit)),
+      )
+      .toArray()
+    return rows.map((row) => ({
+      seq: row.seq,
+      did: row.did,
+      type: row.type as EventType,
+      body: row.parts > 0 ? this.joinParts(row) : blobBytes(row.body),
+      time: row.time,
+    }))
+  }
+
+  /** The highest seq ever assigned (0 when none), even if that event was since trimmed. */
+  latestSeq(): number {
+    const row = this.storage.sql
+      .exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'event'")
+      .toArray()[0]
+    return row?.seq ?? 0
+  }
+
+  private insert(did: string, event: AppendEvent, time: string): number {
+    const { sql } = this.storage
+    const { body } = event
+    const parts = body.length > MAX_INLINE_BODY ? Math.ceil(body.length / MAX_INLINE_BODY) - 1 : 0
+    const { seq } = sql
+      .exec<{ seq: number }>(
+        'INSERT INTO event (did, type, body, parts, time) VALUES (?, ?, ?, ?, ?) RETURNING seq',
+        did,
+        event.type,
+        body.subarray(0, MAX_INLINE_BODY),
+        parts,
+        time,
+      )
+      .one()
+    for (let part = 1; part <= parts; part++) {
+      const start = part * MAX_INLINE_BODY
+      sql.exec(
+        'INSERT INTO event_part (seq, part, bytes) VALUES (?, ?, ?)',
+        seq,
+        part,
+        body.subarray(start, start + MAX_INLINE_BODY),
+      )
+    }
+    return seq
+  }
+
+  private joinParts(row: EventRow): Uint8Array {
+    const chunks = [blobBytes(row.body)]
+    for (const part of this.storage.sql.exec<{ bytes: ArrayBuffer }>(
+      'SELECT bytes FROM event_part WHERE seq = ? ORDER BY part',
+      row.seq,
+    )) {
+      chunks.push(blobBytes(part.bytes))
+    }
+    const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0))
+    let offset = 0
+    for (const chunk of chunks) {
+      out.set(chunk, offset)
+      offset += chunk.length
+    }
+    return out
+  }
+}

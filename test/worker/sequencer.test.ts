@@ -1,0 +1,112 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
+import { encodeEventFrame } from '../../src/sequencer/frame.ts'
+import type { SequencerDurableObject } from '../../worker/sequencer-durable-object.ts'
+
+function sequencer(name: string): DurableObjectStub<SequencerDurableObject> {
+  return env.SEQUENCER.get(env.SEQUENCER.idFromName(name))
+}
+
+const body = (value: Record<string, unknown>) => encodeCbor(value)
+
+describe('sequencer event log', () => {
+  it('assigns increasing seqs and drops retried deliveries', async () => {
+    const log = sequencer('test-dedup')
+    expect(await log.latestSeq()).toBe(0)
+    expect(await log.getEvents({ after: 0, limit: 10 })).toEqual([])
+    const alice = 'did:plc:alice'
+    const bob = 'did:plc:bob'
+    expect(
+      await log.appendEvents(alice, [
+        { outboxId: 1, type: '#identity', body: body({ did: alice, time: 't' }) },
+        { outboxId: 2, type: '#account', body: body({ did: alice, active: true, time: 't' }) },
+      ]),
+    ).toBe(2)
+    expect(
+      await log.appendEvents(bob, [
+        { outboxId: 1, type: '#identity', body: body({ did: bob, time: 't' }) },
+      ]),
+    ).toBe(3)
+    // A retry of 1-2 plus a new event 3: only 3 is appended.
+    expect(
+      await log.appendEvents(alice, [
+        { outboxId: 1, type: '#identity', body: body({ did: alice, time: 't' }) },
+        { outboxId: 2, type: '#account', body: body({ did: alice, active: true, time: 't' }) },
+        { outboxId: 3, type: '#sync', body: body({ did: alice, rev: 'r', time: 't' }) },
+      ]),
+    ).toBe(4)
+    // A retry of events already stored returns the latest seq and stores nothing.
+    expect(
+      await log.appendEvents(alice, [{ outboxId: 3, type: '#sync', body: body({ did: alice }) }]),
+    ).toBe(4)
+    expect(await log.latestSeq()).toBe(4)
+    const events = await log.getEvents({ after: 0, limit: 100 })
+    expect(events.map((e) => [e.seq, e.did, e.type])).toEqual([
+      [1, alice, '#identity'],
+      [2, alice, '#account'],
+      [3, bob, '#identity'],
+      [4, alice, '#sync'],
+    ])
+    expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true)
+    expect((await log.getEvents({ after: 2, limit: 1 })).map((e) => e.seq)).toEqual([3])
+    expect(await log.getEvents({ after: 4, limit: 10 })).toEqual([])
+  })
+
+  it('refuses malformed events without storing any of the batch', async () => {
+    const log = sequencer('test-invalid')
+    // Called in the object: an RPC rejection in the test's own isolate counts as unhandled.
+    await runInDurableObject(log, (instance: SequencerDurableObject) => {
+      expect(() =>
+        instance.log.append('did:plc:x', [
+          { outboxId: 1, type: '#identity', body: body({}) },
+          // biome-ignore lint/suspicious/noExplicitAny: a type the log must refuse
+          { outboxId: 2, type: '#handle' as any, body: body({}) },
+        ]),
+      ).toThrow(/unknown event type/)
+      expect(() =>
+        instance.log.append('did:plc:x', [{ outboxId: 0, type: '#identity', body: body({}) }]),
+      ).toThrow(/outbox id/)
+    })
+    expect(await log.latestSeq()).toBe(0)
+  })
+
+  it('keeps bodies over the inline limit whole', async () => {
+    const log = sequencer('test-large')
+    const big = body({ did: 'did:plc:big', blocks: new Uint8Array(2_300_000).fill(7), time: 't' })
+    expect(big.length).toBeGreaterThan(2_000_000)
+    await log.appendEvents('did:plc:big', [{ outboxId: 1, type: '#sync', body: big }])
+    const [event] = await log.getEvents({ after: 0, limit: 1 })
+    expect(event!.body).toEqual(big)
+    const parts = await runInDurableObject(
+      log,
+      (_i, state) =>
+        state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM event_part').one().n,
+    )
+    expect(parts).toBe(2)
+  })
+
+  it('produces subscribeRepos frames from stored events', async () => {
+    const log = sequencer('test-frame')
+    const did = 'did:plc:frame'
+    await log.appendEvents(did, [
+      {
+        outboxId: 7,
+        type: '#account',
+        body: body({ did, active: false, status: 'deactivated', time: 't' }),
+      },
+    ])
+    const [event] = await log.getEvents({ after: 0, limit: 1 })
+    const frame = encodeEventFrame(event!)
+    // The frame is two concatenated DAG-CBOR values: the header, then the body with seq.
+    const header = encodeCbor({ op: 1, t: '#account' })
+    expect(frame.subarray(0, header.length)).toEqual(header)
+    expect(decodeCbor(frame.subarray(header.length))).toEqual({
+      did,
+      active: false,
+      status: 'deactivated',
+      time: 't',
+      seq: 1,
+    })
+  })
+})
