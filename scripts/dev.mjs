@@ -5,6 +5,8 @@
 //   .wrangler/state/plc, so DIDs survive restarts like the rest of the local state),
 // - runs `wrangler dev` on http://localhost:2583 with local D1/R2/Durable Object state
 //   under .wrangler/state (kept across restarts).
+// Environment: PDS_PORT, PLC_PORT, PDS_STATE_DIR (another state folder, e.g. for tests), and
+// any PDS_* setting of src/config.ts, passed through to the Worker.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -16,6 +18,8 @@ process.chdir(root)
 
 const PDS_PORT = Number(process.env.PDS_PORT ?? 2583)
 const PLC_PORT = Number(process.env.PLC_PORT ?? 2582)
+const STATE_DIR = process.env.PDS_STATE_DIR ?? null
+const persistArgs = STATE_DIR ? ['--persist-to', STATE_DIR] : []
 
 /** Settings for local development, passed as `--var` so they never reach a deployment. */
 const devVars = {
@@ -24,6 +28,11 @@ const devVars = {
   PDS_PLC_URL: `http://localhost:${PLC_PORT}`,
   PDS_CRAWLERS: 'none',
   PDS_DEV_MODE: 'true',
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => key.startsWith('PDS_') && !['PDS_PORT', 'PDS_STATE_DIR'].includes(key),
+    ),
+  ),
 }
 
 ensureDevSecrets('.dev.vars')
@@ -40,12 +49,15 @@ const wranglerBin = fileURLToPath(
 const wrangler = (args, opts = {}) =>
   spawnSync(process.execPath, [wranglerBin, ...args], { stdio: 'inherit', env: quiet, ...opts })
 
-const migrate = wrangler(['d1', 'migrations', 'apply', 'DB', '--local'], {
+const migrate = wrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...persistArgs], {
   env: { ...quiet, CI: 'true' },
 })
 if (migrate.status !== 0) process.exit(migrate.status ?? 1)
 
-const plc = await startPlcServer({ port: PLC_PORT })
+const plc = await startPlcServer({
+  port: PLC_PORT,
+  ...(STATE_DIR ? { dataFile: `${STATE_DIR}/plc/operations.jsonl` } : {}),
+})
 console.log(`PLC directory on ${plc.url} (${plc.replayed} operations restored)`)
 
 const varArgs = Object.entries(devVars).flatMap(([k, v]) => ['--var', `${k}:${v}`])
@@ -61,6 +73,7 @@ const child = spawn(
     '--show-interactive-dev-session=false',
     '--log-level',
     process.env.WRANGLER_LOG ?? 'warn',
+    ...persistArgs,
     ...varArgs,
   ],
   { stdio: 'inherit', env: quiet },

@@ -5,12 +5,6 @@
 import type { TestProject } from 'vitest/node'
 import { startPlcServer } from '../helpers/plc.ts'
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    plcUrl: string
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const plc = await startPlcServer({ port: 0, dataFile: null })
   project.provide('plcUrl', plc.url)

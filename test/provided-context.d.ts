@@ -1,0 +1,11 @@
+// Values the global setups hand to tests through `inject()`.
+import 'vitest'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The local PLC directory (test/worker and test/e2e). */
+    plcUrl: string
+    /** The running PDS under test (test/e2e). */
+    pdsUrl: string
+  }
+}
