@@ -13,6 +13,8 @@ import type {
   SetStatusInput,
   WriteResult,
 } from '../src/account/types.ts'
+import { decryptPrivateKey } from '../src/auth/index.ts'
+import { getConfig, requireSecret } from '../src/config.ts'
 import { getSequencer } from './sequencer-durable-object.ts'
 
 /** The account object of a DID: one per account, addressed by name. */
@@ -39,6 +41,8 @@ export class AccountDurableObject extends DurableObject<Env> {
       setAlarm: (at) => {
         ctx.storage.setAlarm(at).catch((err) => console.error('account: setAlarm failed', err))
       },
+      decryptSigningKey: (encrypted, did) =>
+        decryptPrivateKey(encrypted, requireSecret(getConfig(env), 'keyEncryptionSecret'), did),
       wipe: async () => {
         await ctx.storage.deleteAlarm()
         await ctx.storage.deleteAll()

@@ -40,6 +40,11 @@ export type AccountHost = {
   setAlarm(at: number): void
   /** Deletes all of the object's storage and its alarm. */
   wipe(): Promise<void>
+  /**
+   * The private key bytes of an encrypted signing key (as stored in D1, bound to the DID).
+   * The key is kept encrypted in the object's storage too, and only decrypted in memory.
+   */
+  decryptSigningKey(encrypted: string, did: string): Promise<Uint8Array>
   log?(message: string, err: unknown): void
 }
 
@@ -113,7 +118,9 @@ export class Account {
       }
       let key: Secp256k1Keypair
       try {
-        key = await Secp256k1Keypair.import(input.signingKey)
+        key = await Secp256k1Keypair.import(
+          await this.host.decryptSigningKey(input.signingKey, input.did),
+        )
       } catch {
         throw new RepoWriteError('InvalidRequest', 'Invalid signing key')
       }
@@ -414,7 +421,9 @@ export class Account {
   }
 
   private async signingKey(state: RepoState): Promise<Secp256k1Keypair> {
-    this.keypair ??= await Secp256k1Keypair.import(state.signingKey)
+    this.keypair ??= await Secp256k1Keypair.import(
+      await this.host.decryptSigningKey(state.signingKey, state.did),
+    )
     return this.keypair
   }
 

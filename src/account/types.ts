@@ -48,7 +48,10 @@ export type WriteResult = {
 export type CreateRepoInput = {
   did: string
   handle: string
-  /** Hex of the secp256k1 private key; kept only in the object's own storage. */
+  /**
+   * The secp256k1 signing key encrypted with PDS_KEY_ENCRYPTION_SECRET and bound to `did`
+   * (src/auth/key-encryption.ts), exactly as stored in D1; it stays encrypted at rest here too.
+   */
   signingKey: string
   /**
    * false creates the repo deactivated (account migration): nothing is emitted until the

@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createR2CommitArchive } from '../../src/account/archive.ts'
 import { RepoWriteError, unwrapAccountResult } from '../../src/account/errors.ts'
+import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
 import { CID, cidForCborBytes } from '../../src/data/cid.ts'
 import { readCar } from '../../src/repo/car.ts'
@@ -11,6 +12,7 @@ import {
   type CommitState,
   checkCommitEvent,
   createTestAccount,
+  encryptTestKey,
   eventsOf,
   mstContents,
   ok,
@@ -457,9 +459,7 @@ describe('account status', () => {
       await stub.createRepo({
         did,
         handle: 'mover.test',
-        signingKey: Array.from(key.exportPrivateKey(), (b) => b.toString(16).padStart(2, '0')).join(
-          '',
-        ),
+        signingKey: await encryptTestKey(key, did),
         active: false,
       }),
     )
@@ -527,7 +527,8 @@ describe('account status', () => {
     ok(await stub.deleteRepo())
 
     // The DID can be created again; its new events are not taken for retries of old ones.
-    ok(await stub.createRepo({ did, handle: 'again.test', signingKey: '22'.repeat(32) }))
+    const signingKey = await encryptTestKey(await Secp256k1Keypair.create(), did)
+    ok(await stub.createRepo({ did, handle: 'again.test', signingKey }))
     const after = await eventsOf(did)
     expect(after.length).toBe(events.length + 4)
     expect(after.slice(-4).map((e) => e.type)).toEqual([

@@ -7,6 +7,7 @@ import { env, runInDurableObject } from 'cloudflare:test'
 import { expect } from 'vitest'
 import type { AccountResult } from '../../src/account/errors.ts'
 import type { AccountSinks } from '../../src/account/sinks.ts'
+import { encryptPrivateKey } from '../../src/auth/index.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
 import { CID } from '../../src/data/cid.ts'
@@ -35,10 +36,16 @@ export async function createTestAccount(name = 'user'): Promise<TestAccount> {
   const handle = `${name}${counter}.test`
   const stub = getAccountStub(env, did)
   const created = ok(
-    await stub.createRepo({ did, handle, signingKey: bytesToHex(key.exportPrivateKey()) }),
+    await stub.createRepo({ did, handle, signingKey: await encryptTestKey(key, did) }),
   )
   expect(created.rev).toMatch(/^[a-z2-7]{13}$/)
   return { did, handle, key, stub }
+}
+
+/** A signing key encrypted the way createAccount stores it (test secret from vitest.config). */
+export function encryptTestKey(key: Secp256k1Keypair, did: string): Promise<string> {
+  const secret = (env as unknown as { PDS_KEY_ENCRYPTION_SECRET: string }).PDS_KEY_ENCRYPTION_SECRET
+  return encryptPrivateKey(key.exportPrivateKey(), secret, did)
 }
 
 export function ok<T>(result: AccountResult<T>): T {
@@ -175,8 +182,4 @@ export async function checkCommitEvent(
   }
   if (previous.data) expect((await mst.rootCid()).toString()).toBe(previous.data.toString())
   return { rev: commit.rev, data: commit.data }
-}
-
-function bytesToHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }

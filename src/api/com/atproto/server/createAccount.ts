@@ -77,17 +77,18 @@ export const createAccount = defineMethod<unknown, Input>({
     }
 
     const now = new Date().toISOString()
+    const signingKeyEncrypted = await encryptPrivateKey(
+      signingKey.exportPrivateKey(),
+      requireSecret(config, 'keyEncryptionSecret'),
+      did,
+    )
     try {
       await insertAccount(db, {
         did,
         handle,
         email,
         passwordHash: await hashPassword(password, config.passwordHash),
-        signingKeyEncrypted: await encryptPrivateKey(
-          signingKey.exportPrivateKey(),
-          requireSecret(config, 'keyEncryptionSecret'),
-          did,
-        ),
+        signingKeyEncrypted,
         signingKeyDid: signingKey.did(),
         status: migratingDid ? 'deactivated' : 'active',
         createdAt: now,
@@ -114,7 +115,7 @@ export const createAccount = defineMethod<unknown, Input>({
         accountStub(env, did).createRepo({
           did,
           handle,
-          signingKey: signingKey.exportPrivateKeyHex(),
+          signingKey: signingKeyEncrypted,
           active: !migratingDid,
         }),
       )
