@@ -1,0 +1,73 @@
+import { getDb } from '../../../../db/index.ts'
+import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
+import { commitWrites, prepareWrites, type WriteRequest } from '../../../../services/repo-writes.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+const NSID = 'com.atproto.repo.applyWrites'
+/** The most operations one commit may carry (the firehose's `ops` limit). */
+export const MAX_WRITES = 200
+
+type Write =
+  | { $type: `${typeof NSID}#create`; collection: string; rkey?: string; value: unknown }
+  | { $type: `${typeof NSID}#update`; collection: string; rkey: string; value: unknown }
+  | { $type: `${typeof NSID}#delete`; collection: string; rkey: string }
+
+interface Input {
+  repo: string
+  validate?: boolean
+  writes: Write[]
+  swapCommit?: string
+}
+
+/** Up to 200 creates, updates and deletes in one signed commit: all of them or none. */
+export const applyWrites = defineMethod<unknown, Input, AccessAuth>({
+  nsid: NSID,
+  auth: accessStandard,
+  async handler({ input, auth, env }) {
+    if (input.writes.length > MAX_WRITES) {
+      throw new InvalidRequestError(`Too many writes: at most ${MAX_WRITES} in one commit`)
+    }
+    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+    const { writes, validation } = await prepareWrites(input.writes.map(toRequest), input.validate)
+    const result = await commitWrites(env, did, writes, input.swapCommit)
+    const results = result.results.map((outcome, i) =>
+      outcome.action === 'delete'
+        ? { $type: `${NSID}#deleteResult` }
+        : {
+            $type: `${NSID}#${outcome.action}Result`,
+            uri: outcome.uri,
+            cid: outcome.cid,
+            validationStatus: validation[i] ?? undefined,
+          },
+    )
+    return {
+      body: { commit: result.commit, results },
+      headers: { 'Atproto-Repo-Rev': result.commit.rev },
+    }
+  },
+})
+
+function toRequest(write: Write): WriteRequest {
+  switch (write.$type) {
+    case `${NSID}#create`:
+      return {
+        action: 'create',
+        collection: write.collection,
+        rkey: write.rkey,
+        record: write.value,
+      }
+    case `${NSID}#update`:
+      return {
+        action: 'update',
+        collection: write.collection,
+        rkey: write.rkey,
+        record: write.value,
+      }
+    case `${NSID}#delete`:
+      return { action: 'delete', collection: write.collection, rkey: write.rkey }
+    default:
+      throw new InvalidRequestError(`Unknown write type: ${(write as { $type: string }).$type}`)
+  }
+}

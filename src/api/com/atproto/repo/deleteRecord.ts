@@ -1,0 +1,46 @@
+import { getDb } from '../../../../db/index.ts'
+import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
+import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+interface Input {
+  repo: string
+  collection: string
+  rkey: string
+  swapRecord?: string
+  swapCommit?: string
+}
+
+/**
+ * Deletes a record. Deleting one that is not there succeeds without a commit, as on the
+ * reference PDS (unless `swapRecord` insists on a version).
+ */
+export const deleteRecord = defineMethod<unknown, Input, AccessAuth>({
+  nsid: 'com.atproto.repo.deleteRecord',
+  auth: accessStandard,
+  async handler({ input, auth, env }) {
+    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+    const { writes } = await prepareWrites(
+      [
+        {
+          action: 'delete',
+          collection: input.collection,
+          rkey: input.rkey,
+          swapRecord: input.swapRecord,
+        },
+      ],
+      false,
+    )
+    try {
+      const result = await commitWrites(env, did, writes, input.swapCommit)
+      return { body: { commit: result.commit }, headers: { 'Atproto-Repo-Rev': result.commit.rev } }
+    } catch (err) {
+      const missing =
+        err instanceof InvalidRequestError && err.error === 'RecordNotFound' && !input.swapRecord
+      if (missing) return { body: {} }
+      throw err
+    }
+  },
+})

@@ -1,0 +1,48 @@
+import { getDb } from '../../../../db/index.ts'
+import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
+import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
+import { AtUri } from '../../../../syntax/index.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+interface Input {
+  repo: string
+  collection: string
+  rkey: string
+  validate?: boolean
+  record: unknown
+  swapRecord?: string | null
+  swapCommit?: string
+}
+
+/** Creates or replaces the record at a key; `swapRecord` null means "must not exist yet". */
+export const putRecord = defineMethod<unknown, Input, AccessAuth>({
+  nsid: 'com.atproto.repo.putRecord',
+  auth: accessStandard,
+  async handler({ input, auth, env }) {
+    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+    const { writes, validation } = await prepareWrites(
+      [
+        {
+          action: 'put',
+          collection: input.collection,
+          rkey: input.rkey,
+          record: input.record,
+          swapRecord: input.swapRecord,
+        },
+      ],
+      input.validate,
+    )
+    const result = await commitWrites(env, did, writes, input.swapCommit)
+    const write = writes[0]!
+    return {
+      body: {
+        uri: AtUri.make(did, write.collection, write.rkey).toString(),
+        cid: write.cid,
+        commit: result.commit,
+        validationStatus: validation[0],
+      },
+      headers: { 'Atproto-Repo-Rev': result.commit.rev },
+    }
+  },
+})

@@ -1,0 +1,51 @@
+/**
+ * The `repo` parameter of repo methods (a handle or a DID) resolved to a local account, with
+ * the status rules: only the account itself writes its repo, and a repo that is not active
+ * is not served.
+ */
+import type { AccountRow } from '../db/accounts.ts'
+import { getAccountByDid, getAccountByHandle } from '../db/accounts.ts'
+import type { Db } from '../db/index.ts'
+import { ForbiddenError, InvalidRequestError } from '../xrpc/errors.ts'
+
+/** The DID a write may go to: the caller's own repo, named by DID or by handle. */
+export async function resolveRepoForWrite(
+  db: Db,
+  callerDid: string,
+  repo: string,
+): Promise<string> {
+  if (repo === callerDid) return callerDid
+  const row = repo.startsWith('did:')
+    ? await getAccountByDid(db, repo)
+    : await getAccountByHandle(db, repo)
+  if (!row) throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+  if (row.did !== callerDid) throw new ForbiddenError('You can only write to your own repo')
+  return callerDid
+}
+
+/** The account behind `repo` if its data may be served; RepoNotFound/RepoDeactivated/... */
+export async function resolveRepoForRead(db: Db, repo: string): Promise<AccountRow> {
+  const row = repo.startsWith('did:')
+    ? await getAccountByDid(db, repo)
+    : await getAccountByHandle(db, repo)
+  if (!row || row.status === 'deleted') {
+    throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+  }
+  ensureServable(row)
+  return row
+}
+
+export function ensureServable(row: Pick<AccountRow, 'did' | 'status'>): void {
+  switch (row.status) {
+    case 'active':
+      return
+    case 'deactivated':
+      throw new InvalidRequestError(`Repo has been deactivated: ${row.did}`, 'RepoDeactivated')
+    case 'takendown':
+      throw new InvalidRequestError(`Repo has been takendown: ${row.did}`, 'RepoTakendown')
+    case 'suspended':
+      throw new InvalidRequestError(`Repo has been suspended: ${row.did}`, 'RepoSuspended')
+    default:
+      throw new InvalidRequestError(`Could not find repo: ${row.did}`, 'RepoNotFound')
+  }
+}

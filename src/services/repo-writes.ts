@@ -1,0 +1,168 @@
+/**
+ * Turning the records of a write request into what the account's Durable Object commits:
+ * each record checked (`$type`, Lexicon, record key, data model, size) and encoded to
+ * DAG-CBOR in the Worker, so the single-writer object spends its time on the commit alone.
+ */
+import type { PreparedWrite, WriteResult } from '../account/types.ts'
+import { encodeCborBlock } from '../data/cbor.ts'
+import { parseCid } from '../data/cid.ts'
+import { ensureDataModelValue } from '../data/validate.ts'
+import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
+import { isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
+import { InvalidRequestError } from '../xrpc/errors.ts'
+import { accountStub, unwrapAccount } from './account-do.ts'
+
+/** Largest record, as DAG-CBOR (the sync spec's limit on a record block). */
+export const MAX_RECORD_BYTES = 1_000_000
+
+export type ValidationStatus = 'valid' | 'unknown'
+
+export interface RecordWriteRequest {
+  action: 'create' | 'update' | 'put'
+  collection: string
+  rkey?: string
+  record: unknown
+  swapRecord?: string | null
+}
+
+export interface DeleteWriteRequest {
+  action: 'delete'
+  collection: string
+  rkey: string
+  swapRecord?: string | null
+}
+
+export type WriteRequest = RecordWriteRequest | DeleteWriteRequest
+
+export interface PreparedWrites {
+  writes: PreparedWrite[]
+  /** Per write, in order: how its record was validated (null for deletes). */
+  validation: (ValidationStatus | null)[]
+}
+
+/**
+ * `validate`: true requires a known Lexicon and a valid record; undefined validates records
+ * of known collections and accepts others as `unknown`; false skips Lexicon validation.
+ */
+export async function prepareWrites(
+  requests: WriteRequest[],
+  validate: boolean | undefined,
+): Promise<PreparedWrites> {
+  const writes: PreparedWrite[] = []
+  const validation: (ValidationStatus | null)[] = []
+  for (const [i, request] of requests.entries()) {
+    const where = requests.length > 1 ? `writes/${i}: ` : ''
+    try {
+      const { write, status } = await prepareOne(request, validate)
+      writes.push(write)
+      validation.push(status)
+    } catch (err) {
+      if (err instanceof InvalidRequestError && where) {
+        throw new InvalidRequestError(`${where}${err.message}`, err.error)
+      }
+      throw err
+    }
+  }
+  return { writes, validation }
+}
+
+async function prepareOne(
+  request: WriteRequest,
+  validate: boolean | undefined,
+): Promise<{ write: PreparedWrite; status: ValidationStatus | null }> {
+  const { collection } = request
+  if (!isValidNsid(collection)) throw new InvalidRequestError(`Invalid collection: ${collection}`)
+  const rkey = request.rkey ?? (request.action === 'create' ? nextTid() : undefined)
+  if (rkey === undefined || !isValidRecordKey(rkey)) {
+    throw new InvalidRequestError(`Invalid record key: ${String(rkey)}`)
+  }
+  const swapRecord = checkSwap(request.swapRecord, 'swapRecord')
+  if (request.action === 'delete') {
+    return { write: { action: 'delete', collection, rkey, swapRecord }, status: null }
+  }
+  const record = withType(request.record, collection)
+  const status = validateRecord(collection, rkey, record, validate)
+  let block: Awaited<ReturnType<typeof encodeCborBlock>>
+  try {
+    ensureDataModelValue(record)
+    block = await encodeCborBlock(record)
+  } catch (err) {
+    throw new InvalidRequestError(`Invalid record: ${err instanceof Error ? err.message : err}`)
+  }
+  if (block.bytes.byteLength > MAX_RECORD_BYTES) {
+    throw new InvalidRequestError(
+      `Record is too large: ${block.bytes.byteLength} bytes of CBOR, at most ${MAX_RECORD_BYTES}`,
+    )
+  }
+  return {
+    write: {
+      action: request.action,
+      collection,
+      rkey,
+      record: block.bytes,
+      cid: block.cid.toString(),
+      swapRecord,
+    },
+    status,
+  }
+}
+
+/** A record's `$type` must name its collection; a missing one is filled in. */
+function withType(record: unknown, collection: string): Record<string, unknown> {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    throw new InvalidRequestError('Record must be an object')
+  }
+  const value = record as Record<string, unknown>
+  if (value.$type === undefined) return { ...value, $type: collection }
+  if (value.$type !== collection) {
+    throw new InvalidRequestError(
+      `Invalid $type: expected ${collection}, got ${JSON.stringify(value.$type)}`,
+    )
+  }
+  return value
+}
+
+function validateRecord(
+  collection: string,
+  rkey: string,
+  record: Record<string, unknown>,
+  validate: boolean | undefined,
+): ValidationStatus {
+  if (validate === false) return 'unknown'
+  const lexicons = getDefaultLexicons()
+  const known = lexicons.getDef(collection)?.type === 'record'
+  if (!known) {
+    if (validate === true) {
+      throw new InvalidRequestError(`Lexicon not found for collection ${collection}`)
+    }
+    return 'unknown'
+  }
+  try {
+    lexicons.assertValidRecordKey(collection, rkey)
+    lexicons.assertValidRecord(collection, record)
+  } catch (err) {
+    if (err instanceof LexiconValidationError) throw new InvalidRequestError(err.message)
+    throw err
+  }
+  return 'valid'
+}
+
+/** A swap CID must be a real CID; `null` (must not exist) and absence pass through. */
+export function checkSwap<T extends string | null | undefined>(value: T, field: string): T {
+  if (typeof value === 'string' && !parseCid(value)) {
+    throw new InvalidRequestError(`${field} is not a valid CID: ${value}`)
+  }
+  return value
+}
+
+/** Commits the prepared writes in the account's Durable Object. */
+export function commitWrites(
+  env: Env,
+  did: string,
+  writes: PreparedWrite[],
+  swapCommit: string | null | undefined,
+): Promise<WriteResult> {
+  return unwrapAccount(
+    accountStub(env, did).applyWrites({ writes, swapCommit: checkSwap(swapCommit, 'swapCommit') }),
+  )
+}

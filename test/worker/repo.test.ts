@@ -1,0 +1,308 @@
+/**
+ * Repository writes and reads through XRPC: the Worker validates and encodes, the account's
+ * Durable Object commits, D1 serves the reads.
+ */
+import { describe, expect, it } from 'vitest'
+import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
+
+const post = (text: string) => ({
+  $type: 'app.bsky.feed.post',
+  text,
+  createdAt: new Date().toISOString(),
+})
+
+interface WriteBody {
+  uri: string
+  cid: string
+  commit: { cid: string; rev: string }
+  validationStatus?: string
+}
+
+async function create(account: TestAccount, record: unknown, extra: Record<string, unknown> = {}) {
+  return xrpcPost<WriteBody>(
+    'com.atproto.repo.createRecord',
+    { repo: account.did, collection: 'app.bsky.feed.post', record, ...extra },
+    account.accessJwt,
+  )
+}
+
+describe('createRecord / getRecord', () => {
+  it('writes a post and reads it back at once', async () => {
+    const alice = await createTestAccount('alice')
+    const res = await create(alice, post('hello world'))
+    expect(res.status).toBe(200)
+    expect(res.body.uri).toMatch(new RegExp(`^at://${alice.did}/app.bsky.feed.post/[a-z2-7]{13}$`))
+    expect(res.body.cid).toMatch(/^bafyrei/)
+    expect(res.body.validationStatus).toBe('valid')
+    expect(res.headers.get('atproto-repo-rev')).toBe(res.body.commit.rev)
+    const rkey = res.body.uri.split('/').pop()!
+    const got = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: alice.handle,
+      collection: 'app.bsky.feed.post',
+      rkey,
+    })
+    expect(got.status).toBe(200)
+    expect(got.body).toMatchObject({
+      uri: res.body.uri,
+      cid: res.body.cid,
+      value: { text: 'hello world' },
+    })
+    const byCid = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: alice.did,
+      collection: 'app.bsky.feed.post',
+      rkey,
+      cid: res.body.cid,
+    })
+    expect(byCid.status).toBe(200)
+  })
+
+  it('keeps revs increasing and accepts unknown collections as unknown', async () => {
+    const alice = await createTestAccount('revs')
+    const first = await create(alice, post('one'))
+    const second = await create(alice, post('two'))
+    expect(second.body.commit.rev > first.body.commit.rev).toBe(true)
+    const custom = await xrpcPost<WriteBody>(
+      'com.atproto.repo.createRecord',
+      { repo: alice.did, collection: 'com.example.thing', record: { anything: 1 } },
+      alice.accessJwt,
+    )
+    expect(custom.status).toBe(200)
+    expect(custom.body.validationStatus).toBe('unknown')
+  })
+
+  it.each([
+    ['a malformed collection', { collection: 'not a nsid' }, 'InvalidRequest'],
+    ['an invalid rkey', { rkey: 'bad rkey!' }, 'InvalidRequest'],
+    [
+      'a $type mismatch',
+      { record: { ...post('x'), $type: 'app.bsky.feed.like' } },
+      'InvalidRequest',
+    ],
+    [
+      'a post without createdAt',
+      { record: { $type: 'app.bsky.feed.post', text: 'x' } },
+      'InvalidRequest',
+    ],
+    ['a post over 300 graphemes', { record: post('x'.repeat(301)) }, 'InvalidRequest'],
+    [
+      'an unknown lexicon with validate: true',
+      { collection: 'com.example.x', record: { a: 1 }, validate: true },
+      'InvalidRequest',
+    ],
+    ['a bad swapCommit CID', { swapCommit: 'not-a-cid' }, 'InvalidRequest'],
+    [
+      'an oversized record',
+      { collection: 'com.example.big', record: { blob: 'x'.repeat(1_000_001) } },
+      'InvalidRequest',
+    ],
+  ])('rejects %s and changes nothing', async (_label, override, error) => {
+    const alice = await createTestAccount('bad')
+    const before = await xrpcGet('com.atproto.repo.describeRepo', { repo: alice.did })
+    const res = await xrpcPost(
+      'com.atproto.repo.createRecord',
+      { repo: alice.did, collection: 'app.bsky.feed.post', record: post('x'), ...override },
+      alice.accessJwt,
+    )
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ error, message: expect.any(String) })
+    const after = await xrpcGet('com.atproto.repo.describeRepo', { repo: alice.did })
+    expect(after.body).toEqual(before.body)
+  })
+
+  it('names the invalid field', async () => {
+    const alice = await createTestAccount('field')
+    const res = await create(alice, { $type: 'app.bsky.feed.post', text: 'x' })
+    expect(res.body).toMatchObject({ message: expect.stringContaining('createdAt') })
+  })
+
+  it('refuses writes to another account, without auth, and to a missing repo', async () => {
+    const alice = await createTestAccount('owner')
+    const bob = await createTestAccount('intruder')
+    const other = await xrpcPost(
+      'com.atproto.repo.createRecord',
+      { repo: alice.did, collection: 'app.bsky.feed.post', record: post('x') },
+      bob.accessJwt,
+    )
+    expect(other.status).toBe(403)
+    const anonymous = await xrpcPost('com.atproto.repo.createRecord', {
+      repo: alice.did,
+      collection: 'app.bsky.feed.post',
+      record: post('x'),
+    })
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.body).toMatchObject({ error: 'AuthMissing' })
+    const missing = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: 'did:plc:doesnotexist0000000000000',
+      collection: 'app.bsky.feed.post',
+      rkey: '3jzfcijpj2z2a',
+    })
+    expect(missing.status).toBe(400)
+    expect(missing.body).toMatchObject({ error: 'RepoNotFound' })
+  })
+})
+
+describe('putRecord / deleteRecord', () => {
+  it('creates and updates a profile, with swapRecord checked', async () => {
+    const alice = await createTestAccount('profile')
+    const put = (record: unknown, swapRecord?: string | null) =>
+      xrpcPost<WriteBody>(
+        'com.atproto.repo.putRecord',
+        {
+          repo: alice.did,
+          collection: 'app.bsky.actor.profile',
+          rkey: 'self',
+          record,
+          ...(swapRecord === undefined ? {} : { swapRecord }),
+        },
+        alice.accessJwt,
+      )
+    const first = await put({ $type: 'app.bsky.actor.profile', displayName: 'Alice' }, null)
+    expect(first.status).toBe(200)
+    const second = await put(
+      { $type: 'app.bsky.actor.profile', displayName: 'Alice B' },
+      first.body.cid,
+    )
+    expect(second.status).toBe(200)
+    const stale = await put(
+      { $type: 'app.bsky.actor.profile', displayName: 'Stale' },
+      first.body.cid,
+    )
+    expect(stale.status).toBe(400)
+    expect(stale.body).toMatchObject({ error: 'InvalidSwap' })
+    const got = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: alice.did,
+      collection: 'app.bsky.actor.profile',
+      rkey: 'self',
+    })
+    expect(got.body).toMatchObject({ cid: second.body.cid, value: { displayName: 'Alice B' } })
+    const wrongKey = await xrpcPost(
+      'com.atproto.repo.putRecord',
+      {
+        repo: alice.did,
+        collection: 'app.bsky.actor.profile',
+        rkey: 'other',
+        record: { $type: 'app.bsky.actor.profile' },
+      },
+      alice.accessJwt,
+    )
+    expect(wrongKey.status).toBe(400)
+  })
+
+  it('deletes a record; deleting a missing one succeeds without a commit', async () => {
+    const alice = await createTestAccount('delete')
+    const created = await create(alice, post('bye'))
+    const rkey = created.body.uri.split('/').pop()!
+    const del = await xrpcPost<{ commit?: { rev: string } }>(
+      'com.atproto.repo.deleteRecord',
+      { repo: alice.did, collection: 'app.bsky.feed.post', rkey },
+      alice.accessJwt,
+    )
+    expect(del.status).toBe(200)
+    expect(del.body.commit?.rev && del.body.commit.rev > created.body.commit.rev).toBe(true)
+    const got = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: alice.did,
+      collection: 'app.bsky.feed.post',
+      rkey,
+    })
+    expect(got.status).toBe(400)
+    expect(got.body).toMatchObject({ error: 'RecordNotFound' })
+    const again = await xrpcPost(
+      'com.atproto.repo.deleteRecord',
+      { repo: alice.did, collection: 'app.bsky.feed.post', rkey },
+      alice.accessJwt,
+    )
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual({})
+  })
+})
+
+describe('applyWrites and listRecords', () => {
+  it('commits 200 mixed operations at once, and lists every record once both ways', async () => {
+    const alice = await createTestAccount('batch')
+    const creates = Array.from({ length: 150 }, (_, i) => ({
+      $type: 'com.atproto.repo.applyWrites#create',
+      collection: 'app.bsky.feed.post',
+      value: post(`post ${i}`),
+    }))
+    const first = await xrpcPost<{ results: Array<{ uri: string; cid: string }> }>(
+      'com.atproto.repo.applyWrites',
+      { repo: alice.did, writes: creates },
+      alice.accessJwt,
+    )
+    expect(first.status).toBe(200)
+    expect(first.body.results).toHaveLength(150)
+    const rkeys = first.body.results.map((r) => r.uri.split('/').pop()!)
+    const mixed = [
+      ...Array.from({ length: 100 }, (_, i) => ({
+        $type: 'com.atproto.repo.applyWrites#create',
+        collection: 'app.bsky.feed.post',
+        value: post(`second batch ${i}`),
+      })),
+      ...rkeys.slice(0, 50).map((rkey) => ({
+        $type: 'com.atproto.repo.applyWrites#update',
+        collection: 'app.bsky.feed.post',
+        rkey,
+        value: post(`updated ${rkey}`),
+      })),
+      ...rkeys.slice(50, 100).map((rkey) => ({
+        $type: 'com.atproto.repo.applyWrites#delete',
+        collection: 'app.bsky.feed.post',
+        rkey,
+      })),
+    ]
+    expect(mixed).toHaveLength(200)
+    const second = await xrpcPost<{ results: Array<{ $type: string }> }>(
+      'com.atproto.repo.applyWrites',
+      { repo: alice.did, writes: mixed },
+      alice.accessJwt,
+    )
+    expect(second.status).toBe(200)
+    expect(second.body.results.filter((r) => r.$type.endsWith('#deleteResult'))).toHaveLength(50)
+
+    const tooMany = await xrpcPost(
+      'com.atproto.repo.applyWrites',
+      { repo: alice.did, writes: [...mixed, mixed[0]] },
+      alice.accessJwt,
+    )
+    expect(tooMany.status).toBe(400)
+
+    for (const reverse of [false, true]) {
+      const seen: string[] = []
+      let cursor: string | undefined
+      for (let page = 0; page < 10; page++) {
+        const res = await xrpcGet<{ records: Array<{ uri: string }>; cursor?: string }>(
+          'com.atproto.repo.listRecords',
+          {
+            repo: alice.did,
+            collection: 'app.bsky.feed.post',
+            limit: 100,
+            reverse,
+            ...(cursor ? { cursor } : {}),
+          },
+        )
+        expect(res.status).toBe(200)
+        seen.push(...res.body.records.map((r) => r.uri.split('/').pop()!))
+        cursor = res.body.cursor
+        if (!cursor) break
+      }
+      expect(seen).toHaveLength(200)
+      expect(new Set(seen).size).toBe(200)
+      const sorted = [...seen].sort()
+      expect(seen).toEqual(reverse ? sorted : sorted.reverse())
+    }
+  })
+
+  it('describes the repo', async () => {
+    const alice = await createTestAccount('describe')
+    await create(alice, post('x'))
+    const res = await xrpcGet('com.atproto.repo.describeRepo', { repo: alice.handle })
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({
+      handle: alice.handle,
+      did: alice.did,
+      collections: ['app.bsky.feed.post'],
+      handleIsCorrect: true,
+      didDoc: { id: alice.did },
+    })
+  })
+})
