@@ -1,6 +1,7 @@
 /**
  * The Worker entry: the HTTP app and the Durable Object classes wrangler.toml binds.
  */
+import { runScheduledJobs } from '../src/scheduled.ts'
 import { createApp } from './app.ts'
 
 export { AccountDurableObject } from './account-durable-object.ts'
@@ -10,4 +11,7 @@ const app = createApp()
 
 export default {
   fetch: app.fetch,
+  scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduledJobs(env, new Date(controller.scheduledTime)))
+  },
 } satisfies ExportedHandler<Env>
