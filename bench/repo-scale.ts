@@ -32,9 +32,9 @@ class NodeSqlStorage implements SqlStorageLike {
       const trimmed = query.trimStart().toUpperCase()
       const returnsRows = trimmed.startsWith('SELECT') || /\bRETURNING\b/i.test(query)
       const params = bindings.map((b) => (b instanceof ArrayBuffer ? new Uint8Array(b) : b))
-      const rows = returnsRows
-        ? (statement.all(...(params as never[])) as Record<string, unknown>[])
-        : (statement.run(...(params as never[])), [])
+      let rows: Record<string, unknown>[] = []
+      if (returnsRows) rows = statement.all(...(params as never[])) as Record<string, unknown>[]
+      else statement.run(...(params as never[]))
       const converted = rows.map((row) => {
         const out: Record<string, unknown> = {}
         for (const [k, v] of Object.entries(row)) {
