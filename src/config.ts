@@ -12,6 +12,15 @@ export interface ServiceConfig {
   did: string
 }
 
+export interface ProxyConfig {
+  /** Deadline for a forwarded call, response body included. */
+  timeoutMs: number
+  /** Largest request body forwarded upstream, bytes. */
+  maxRequestBytes: number
+  /** Largest upstream response passed back, bytes (after decompression). */
+  maxResponseBytes: number
+}
+
 export interface Config {
   /** The public hostname of this PDS (`pds.example.com`). */
   hostname: string
@@ -26,6 +35,8 @@ export interface Config {
   appView: ServiceConfig | null
   chat: ServiceConfig | null
   moderation: ServiceConfig | null
+  /** Service proxying: how long a forwarded call may take and how much it may carry. */
+  proxy: ProxyConfig
   /** Relay hostnames that get `com.atproto.sync.requestCrawl`. */
   crawlers: string[]
   contactEmail: string | null
@@ -33,6 +44,13 @@ export interface Config {
   termsOfServiceUrl: string | null
   /** Largest accepted blob upload in bytes. */
   blobUploadLimit: number
+  /**
+   * How long an uploaded blob that no record references is kept, in seconds. The blob spec
+   * asks for at least an hour; lower values are for tests.
+   */
+  blobTempGraceSeconds: number
+  /** Per-account limit on stored blob bytes (temporary ones included); null: none. */
+  blobQuotaBytes: number | null
   /** How long firehose events stay replayable. */
   eventRetentionHours: number
   rateLimitsEnabled: boolean
@@ -69,11 +87,16 @@ export const CONFIG_VARS = [
   'PDS_CHAT_DID',
   'PDS_MODERATION_URL',
   'PDS_MODERATION_DID',
+  'PDS_PROXY_TIMEOUT_MS',
+  'PDS_PROXY_MAX_REQUEST_BYTES',
+  'PDS_PROXY_MAX_RESPONSE_BYTES',
   'PDS_CRAWLERS',
   'PDS_CONTACT_EMAIL',
   'PDS_PRIVACY_POLICY_URL',
   'PDS_TERMS_OF_SERVICE_URL',
   'PDS_BLOB_UPLOAD_LIMIT',
+  'PDS_BLOB_TEMP_GRACE_SECONDS',
+  'PDS_BLOB_QUOTA_BYTES',
   'PDS_EVENT_RETENTION_HOURS',
   'PDS_RATE_LIMITS_ENABLED',
   'PDS_VALIDATE_RESPONSES',
@@ -136,11 +159,18 @@ export function readConfig(env: ConfigEnv): Config {
       url: 'https://mod.bsky.app',
       did: 'did:plc:ar7c4by46qjdydhdevvrndac#atproto_labeler',
     }),
+    proxy: {
+      timeoutMs: int(env.PDS_PROXY_TIMEOUT_MS, 30_000),
+      maxRequestBytes: int(env.PDS_PROXY_MAX_REQUEST_BYTES, 10 * 1024 * 1024),
+      maxResponseBytes: int(env.PDS_PROXY_MAX_RESPONSE_BYTES, 50 * 1024 * 1024),
+    },
     crawlers: list(env.PDS_CRAWLERS) ?? ['bsky.network'],
     contactEmail: str(env.PDS_CONTACT_EMAIL),
     privacyPolicyUrl: str(env.PDS_PRIVACY_POLICY_URL),
     termsOfServiceUrl: str(env.PDS_TERMS_OF_SERVICE_URL),
     blobUploadLimit: int(env.PDS_BLOB_UPLOAD_LIMIT, 100 * 1024 * 1024),
+    blobTempGraceSeconds: int(env.PDS_BLOB_TEMP_GRACE_SECONDS, 3600),
+    blobQuotaBytes: int(env.PDS_BLOB_QUOTA_BYTES, 0) || null,
     eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),

@@ -18,6 +18,9 @@ export const LIMITS = {
   createSessionPerIdentifier: { name: 'createSession-id', windowSeconds: 300, max: 30 },
   createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
   createAccountPerIp: { name: 'createAccount-ip', windowSeconds: 300, max: 50 },
+  /** Password guesses through deleteAccount, like logins. */
+  deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
+  requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
 } satisfies Record<string, RateLimit>
 
 /** Counts one hit against `limit` for `subject`; throws RateLimitExceeded (429) past the max. */

@@ -18,7 +18,7 @@ import {
 import { type Config, requireSecret } from '../config.ts'
 import { getDb } from '../db/index.ts'
 import { getAppPassword } from '../db/sessions.ts'
-import { AuthRequiredError, ForbiddenError, InvalidRequestError } from '../xrpc/errors.ts'
+import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 import type { AuthVerifier } from '../xrpc/method.ts'
 
 export interface AccessAuth {
@@ -103,12 +103,18 @@ async function verifyAccess(
         ? 'privileged'
         : 'appPass'
   if (!allowed.includes(kind)) {
-    throw new ForbiddenError('This method needs a full-access session, not an app password')
+    // The reference PDS's words: the Bluesky app matches this message to ask for the main
+    // password instead of an app password.
+    throw new InvalidRequestError('Bad token scope', 'InvalidToken')
   }
   const appPassword = payload.appPassword ?? null
-  // Stateless tokens outlive a revoked app password; this lookup ends those sessions at once.
-  if (appPassword !== null && !(await getAppPassword(getDb(env.DB), payload.sub, appPassword))) {
-    throw new AuthRequiredError('This app password has been revoked', 'ExpiredToken')
+  if (appPassword !== null) {
+    // Stateless tokens outlive a revoked app password; this lookup ends those sessions at
+    // once, also when a new app password later takes the same name.
+    const row = await getAppPassword(getDb(env.DB), payload.sub, appPassword)
+    if (!row || payload.iat * 1000 < Date.parse(row.createdAt) - 1000) {
+      throw new AuthRequiredError('This app password has been revoked', 'ExpiredToken')
+    }
   }
   return { kind: 'access', did: payload.sub, scope: payload.scope, appPassword }
 }

@@ -43,15 +43,25 @@ export async function updateAccountPassword(db: Db, did: string, hash: string): 
   await db.update(account).set({ passwordHash: hash }).where(eq(account.did, did))
 }
 
+/**
+ * Sets the account's status. `deactivatedAt` and `deleteAfter` describe a deactivation, so any
+ * other status clears them.
+ */
 export async function setAccountStatus(
   db: Db,
   did: string,
   status: AccountStatus,
   now: string,
+  opts: { deleteAfter?: string | null } = {},
 ): Promise<void> {
+  const deactivated = status === 'deactivated'
   await db
     .update(account)
-    .set({ status, deactivatedAt: status === 'deactivated' ? now : null })
+    .set({
+      status,
+      deactivatedAt: deactivated ? now : null,
+      deleteAfter: deactivated ? (opts.deleteAfter ?? null) : null,
+    })
     .where(eq(account.did, did))
 }
 

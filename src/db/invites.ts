@@ -10,8 +10,18 @@ export interface InviteCodeWithUses extends InviteCodeRow {
   uses: InviteCodeUseRow[]
 }
 
+/** D1 binds at most 100 parameters per statement; an invite code row takes 6. */
+const INVITE_ROWS_PER_STATEMENT = 16
+
+/** Inserts the codes in one batch (all or none). */
 export async function insertInviteCodes(db: Db, rows: InviteCodeRow[]): Promise<void> {
-  if (rows.length > 0) await db.insert(inviteCode).values(rows)
+  if (rows.length === 0) return
+  const statements = []
+  for (let i = 0; i < rows.length; i += INVITE_ROWS_PER_STATEMENT) {
+    statements.push(db.insert(inviteCode).values(rows.slice(i, i + INVITE_ROWS_PER_STATEMENT)))
+  }
+  const [first, ...rest] = statements
+  await db.batch([first!, ...rest])
 }
 
 /** Remaining uses of a code, or null when it does not exist or is disabled. */
@@ -47,18 +57,26 @@ export async function useInviteCode(
   return (result.meta.changes ?? 0) > 0
 }
 
+/** The codes made for an account (`forAccount`), oldest first, each with its uses. */
 export async function getInviteCodesFor(db: Db, did: string): Promise<InviteCodeWithUses[]> {
-  const codes = await db.select().from(inviteCode).where(eq(inviteCode.forAccount, did)).all()
+  const codes = await db
+    .select()
+    .from(inviteCode)
+    .where(eq(inviteCode.forAccount, did))
+    .orderBy(inviteCode.createdAt, inviteCode.code)
+    .all()
   if (codes.length === 0) return []
+  // A subquery rather than a list of codes: D1 binds at most 100 parameters.
   const uses = await db
     .select()
     .from(inviteCodeUse)
     .where(
       inArray(
         inviteCodeUse.code,
-        codes.map((c) => c.code),
+        db.select({ code: inviteCode.code }).from(inviteCode).where(eq(inviteCode.forAccount, did)),
       ),
     )
+    .orderBy(inviteCodeUse.usedAt)
     .all()
   return codes.map((c) => ({ ...c, uses: uses.filter((u) => u.code === c.code) }))
 }

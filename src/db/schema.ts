@@ -27,6 +27,8 @@ export const account = sqliteTable('account', {
   status: text('status').$type<AccountStatus>().notNull().default('active'),
   createdAt: text('created_at').notNull(),
   deactivatedAt: text('deactivated_at'),
+  /** When a deactivated account asked to be deleted (deactivateAccount `deleteAfter`). */
+  deleteAfter: text('delete_after'),
   takedownRef: text('takedown_ref'),
 })
 
@@ -116,3 +118,81 @@ export const rateLimit = sqliteTable('rate_limit', {
   windowStart: integer('window_start').notNull(),
   count: integer('count').notNull(),
 })
+
+/**
+ * Uploaded blobs, one row per (account, CID). The bytes live in R2 under `key`
+ * (`blob/<did>/<upload id>`): each upload streams to a key of its own, so no object is ever
+ * renamed, copied or overwritten. `temp` until a record references the blob (see
+ * `record_blob`); temporary blobs past the grace period are collected (src/blobs/gc.ts).
+ *
+ * Triggers (migration 0003) keep the rest in step: a new reference makes the blob permanent,
+ * losing the last one deletes its row, and every deleted row queues its R2 object in
+ * `blob_deletion` and updates `blob_usage`.
+ */
+export const blob = sqliteTable(
+  'blob',
+  {
+    did: text('did').notNull(),
+    cid: text('cid').notNull(),
+    key: text('key').notNull().unique(),
+    mimeType: text('mime_type').notNull(),
+    size: integer('size').notNull(),
+    temp: integer('temp', { mode: 'boolean' }).notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.cid] }), index('blob_temp_idx').on(t.temp, t.createdAt)],
+)
+
+/**
+ * Which record references which blob, from the record index (src/account/record-index.ts).
+ * `rev` is the rev of the record version that last referenced it; a reference may name a
+ * blob this PDS does not hold (an imported repo), which listMissingBlobs reports.
+ */
+export const recordBlob = sqliteTable(
+  'record_blob',
+  {
+    did: text('did').notNull(),
+    collection: text('collection').notNull(),
+    rkey: text('rkey').notNull(),
+    blobCid: text('blob_cid').notNull(),
+    rev: text('rev').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.did, t.collection, t.rkey, t.blobCid] }),
+    index('record_blob_cid_idx').on(t.did, t.blobCid),
+  ],
+)
+
+/** Per-account blob storage (every blob row, temporary ones included), kept by triggers. */
+export const blobUsage = sqliteTable('blob_usage', {
+  did: text('did').primaryKey(),
+  blobCount: integer('blob_count').notNull(),
+  blobBytes: integer('blob_bytes').notNull(),
+})
+
+/**
+ * R2 objects to delete once `not_before` has passed: objects of deleted blob rows (at once),
+ * and every upload in progress (a day later, in case the Worker dies before its row exists).
+ * A key here is never the key of a live blob row, so deleting it from R2 is always safe.
+ */
+export const blobDeletion = sqliteTable(
+  'blob_deletion',
+  {
+    key: text('key').primaryKey(),
+    did: text('did').notNull(),
+    notBefore: text('not_before').notNull(),
+  },
+  (t) => [index('blob_deletion_time_idx').on(t.notBefore), index('blob_deletion_did_idx').on(t.did)],
+)
+
+/** `jti`s of service-auth tokens already used, kept until the token expires (replay guard). */
+export const usedJti = sqliteTable(
+  'used_jti',
+  {
+    /** `<iss>:<jti>` */
+    id: text('id').primaryKey(),
+    /** Seconds since the epoch, the token's `exp`. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('used_jti_expires_idx').on(t.expiresAt)],
+)

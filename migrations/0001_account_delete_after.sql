@@ -1,0 +1,1 @@
+ALTER TABLE `account` ADD `delete_after` text;

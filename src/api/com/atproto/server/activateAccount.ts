@@ -1,0 +1,35 @@
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { DidResolutionError } from '../../../../identity/index.ts'
+import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
+import { checkDidForThisPds } from '../../../../services/did-check.ts'
+import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+
+/**
+ * Activates a deactivated account (the end of a migration, or a change of mind). The DID
+ * document must already name this PDS and the account's signing key: a migrated account does
+ * not go live here while its identity still points at the old host.
+ */
+export const activateAccount = defineMethod<unknown, unknown, AccessAuth>({
+  nsid: 'com.atproto.server.activateAccount',
+  auth: accessFull,
+  async handler({ auth, env, config }) {
+    const account = await getAccountByDid(getDb(env.DB), auth.did)
+    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    assertNotModerated(account)
+    let check: Awaited<ReturnType<typeof checkDidForThisPds>>
+    try {
+      check = await checkDidForThisPds(config, account.did, account.signingKeyDid)
+    } catch (err) {
+      if (err instanceof DidResolutionError) {
+        throw new UpstreamFailureError(`Could not resolve the account's DID: ${err.message}`)
+      }
+      throw err
+    }
+    if (!check.valid) throw new InvalidRequestError(check.problem)
+    await changeAccountStatus(env, account, { active: true })
+    return undefined
+  },
+})

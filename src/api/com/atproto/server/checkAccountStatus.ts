@@ -1,0 +1,48 @@
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { countIndexedRecords } from '../../../../db/records.ts'
+import { accountStub } from '../../../../services/account-do.ts'
+import { checkDidForThisPds } from '../../../../services/did-check.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+/**
+ * Where the account stands, mostly for a migration in progress: activation, whether the DID
+ * document points here, the repo head and what the record index holds.
+ *
+ * @TODO repoBlocks needs a block count from the account's Durable Object; blobs arrive with
+ * blob storage (expectedBlobs, importedBlobs are 0 until then).
+ */
+export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
+  nsid: 'com.atproto.server.checkAccountStatus',
+  auth: accessStandard,
+  async handler({ auth, env, config }) {
+    const db = getDb(env.DB)
+    const account = await getAccountByDid(db, auth.did)
+    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    const [head, indexedRecords, validDid] = await Promise.all([
+      accountStub(env, auth.did).getHead(),
+      countIndexedRecords(db, auth.did),
+      // Unreachable directory or not: the document cannot be confirmed, so it is not valid.
+      checkDidForThisPds(config, account.did, account.signingKeyDid).then(
+        (check) => check.valid,
+        () => false,
+      ),
+    ])
+    if (!head) throw new InvalidRequestError('Repo not found', 'RepoNotFound')
+    return {
+      body: {
+        activated: account.status === 'active',
+        validDid,
+        repoCommit: head.cid,
+        repoRev: head.rev,
+        repoBlocks: 0,
+        indexedRecords,
+        privateStateValues: 0,
+        expectedBlobs: 0,
+        importedBlobs: 0,
+      },
+    }
+  },
+})

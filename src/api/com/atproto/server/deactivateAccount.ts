@@ -1,0 +1,35 @@
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+
+/**
+ * Deactivates the account: writes are refused and the repo is no longer served until
+ * activateAccount; sessions keep working (getSession says `active: false`). `deleteAfter` is
+ * recorded as the user's wish.
+ *
+ * @TODO nothing deletes accounts past `deleteAfter` yet.
+ */
+export const deactivateAccount = defineMethod<unknown, { deleteAfter?: string }, AccessAuth>({
+  nsid: 'com.atproto.server.deactivateAccount',
+  auth: accessFull,
+  async handler({ input, auth, env }) {
+    const account = await getAccountByDid(getDb(env.DB), auth.did)
+    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    assertNotModerated(account)
+    await changeAccountStatus(env, account, {
+      active: false,
+      status: 'deactivated',
+      deleteAfter: input?.deleteAfter ? normalizeDatetime(input.deleteAfter) : null,
+    })
+    return undefined
+  },
+})
+
+function normalizeDatetime(value: string): string {
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) throw new InvalidRequestError('deleteAfter is not a usable datetime')
+  return new Date(ms).toISOString()
+}

@@ -1,0 +1,46 @@
+import { verifyPassword } from '../../../../auth/index.ts'
+import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { deleteRepoIndexRows } from '../../../../db/records.ts'
+import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
+import { checkAccountToken } from '../../../../services/account-tokens.ts'
+import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+
+interface Input {
+  did: string
+  password: string
+  token: string
+}
+
+/** Longer than any password createAccount accepts; bounds the hashing work of a bad request. */
+const MAX_PASSWORD_LENGTH = 256
+
+/**
+ * Deletes an account for good, given its password (not an app password) and the token from
+ * requestAccountDelete. The account's Durable Object emits `#account` deleted and wipes the
+ * repo; then the record index and the account's D1 rows go. Every step is idempotent, so a
+ * failed deletion is finished by repeating the request (the token lives until the end).
+ */
+export const deleteAccount = defineMethod<unknown, Input>({
+  nsid: 'com.atproto.server.deleteAccount',
+  async handler({ input, env, config }) {
+    const db = getDb(env.DB)
+    await consumeRateLimit(db, config, LIMITS.deleteAccountPerDid, input.did)
+    const account = await getAccountByDid(db, input.did)
+    if (!account) throw new InvalidRequestError('Account not found')
+    if (input.password.length > MAX_PASSWORD_LENGTH) {
+      throw new InvalidRequestError('Invalid password length')
+    }
+    if (!(await verifyPassword(input.password, account.passwordHash))) {
+      throw new AuthRequiredError('Invalid DID or password')
+    }
+    await checkAccountToken(db, account.did, 'delete_account', input.token)
+
+    await unwrapAccount(accountStub(env, account.did).deleteRepo())
+    await deleteRepoIndexRows(db, account.did)
+    await deleteAccountRows(db, account.did)
+    return undefined
+  },
+})

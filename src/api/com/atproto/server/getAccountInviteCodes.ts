@@ -1,0 +1,38 @@
+import { getDb } from '../../../../db/index.ts'
+import { getInviteCodesFor } from '../../../../db/invites.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+
+interface Params {
+  includeUsed: boolean
+  createAvailable: boolean
+}
+
+/**
+ * The invite codes made for the caller's account, with their uses. Disabled codes are left
+ * out, and used-up ones too with `includeUsed=false`. Full-access sessions only, as on the
+ * reference PDS.
+ *
+ * @NOTE `createAvailable` is accepted and ignored: this PDS does not earn accounts codes over
+ * time; the operator hands them out with createInviteCodes.
+ */
+export const getAccountInviteCodes = defineMethod<Params, unknown, AccessAuth>({
+  nsid: 'com.atproto.server.getAccountInviteCodes',
+  auth: accessFull,
+  async handler({ params, auth, env }) {
+    const rows = await getInviteCodesFor(getDb(env.DB), auth.did)
+    const codes = rows
+      .filter((row) => !row.disabled)
+      .filter((row) => params.includeUsed || row.uses.length < row.availableUses)
+      .map((row) => ({
+        code: row.code,
+        available: row.availableUses,
+        disabled: row.disabled,
+        forAccount: row.forAccount,
+        createdBy: row.createdBy,
+        createdAt: row.createdAt,
+        uses: row.uses.map(({ usedBy, usedAt }) => ({ usedBy, usedAt })),
+      }))
+    return { body: { codes } }
+  },
+})

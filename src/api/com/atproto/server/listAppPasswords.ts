@@ -1,0 +1,23 @@
+import { getDb } from '../../../../db/index.ts'
+import { listAppPasswords as listAppPasswordRows } from '../../../../db/sessions.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+/**
+ * The account's app passwords (names and dates, never the secrets). Any session may list
+ * them, an app-password session included, as on the reference PDS.
+ */
+export const listAppPasswords = defineMethod<unknown, unknown, AccessAuth>({
+  nsid: 'com.atproto.server.listAppPasswords',
+  auth: accessStandard,
+  async handler({ auth, env }) {
+    const rows = await listAppPasswordRows(getDb(env.DB), auth.did)
+    rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name))
+    const passwords = rows.map(({ name, createdAt, privileged }) => ({
+      name,
+      createdAt,
+      privileged,
+    }))
+    return { body: { passwords } }
+  },
+})
