@@ -40,8 +40,13 @@ export async function xrpcPost<T = Record<string, unknown>>(
   return { status: res.status, body: await parse<T>(res), headers: res.headers }
 }
 
+/**
+ * Every response is read here, so this is where the suite holds the PDS to its promise that
+ * no request gets a 500: an internal error fails the test that caused it.
+ */
 async function parse<T>(res: Response): Promise<T> {
   const text = await res.text()
+  if (res.status === 500) throw new Error(`the PDS answered 500: ${text}`)
   if (!text) return {} as T
   try {
     return JSON.parse(text) as T
