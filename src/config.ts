@@ -53,6 +53,11 @@ export interface Config {
   blobQuotaBytes: number | null
   /** How long firehose events stay replayable. */
   eventRetentionHours: number
+  /**
+   * How fast (MiB/s) a firehose consumer is assumed to read: workerd cannot tell, so replays are
+   * paced to it and a live consumer far behind it is cut off (src/sequencer/firehose.ts).
+   */
+  firehoseConsumerMibPerSecond: number
   rateLimitsEnabled: boolean
   /** Check every JSON response against its Lexicon (on in tests; costs CPU). */
   validateResponses: boolean
@@ -98,6 +103,7 @@ export const CONFIG_VARS = [
   'PDS_BLOB_TEMP_GRACE_SECONDS',
   'PDS_BLOB_QUOTA_BYTES',
   'PDS_EVENT_RETENTION_HOURS',
+  'PDS_FIREHOSE_CONSUMER_MIBPS',
   'PDS_RATE_LIMITS_ENABLED',
   'PDS_VALIDATE_RESPONSES',
   'PDS_DEV_MODE',
@@ -172,6 +178,7 @@ export function readConfig(env: ConfigEnv): Config {
     blobTempGraceSeconds: int(env.PDS_BLOB_TEMP_GRACE_SECONDS, 3600),
     blobQuotaBytes: int(env.PDS_BLOB_QUOTA_BYTES, 0) || null,
     eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),
+    firehoseConsumerMibPerSecond: Math.max(1, int(env.PDS_FIREHOSE_CONSUMER_MIBPS, 16)),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
     devMode: bool(env.PDS_DEV_MODE, isLocal),

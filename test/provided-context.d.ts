@@ -7,5 +7,7 @@ declare module 'vitest' {
     plcUrl: string
     /** The running PDS under test (test/e2e). */
     pdsUrl: string
+    /** The stand-in AppView (also chat and moderation) the PDS proxies to (test/e2e). */
+    appViewUrl: string
   }
 }

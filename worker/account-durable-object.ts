@@ -95,6 +95,16 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.account.getBlocks(cids)
   }
 
+  /** sync.getRepo: the repo as a CAR stream (null: no repo here). */
+  async exportRepo(input: { since?: string | null }): Promise<ReadableStream<Uint8Array> | null> {
+    return this.account.exportRepo(input.since ?? null)
+  }
+
+  /** sync.getRecord: the commit, the record's MST proof and the record, as CAR bytes. */
+  async getRecordProof(input: { collection: string; rkey: string }): Promise<Uint8Array | null> {
+    return this.account.recordProof(`${input.collection}/${input.rkey}`)
+  }
+
   override async alarm(): Promise<void> {
     await this.account.runAlarm()
   }

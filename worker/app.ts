@@ -5,8 +5,10 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { buildRegistry } from '../src/api/index.ts'
+import { proxyUnservedMethod } from '../src/api/proxy-fallback.ts'
 import { getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
+import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
 import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
 import { serviceDidDocument } from '../src/well-known/did-json.ts'
@@ -57,15 +59,20 @@ export function createApp(): Hono<AppEnv> {
     return doc ? c.json(doc) : c.json({ error: 'NotFound', message: 'No did:web document' }, 404)
   })
 
-  app.all('/xrpc/:nsid', (c) =>
-    dispatchXrpc(c.req.param('nsid'), c.req.raw, {
+  // The firehose is a WebSocket subscription, not a dispatcher method.
+  app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
+
+  app.all('/xrpc/:nsid', (c) => {
+    const config = getConfig(c.env)
+    return dispatchXrpc(c.req.param('nsid'), c.req.raw, {
       registry,
       schemas: getXrpcSchemas(),
       env: c.env,
-      config: getConfig(c.env),
+      config,
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-    }),
-  )
+      fallback: (nsid, request) => proxyUnservedMethod(nsid, request, c.env, config),
+    })
+  })
 
   app.notFound((c) => c.json({ error: 'NotFound', message: `Not found: ${c.req.path}` }, 404))
   app.onError((err) => {

@@ -1,33 +1,96 @@
 import { DurableObject } from 'cloudflare:workers'
-import { type AppendEvent, EventLog, type SequencedEvent } from '../src/sequencer/event-log.ts'
+import { getConfig } from '../src/config.ts'
+import type { AppendEvent, EventLog, SequencedEvent } from '../src/sequencer/event-log.ts'
+import { firehoseOptionsFor } from '../src/sequencer/firehose.ts'
+import { Sequencer } from '../src/sequencer/sequencer.ts'
+import {
+  CRAWL_REQUEST_INTERVAL_MS,
+  logCrawlFailures,
+  requestCrawl,
+} from '../src/sync/request-crawl.ts'
+import { parseCursor, SEQUENCER_NAME } from '../src/sync/subscribe-repos.ts'
 
 /** The one sequencer of the host. */
 export function getSequencer(env: Env): DurableObjectStub<SequencerDurableObject> {
-  return env.SEQUENCER.get(env.SEQUENCER.idFromName('main'))
+  return env.SEQUENCER.get(env.SEQUENCER.idFromName(SEQUENCER_NAME))
 }
 
 /**
  * The host-wide event sequencer behind `com.atproto.sync.subscribeRepos`: thin glue around
- * EventLog (src/sequencer/event-log.ts).
- * @TODO WebSocket fan-out, cursors and the backfill window arrive with the sync issue.
+ * Sequencer (src/sequencer/sequencer.ts). Subscribers are hibernatable WebSockets, so an idle
+ * stream costs nothing; each socket's position is kept in its attachment.
  */
 export class SequencerDurableObject extends DurableObject<Env> {
-  readonly log: EventLog
+  readonly sequencer: Sequencer
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.log = new EventLog(ctx.storage)
+    const config = getConfig(env)
+    this.sequencer = new Sequencer({
+      storage: ctx.storage,
+      retentionMs: config.eventRetentionHours * 3_600_000,
+      crawlIntervalMs: CRAWL_REQUEST_INTERVAL_MS,
+      firehose: firehoseOptionsFor(config.firehoseConsumerMibPerSecond),
+      requestCrawl:
+        config.crawlers.length > 0 ? () => requestCrawl(config).then(logCrawlFailures) : null,
+      setAlarm: (at) => {
+        ctx.storage.setAlarm(at).catch((err) => console.error('sequencer: setAlarm failed', err))
+      },
+    })
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sequencer.start(await ctx.storage.getAlarm())
+    })
+    this.sequencer.hub.restore(ctx.getWebSockets())
+  }
+
+  get log(): EventLog {
+    return this.sequencer.log
   }
 
   async appendEvents(did: string, events: AppendEvent[]): Promise<number> {
-    return this.log.append(did, events)
+    return this.sequencer.append(did, events)
   }
 
   async getEvents(options: { after: number; limit: number }): Promise<SequencedEvent[]> {
-    return this.log.getEvents(options.after, options.limit)
+    return this.sequencer.log.getEvents(options.after, options.limit)
   }
 
   async latestSeq(): Promise<number> {
-    return this.log.latestSeq()
+    return this.sequencer.log.latestSeq()
+  }
+
+  /** A subscribeRepos WebSocket upgrade, already checked by the Worker (src/sync). */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('Expected a WebSocket upgrade', { status: 426 })
+    }
+    const cursor = parseCursor(new URL(request.url).searchParams.get('cursor'))
+    if (cursor === undefined) return new Response('Invalid cursor', { status: 400 })
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+    this.ctx.acceptWebSocket(server)
+    this.sequencer.hub.subscribe(server, cursor)
+    return new Response(null, { status: 101, webSocket: client })
+  }
+
+  /** Servers ignore what subscribers send. */
+  override async webSocketMessage(): Promise<void> {}
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.sequencer.hub.drop(ws)
+    // 1005/1006 mean no code was received: they may not be sent back.
+    if (code === 1005 || code === 1006) return
+    try {
+      ws.close(code, reason)
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.sequencer.hub.drop(ws)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.sequencer.runAlarm()
   }
 }

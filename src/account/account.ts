@@ -11,6 +11,12 @@ import { Secp256k1Keypair } from '../crypto/index.ts'
 import { CID } from '../data/cid.ts'
 import { Mst } from '../repo/mst/index.ts'
 import type { SqlStorageLike } from '../sequencer/sql.ts'
+import {
+  commitAtRevFromSql,
+  readBlocksFromSql,
+  recordProofCar,
+  repoCarStream,
+} from '../sync/repo-car.ts'
 import { isValidDid } from '../syntax/did.ts'
 import { SqlBlockStore } from './block-store.ts'
 import { OutboxDrainer } from './drain.ts'
@@ -323,6 +329,22 @@ export class Account {
   getBlock(cid: string): Uint8Array | null {
     if (!this.state) return null
     return this.blocks.getSync(cid)
+  }
+
+  /** The repo at its head as a CAR stream; with `since`, only the blocks new after that rev. */
+  exportRepo(since: string | null): ReadableStream<Uint8Array> | null {
+    if (!this.state) return null
+    return repoCarStream(this.blocks, CID.parse(this.state.commitCid), {
+      since,
+      commitAtRev: commitAtRevFromSql(this.host.storage.sql),
+      readBlocks: readBlocksFromSql(this.host.storage.sql),
+    })
+  }
+
+  /** A CAR proving the record at `path` present (with the record) or absent, at the head. */
+  async recordProof(path: string): Promise<Uint8Array | null> {
+    if (!this.state) return null
+    return recordProofCar(this.blocks, CID.parse(this.state.commitCid), path)
   }
 
   getBlocks(cids: string[]): GetBlocksResult {

@@ -3,7 +3,13 @@
  *
  * Delivery is at least once, so every statement is idempotent and guarded by `rev`: replaying
  * an old commit never moves the index backwards.
+ *
+ * The blobs a record references go to `record_blob` in the same batch, written just before
+ * the record row at the record's rev; triggers on `record` then drop the references of older
+ * versions (or of a deleted record), and those on `record_blob` make referenced blobs
+ * permanent and delete blobs left without references (migrations/0003_blob_triggers.sql).
  */
+import { blobCidsOfJsonRecord } from '../blobs/refs.ts'
 
 export type IndexUpsert = { collection: string; rkey: string; cid: string; value: string }
 
@@ -41,6 +47,15 @@ const UPSERT_RECORD = `INSERT INTO record (did, collection, rkey, cid, value, re
 
 const DELETE_RECORD = 'DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ? AND rev < ?'
 
+/** Skipped when a later version of the record is already indexed (a replayed commit). */
+const UPSERT_RECORD_BLOBS = `INSERT INTO record_blob (did, collection, rkey, blob_cid, rev)
+  SELECT ?1, ?2, ?3, j.value, ?4 FROM json_each(?5) AS j
+  WHERE NOT EXISTS (
+    SELECT 1 FROM record WHERE did = ?1 AND collection = ?2 AND rkey = ?3 AND rev > ?4
+  )
+  ON CONFLICT (did, collection, rkey, blob_cid) DO UPDATE SET rev = excluded.rev
+  WHERE excluded.rev > record_blob.rev`
+
 const UPSERT_ROOT = `INSERT INTO repo_root (did, cid, rev, indexed_at) VALUES (?, ?, ?, ?)
   ON CONFLICT (did) DO UPDATE SET
     cid = excluded.cid, rev = excluded.rev, indexed_at = excluded.indexed_at
@@ -73,9 +88,26 @@ export function indexStatements(
       out.push(db.prepare(DELETE_RECORD).bind(did, collection, rkey, commit.rev))
     }
     for (const { collection, rkey, cid, value } of commit.upserts) {
+      const blobs = blobCidsOf(value)
+      if (blobs.length > 0) {
+        out.push(
+          db
+            .prepare(UPSERT_RECORD_BLOBS)
+            .bind(did, collection, rkey, commit.rev, JSON.stringify(blobs)),
+        )
+      }
       out.push(db.prepare(UPSERT_RECORD).bind(did, collection, rkey, cid, value, commit.rev, now))
     }
     out.push(db.prepare(UPSERT_ROOT).bind(did, commit.commitCid, commit.rev, now))
   }
   return out
+}
+
+/** A record the index cannot read for blobs is still indexed (it was valid when written). */
+function blobCidsOf(value: string): string[] {
+  try {
+    return blobCidsOfJsonRecord(value)
+  } catch {
+    return []
+  }
 }

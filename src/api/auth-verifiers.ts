@@ -11,13 +11,19 @@ import {
   SCOPE_ACCESS,
   SCOPE_APP_PASS_PRIVILEGED,
   SCOPE_TAKENDOWN,
+  ServiceAuthError,
   TokenError,
   verifyAccessToken,
   verifyRefreshToken,
+  verifyServiceAuthToken,
 } from '../auth/index.ts'
+import { parseJwt } from '../auth/jwt.ts'
 import { type Config, requireSecret } from '../config.ts'
+import { getAccountByDid } from '../db/accounts.ts'
 import { getDb } from '../db/index.ts'
 import { getAppPassword } from '../db/sessions.ts'
+import { claimJti } from '../db/used-jti.ts'
+import { identityServices } from '../services/identity.ts'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 import type { AuthVerifier } from '../xrpc/method.ts'
 
@@ -134,4 +140,72 @@ async function asXrpcError<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof TokenError) throw new InvalidRequestError(err.message, err.code)
     throw err
   }
+}
+
+/** A service-auth JWT signed by one of our accounts, bound to the method it is used on. */
+export interface ServiceAuth {
+  kind: 'service'
+  /** The account (the token's `iss`, without any fragment). */
+  did: string
+}
+
+/**
+ * A session of the account, or a service-auth JWT the account signed for this very method
+ * (`lxm`) and addressed to this PDS: what the Bluesky video service sends to `uploadBlob`.
+ * Each token works once when it carries a `jti`.
+ */
+export function accessStandardOrServiceAuth(lxm: string): AuthVerifier<AccessAuth | ServiceAuth> {
+  return async (request, env, config) => {
+    const token = bearerToken(request)
+    if (!isServiceAuthToken(token)) return accessStandard(request, env, config)
+    const db = getDb(env.DB)
+    const { didResolver } = identityServices(config)
+    let account: Awaited<ReturnType<typeof getAccountByDid>> = null
+    let claims: Awaited<ReturnType<typeof verifyServiceAuthToken>>
+    try {
+      claims = await verifyServiceAuthToken(token, {
+        audience: [config.serviceDid, `${config.serviceDid}#atproto_pds`],
+        lxm,
+        // Our own account's key is in D1; the DID document is asked only if that fails.
+        resolveSigningKey: async (did, { forceRefresh }) => {
+          account ??= await getAccountByDid(db, did)
+          if (!account) throw new ServiceAuthError('BadJwtIss', 'issuer is not an account here')
+          if (!forceRefresh) return account.signingKeyDid
+          const data = await didResolver.resolveAtprotoData(did, { forceRefresh })
+          if (!data.signingKey) throw new ServiceAuthError('BadJwtIss', 'issuer has no signing key')
+          return data.signingKey
+        },
+      })
+    } catch (err) {
+      if (err instanceof ServiceAuthError) throw new AuthRequiredError(err.message, err.code)
+      throw new AuthRequiredError(`Could not verify the service-auth token: ${messageOf(err)}`)
+    }
+    const issuer = account as Awaited<ReturnType<typeof getAccountByDid>>
+    if (!issuer || issuer.status === 'deleted') {
+      throw new AuthRequiredError('The token was issued by an account this PDS does not hold')
+    }
+    if (issuer.status === 'takendown') {
+      throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    }
+    if (claims.jti !== null && !(await claimJti(db, `${claims.iss}:${claims.jti}`, claims.exp))) {
+      throw new AuthRequiredError('This service-auth token has already been used', 'BadJwt')
+    }
+    return { kind: 'service', did: claims.issDid }
+  }
+}
+
+/** Service-auth JWTs are signed with an account key (ES256K/ES256); session tokens are not. */
+function isServiceAuthToken(token: string): boolean {
+  try {
+    const { header } = parseJwt(token)
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : null
+    if (typ === 'at+jwt' || typ === 'refresh+jwt' || typ === 'dpop+jwt') return false
+    return header.alg === 'ES256K' || header.alg === 'ES256'
+  } catch {
+    return false
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

@@ -3,15 +3,22 @@
  * One file per method, named after it, under `com/atproto/...` and `app/bsky/...`.
  */
 import { createRegistry, type MethodRegistry } from '../xrpc/dispatch.ts'
+import { getPreferences } from './app/bsky/actor/getPreferences.ts'
+import { putPreferences } from './app/bsky/actor/putPreferences.ts'
+import { getFeed } from './app/bsky/feed/getFeed.ts'
+import { resolveDid } from './com/atproto/identity/resolveDid.ts'
 import { resolveHandle } from './com/atproto/identity/resolveHandle.ts'
+import { resolveIdentity } from './com/atproto/identity/resolveIdentity.ts'
 import { updateHandle } from './com/atproto/identity/updateHandle.ts'
 import { applyWrites } from './com/atproto/repo/applyWrites.ts'
 import { createRecord } from './com/atproto/repo/createRecord.ts'
 import { deleteRecord } from './com/atproto/repo/deleteRecord.ts'
 import { describeRepo } from './com/atproto/repo/describeRepo.ts'
 import { getRecord } from './com/atproto/repo/getRecord.ts'
+import { listMissingBlobs } from './com/atproto/repo/listMissingBlobs.ts'
 import { listRecords } from './com/atproto/repo/listRecords.ts'
 import { putRecord } from './com/atproto/repo/putRecord.ts'
+import { uploadBlob } from './com/atproto/repo/uploadBlob.ts'
 import { activateAccount } from './com/atproto/server/activateAccount.ts'
 import { checkAccountStatus } from './com/atproto/server/checkAccountStatus.ts'
 import { createAccount } from './com/atproto/server/createAccount.ts'
@@ -24,11 +31,22 @@ import { deleteAccount } from './com/atproto/server/deleteAccount.ts'
 import { deleteSession } from './com/atproto/server/deleteSession.ts'
 import { describeServer } from './com/atproto/server/describeServer.ts'
 import { getAccountInviteCodes } from './com/atproto/server/getAccountInviteCodes.ts'
+import { getServiceAuth } from './com/atproto/server/getServiceAuth.ts'
 import { getSession } from './com/atproto/server/getSession.ts'
 import { listAppPasswords } from './com/atproto/server/listAppPasswords.ts'
 import { refreshSession } from './com/atproto/server/refreshSession.ts'
 import { requestAccountDelete } from './com/atproto/server/requestAccountDelete.ts'
 import { revokeAppPassword } from './com/atproto/server/revokeAppPassword.ts'
+import { getBlob } from './com/atproto/sync/getBlob.ts'
+import { getBlocks } from './com/atproto/sync/getBlocks.ts'
+import { getCheckout } from './com/atproto/sync/getCheckout.ts'
+import { getHead } from './com/atproto/sync/getHead.ts'
+import { getLatestCommit } from './com/atproto/sync/getLatestCommit.ts'
+import { getRecord as syncGetRecord } from './com/atproto/sync/getRecord.ts'
+import { getRepo } from './com/atproto/sync/getRepo.ts'
+import { getRepoStatus } from './com/atproto/sync/getRepoStatus.ts'
+import { listBlobs } from './com/atproto/sync/listBlobs.ts'
+import { listRepos } from './com/atproto/sync/listRepos.ts'
 import { getAccountTokens } from './dev/edgepds/admin/getAccountTokens.ts'
 
 export function buildRegistry(): MethodRegistry {
@@ -46,13 +64,16 @@ export function buildRegistry(): MethodRegistry {
     deleteSession,
     describeServer,
     getAccountInviteCodes,
+    getServiceAuth,
     getSession,
     listAppPasswords,
     refreshSession,
     requestAccountDelete,
     revokeAppPassword,
     // com.atproto.identity
+    resolveDid,
     resolveHandle,
+    resolveIdentity,
     updateHandle,
     // com.atproto.repo
     applyWrites,
@@ -61,7 +82,25 @@ export function buildRegistry(): MethodRegistry {
     describeRepo,
     getRecord,
     listRecords,
+    listMissingBlobs,
     putRecord,
+    uploadBlob,
+    // com.atproto.sync (repos; subscribeRepos is routed in worker/app.ts)
+    getBlocks,
+    getCheckout,
+    getHead,
+    getLatestCommit,
+    syncGetRecord,
+    getRepo,
+    getRepoStatus,
+    listRepos,
+    // com.atproto.sync (blobs)
+    getBlob,
+    listBlobs,
+    // app.bsky: preferences kept here, getFeed forwarded with the feed generator as audience
+    getPreferences,
+    putPreferences,
+    getFeed,
     // this PDS's own operator methods (no Lexicon)
     getAccountTokens,
   ])

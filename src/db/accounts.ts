@@ -1,7 +1,14 @@
 /** Account rows in D1: lookups by DID, handle or email, and status changes. */
 import { eq } from 'drizzle-orm'
 import type { Db } from './index.ts'
-import { type AccountStatus, account, accountToken, appPassword, refreshToken } from './schema.ts'
+import {
+  type AccountStatus,
+  account,
+  accountPref,
+  accountToken,
+  appPassword,
+  refreshToken,
+} from './schema.ts'
 
 export type AccountRow = typeof account.$inferSelect
 export type NewAccountRow = typeof account.$inferInsert
@@ -71,6 +78,7 @@ export async function deleteAccountRows(db: Db, did: string): Promise<void> {
     db.delete(refreshToken).where(eq(refreshToken.did, did)),
     db.delete(appPassword).where(eq(appPassword.did, did)),
     db.delete(accountToken).where(eq(accountToken.did, did)),
+    db.delete(accountPref).where(eq(accountPref.did, did)),
     db.delete(account).where(eq(account.did, did)),
   ])
 }

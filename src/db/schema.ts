@@ -182,7 +182,10 @@ export const blobDeletion = sqliteTable(
     did: text('did').notNull(),
     notBefore: text('not_before').notNull(),
   },
-  (t) => [index('blob_deletion_time_idx').on(t.notBefore), index('blob_deletion_did_idx').on(t.did)],
+  (t) => [
+    index('blob_deletion_time_idx').on(t.notBefore),
+    index('blob_deletion_did_idx').on(t.did),
+  ],
 )
 
 /** `jti`s of service-auth tokens already used, kept until the token expires (replay guard). */
@@ -195,4 +198,21 @@ export const usedJti = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('used_jti_expires_idx').on(t.expiresAt)],
+)
+
+/**
+ * Private preferences of an account (`app.bsky.actor.putPreferences`): kept here, never in
+ * the repo. One row per preference object, in the order the client sent them.
+ */
+export const accountPref = sqliteTable(
+  'account_pref',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    did: text('did').notNull(),
+    /** The preference's `$type`, e.g. `app.bsky.actor.defs#savedFeedsPrefV2`. */
+    type: text('type').notNull(),
+    /** The preference object, JSON. */
+    value: text('value').notNull(),
+  },
+  (t) => [index('account_pref_did_idx').on(t.did)],
 )

@@ -55,6 +55,11 @@ const SCHEMA = [
     did TEXT PRIMARY KEY,
     last_outbox_id INTEGER NOT NULL
   )`,
+  // Small named values: how far retention has trimmed the log, when relays were last told.
+  `CREATE TABLE IF NOT EXISTS sequencer_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  )`,
 ]
 
 type EventRow = SqlRow & {
@@ -79,6 +84,12 @@ export class EventLog {
    * of the last event appended, or the latest seq of the log when every event was a retry.
    */
   append(did: string, events: AppendEvent[], now: Date = new Date()): number {
+    const appended = this.appendEvents(did, events, now)
+    return appended.at(-1)?.seq ?? this.latestSeq()
+  }
+
+  /** As `append`, returning the events actually stored (retries left out), oldest first. */
+  appendEvents(did: string, events: AppendEvent[], now: Date = new Date()): SequencedEvent[] {
     for (const event of events) {
       if (!EVENT_TYPES.includes(event.type)) {
         throw new EventLogError(`unknown event type ${String(event.type)}`)
@@ -98,39 +109,101 @@ export class EventLog {
         )
         .toArray()[0]
       let last = source?.last ?? 0
-      let lastSeq: number | null = null
+      const appended: SequencedEvent[] = []
       for (const event of events) {
         if (event.outboxId <= last) continue
-        lastSeq = this.insert(did, event, time)
+        const seq = this.insert(did, event, time)
+        appended.push({ seq, did, type: event.type, body: event.body, time })
         last = event.outboxId
       }
-      if (lastSeq === null) return this.latestSeq()
+      if (appended.length === 0) return appended
       sql.exec(
         `INSERT INTO event_source (did, last_outbox_id) VALUES (?, ?)
          ON CONFLICT (did) DO UPDATE SET last_outbox_id = excluded.last_outbox_id`,
         did,
         last,
       )
-      return lastSeq
+      return appended
     })
   }
 
-  /** Events with seq > `after`, oldest first. */
-  getEvents(after: number, limit: number): SequencedEvent[] {
-    const rows = this.storage.sql
-      .exec<EventRow>(
-        'SELECT seq, did, type, body, parts, time FROM event WHERE seq > ? ORDER BY seq LIMIT ?',
-        after,
-        Math.max(0, Math.floor(limit)),
-      )
-      .toArray()
-    return rows.map((row) => ({
-      seq: row.seq,
-      did: row.did,
-      type: row.type as EventType,
-      body: row.parts > 0 ? this.joinParts(row) : blobBytes(row.body),
-      time: row.time,
-    }))
+  /**
+   * Events with seq > `after`, oldest first: at most `limit` of them, and no more once
+   * `maxBytes` of bodies are read (at least one event is returned if any is there).
+   */
+  getEvents(after: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): SequencedEvent[] {
+    const rows = this.storage.sql.exec<EventRow>(
+      'SELECT seq, did, type, body, parts, time FROM event WHERE seq > ? ORDER BY seq LIMIT ?',
+      after,
+      Math.max(0, Math.floor(limit)),
+    )
+    const out: SequencedEvent[] = []
+    let bytes = 0
+    // Rows are read one at a time, so stopping early leaves the rest of the page unread.
+    for (const row of rows) {
+      const body = row.parts > 0 ? this.joinParts(row) : blobBytes(row.body)
+      out.push({ seq: row.seq, did: row.did, type: row.type as EventType, body, time: row.time })
+      bytes += body.length
+      if (bytes >= maxBytes) break
+    }
+    return out
+  }
+
+  /** The seq of the oldest stored event, or null when the log is empty. */
+  oldestSeq(): number | null {
+    const row = this.storage.sql.exec<{ seq: number }>('SELECT min(seq) AS seq FROM event').one()
+    return row.seq ?? null
+  }
+
+  /** The highest seq trimmed by retention (0 when nothing was): older cursors are outdated. */
+  prunedThrough(): number {
+    return this.getMeta('pruned_through') ?? 0
+  }
+
+  /**
+   * Deletes up to `maxEvents` of the oldest events stored before `cutoff` (ISO 8601), in one
+   * transaction; returns how many were deleted. Stops at the first event at or after the
+   * cutoff, so the log stays a contiguous suffix even if the clock once stepped back.
+   */
+  prune(cutoff: string, maxEvents: number): number {
+    const { sql } = this.storage
+    return this.storage.transactionSync(() => {
+      const rows = sql
+        .exec<{ seq: number; time: string }>(
+          'SELECT seq, time FROM event ORDER BY seq LIMIT ?',
+          Math.max(1, Math.floor(maxEvents)),
+        )
+        .toArray()
+      let last = 0
+      for (const row of rows) {
+        if (row.time >= cutoff) break
+        last = row.seq
+      }
+      if (last === 0) return 0
+      const { n } = sql
+        .exec<{ n: number }>('SELECT count(*) AS n FROM event WHERE seq <= ?', last)
+        .one()
+      sql.exec('DELETE FROM event_part WHERE seq <= ?', last)
+      sql.exec('DELETE FROM event WHERE seq <= ?', last)
+      this.setMeta('pruned_through', Math.max(last, this.prunedThrough()))
+      return n
+    })
+  }
+
+  getMeta(key: string): number | null {
+    const row = this.storage.sql
+      .exec<{ value: number }>('SELECT value FROM sequencer_meta WHERE key = ?', key)
+      .toArray()[0]
+    return row?.value ?? null
+  }
+
+  setMeta(key: string, value: number): void {
+    this.storage.sql.exec(
+      `INSERT INTO sequencer_meta (key, value) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      key,
+      value,
+    )
   }
 
   /** The highest seq ever assigned (0 when none), even if that event was since trimmed. */

@@ -4,9 +4,12 @@
  * DAG-CBOR in the Worker, so the single-writer object spends its time on the commit alone.
  */
 import type { PreparedWrite, WriteResult } from '../account/types.ts'
-import { encodeCborBlock } from '../data/cbor.ts'
+import { checkBlobRefs } from '../blobs/check.ts'
+import { type BlobRef, findBlobRefs } from '../data/blob-ref.ts'
+import { decodeCbor, encodeCborBlock } from '../data/cbor.ts'
 import { parseCid } from '../data/cid.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
+import { getDb } from '../db/index.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
 import { isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
@@ -14,6 +17,9 @@ import { accountStub, unwrapAccount } from './account-do.ts'
 
 /** Largest record, as DAG-CBOR (the sync spec's limit on a record block). */
 export const MAX_RECORD_BYTES = 1_000_000
+
+/** The blob refs prepareWrites found in each write's record, for commitWrites to check. */
+const blobRefsByWrite = new WeakMap<PreparedWrite, BlobRef[]>()
 
 export type ValidationStatus = 'valid' | 'unknown'
 
@@ -94,17 +100,21 @@ async function prepareOne(
       `Record is too large: ${block.bytes.byteLength} bytes of CBOR, at most ${MAX_RECORD_BYTES}`,
     )
   }
-  return {
-    write: {
-      action: request.action,
-      collection,
-      rkey,
-      record: block.bytes,
-      cid: block.cid.toString(),
-      swapRecord,
-    },
-    status,
+  const write: PreparedWrite = {
+    action: request.action,
+    collection,
+    rkey,
+    record: block.bytes,
+    cid: block.cid.toString(),
+    swapRecord,
   }
+  blobRefsByWrite.set(write, typedBlobRefs(record))
+  return { write, status }
+}
+
+/** Legacy `{cid, mimeType}` refs are left alone: new records never carry them. */
+function typedBlobRefs(record: unknown): BlobRef[] {
+  return findBlobRefs(record).filter((ref): ref is BlobRef => ref.$type === 'blob')
 }
 
 /** A record's `$type` must name its collection; a missing one is filled in. */
@@ -155,14 +165,21 @@ export function checkSwap<T extends string | null | undefined>(value: T, field: 
   return value
 }
 
-/** Commits the prepared writes in the account's Durable Object. */
-export function commitWrites(
+/**
+ * Commits the prepared writes in the account's Durable Object, once every blob their records
+ * reference is known to be this account's upload (BlobNotFound otherwise).
+ */
+export async function commitWrites(
   env: Env,
   did: string,
   writes: PreparedWrite[],
   swapCommit: string | null | undefined,
 ): Promise<WriteResult> {
-  return unwrapAccount(
-    accountStub(env, did).applyWrites({ writes, swapCommit: checkSwap(swapCommit, 'swapCommit') }),
-  )
+  const swap = checkSwap(swapCommit, 'swapCommit')
+  const refs = writes.flatMap((write) => {
+    if (!write.record) return []
+    return blobRefsByWrite.get(write) ?? typedBlobRefs(decodeCbor(write.record))
+  })
+  await checkBlobRefs(getDb(env.DB), did, refs)
+  return unwrapAccount(accountStub(env, did).applyWrites({ writes, swapCommit: swap }))
 }

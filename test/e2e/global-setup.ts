@@ -1,85 +1,37 @@
 /**
  * Starts the PDS the way a developer does (`scripts/dev.mjs`: wrangler dev + the local PLC
  * directory), on free ports with a fresh state folder, for the end-to-end tests to drive with
- * the official client.
+ * the official client. Beside it runs a stand-in AppView (also the chat and moderation service)
+ * on loopback, which the PDS is configured to proxy to.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { startDevServer } from './dev-server.ts'
+import { startStandInAppView } from './stand-in-appview.ts'
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [pdsPort, plcPort] = [await freePort(), await freePort()]
-  const stateDir = mkdtempSync(join(tmpdir(), 'edge-pds-e2e-'))
-  const output: string[] = []
-  const child = spawn(process.execPath, [join(root, 'scripts/dev.mjs')], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const appView = await startStandInAppView()
+  const server = await startDevServer({
     env: {
-      ...process.env,
-      PDS_PORT: String(pdsPort),
-      PLC_PORT: String(plcPort),
-      PDS_STATE_DIR: stateDir,
       PDS_VALIDATE_RESPONSES: 'true',
+      PDS_APPVIEW_URL: appView.url,
+      PDS_APPVIEW_DID: `${appView.did}#bsky_appview`,
+      PDS_CHAT_URL: appView.url,
+      PDS_CHAT_DID: `${appView.did}#bsky_chat`,
+      PDS_MODERATION_URL: appView.url,
+      PDS_MODERATION_DID: `${appView.did}#atproto_labeler`,
+      // Short, so that the timeout test does not wait long.
+      PDS_PROXY_TIMEOUT_MS: '3000',
     },
+  }).catch(async (err) => {
+    await appView.close()
+    throw err
   })
-  child.stdout?.on('data', (chunk) => output.push(String(chunk)))
-  child.stderr?.on('data', (chunk) => output.push(String(chunk)))
-
-  const pdsUrl = `http://localhost:${pdsPort}`
-  try {
-    await waitForHealth(`${pdsUrl}/xrpc/_health`, child, 90_000)
-  } catch (err) {
-    stop(child)
-    throw new Error(`the PDS did not start: ${(err as Error).message}\n${output.join('')}`)
-  }
-  project.provide('pdsUrl', pdsUrl)
-  project.provide('plcUrl', `http://localhost:${plcPort}`)
+  project.provide('pdsUrl', server.pdsUrl)
+  project.provide('plcUrl', server.plcUrl)
+  project.provide('appViewUrl', appView.url)
   return async () => {
-    stop(child)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    rmSync(stateDir, { recursive: true, force: true })
+    await server.stop()
+    await appView.close()
+    server.removeState()
   }
-}
-
-function stop(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return
-  try {
-    process.kill(-child.pid, 'SIGTERM')
-  } catch {
-    child.kill('SIGTERM')
-  }
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`dev server exited with ${child.exitCode}`)
-    try {
-      const res = await fetch(url)
-      if (res.ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error(`no answer from ${url} within ${timeoutMs} ms`)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }

@@ -1,4 +1,5 @@
 import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getBlobCounts } from '../../../../db/blobs.ts'
 import { getDb } from '../../../../db/index.ts'
 import { countIndexedRecords } from '../../../../db/records.ts'
 import { accountStub } from '../../../../services/account-do.ts'
@@ -11,8 +12,7 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
  * Where the account stands, mostly for a migration in progress: activation, whether the DID
  * document points here, the repo head and what the record index holds.
  *
- * @TODO repoBlocks needs a block count from the account's Durable Object; blobs arrive with
- * blob storage (expectedBlobs, importedBlobs are 0 until then).
+ * @TODO repoBlocks needs a block count from the account's Durable Object (0 until then).
  */
 export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.checkAccountStatus',
@@ -21,9 +21,10 @@ export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
     const db = getDb(env.DB)
     const account = await getAccountByDid(db, auth.did)
     if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
-    const [head, indexedRecords, validDid] = await Promise.all([
+    const [head, indexedRecords, blobs, validDid] = await Promise.all([
       accountStub(env, auth.did).getHead(),
       countIndexedRecords(db, auth.did),
+      getBlobCounts(db, auth.did),
       // Unreachable directory or not: the document cannot be confirmed, so it is not valid.
       checkDidForThisPds(config, account.did, account.signingKeyDid).then(
         (check) => check.valid,
@@ -40,8 +41,7 @@ export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
         repoBlocks: 0,
         indexedRecords,
         privateStateValues: 0,
-        expectedBlobs: 0,
-        importedBlobs: 0,
+        ...blobs,
       },
     }
   },

@@ -1,4 +1,5 @@
 import { verifyPassword } from '../../../../auth/index.ts'
+import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
 import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
 import { deleteRepoIndexRows } from '../../../../db/records.ts'
@@ -40,6 +41,7 @@ export const deleteAccount = defineMethod<unknown, Input>({
 
     await unwrapAccount(accountStub(env, account.did).deleteRepo())
     await deleteRepoIndexRows(db, account.did)
+    await deleteAccountBlobs(env, account.did)
     await deleteAccountRows(db, account.did)
     return undefined
   },

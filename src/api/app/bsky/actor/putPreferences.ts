@@ -1,0 +1,46 @@
+import { SCOPE_ACCESS } from '../../../../auth/index.ts'
+import { ipldToJson } from '../../../../data/json.ts'
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
+import { otherServiceRequested } from '../../../../proxy/target.ts'
+import { writePreferences } from '../../../../services/preferences.ts'
+import { AuthRequiredError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+interface Input {
+  preferences: unknown[]
+}
+
+/**
+ * Replaces the account's `app.bsky` preferences. A deactivated account may still set them
+ * (a migration imports them before activating); a taken-down or suspended one may not.
+ */
+export const putPreferences = defineMethod<Record<string, never>, Input, AccessAuth>({
+  nsid: 'app.bsky.actor.putPreferences',
+  auth: accessStandard,
+  async handler({ nsid, input, auth, request, env, config }) {
+    if (otherServiceRequested(request, config.appView)) {
+      // The dispatcher has read the body: send the validated input on.
+      const bytes = new TextEncoder().encode(JSON.stringify(ipldToJson(input)))
+      return forwardAsAccount(
+        { nsid, request, did: auth.did, body: { bytes, contentType: 'application/json' } },
+        { env, config },
+      )
+    }
+    const db = getDb(env.DB)
+    const account = await getAccountByDid(db, auth.did)
+    if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
+    if (account.status === 'takendown') {
+      throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    }
+    if (account.status === 'suspended') {
+      throw new AuthRequiredError('Account is suspended', 'AccountSuspended')
+    }
+    await writePreferences(db, auth.did, input.preferences, {
+      fullAccess: auth.scope === SCOPE_ACCESS,
+    })
+    return undefined
+  },
+})

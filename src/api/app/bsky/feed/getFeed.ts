@@ -1,0 +1,30 @@
+import { getDb } from '../../../../db/index.ts'
+import { resolveFeedGenerator } from '../../../../proxy/feed-generator.ts'
+import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+interface Params {
+  feed: string
+  limit?: number
+  cursor?: string
+}
+
+export const GET_FEED_SKELETON = 'app.bsky.feed.getFeedSkeleton'
+
+/**
+ * A feed from the user's chosen generator: forwarded to the AppView (or the `atproto-proxy`
+ * service) with a token addressed to the feed generator itself (`aud` its DID as the record
+ * names it, `lxm` getFeedSkeleton), which the AppView hands on when it asks the generator.
+ */
+export const getFeed = defineMethod<Params, undefined, AccessAuth>({
+  nsid: 'app.bsky.feed.getFeed',
+  auth: accessStandard,
+  async handler({ nsid, params, auth, request, env, config }) {
+    const generator = await resolveFeedGenerator(params.feed, { db: getDb(env.DB), config })
+    return forwardAsAccount(
+      { nsid, request, did: auth.did, aud: generator.did, lxm: GET_FEED_SKELETON },
+      { env, config },
+    )
+  },
+})

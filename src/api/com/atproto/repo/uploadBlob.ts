@@ -1,0 +1,28 @@
+import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
+import { defineMethod, type RawInput } from '../../../../xrpc/method.ts'
+import {
+  type AccessAuth,
+  accessStandardOrServiceAuth,
+  type ServiceAuth,
+} from '../../../auth-verifiers.ts'
+
+const NSID = 'com.atproto.repo.uploadBlob'
+
+/**
+ * Streams the body to R2 as a temporary blob and returns its ref; a record must reference it
+ * within the grace period or it is collected. Takes the account's sessions and service-auth
+ * tokens for this method (the video service uploads on the user's behalf).
+ */
+export const uploadBlob = defineMethod<unknown, RawInput, AccessAuth | ServiceAuth>({
+  nsid: NSID,
+  auth: accessStandardOrServiceAuth(NSID),
+  async handler({ input, auth, env, config, request }) {
+    const blob = await storeBlob(env, config, {
+      did: auth.did,
+      contentType: request.headers.get('content-type'),
+      contentLength: input.contentLength,
+      body: input.body,
+    })
+    return { body: { blob } }
+  },
+})

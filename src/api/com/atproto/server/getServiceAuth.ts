@@ -1,0 +1,83 @@
+import { SCOPE_ACCESS, SCOPE_APP_PASS_PRIVILEGED } from '../../../../auth/index.ts'
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { isProtectedMethod, needsPrivilegedSession } from '../../../../proxy/method-policy.ts'
+import { createAccountServiceToken } from '../../../../proxy/service-token.ts'
+import { isValidDid } from '../../../../syntax/did.ts'
+import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+
+interface Params {
+  aud: string
+  exp?: number
+  lxm?: string
+}
+
+const MINUTE = 60
+const HOUR = 60 * MINUTE
+
+/**
+ * A service-auth token signed with the account's key, for the client to present to another
+ * service (the video service, a new PDS during migration...). Limits as the reference PDS:
+ * `exp` within the hour, within the minute for a token bound to no method; no tokens for
+ * account management; chat methods need a full-access or privileged session.
+ */
+export const getServiceAuth = defineMethod<Params, undefined, AccessAuth>({
+  nsid: 'com.atproto.server.getServiceAuth',
+  auth: accessStandard,
+  async handler({ params, auth, env, config }) {
+    const { aud } = params
+    const lxm = params.lxm ?? null
+    if (!isServiceReference(aud)) {
+      throw new InvalidRequestError('aud must be a DID or a did#service_id reference')
+    }
+    const now = Date.now()
+    const nowSeconds = Math.floor(now / 1000)
+    let lifetime = MINUTE
+    if (params.exp !== undefined) {
+      lifetime = params.exp - nowSeconds
+      if (lifetime <= 0) throw new InvalidRequestError('expiration is in past', 'BadExpiration')
+      if (lifetime > HOUR) {
+        throw new InvalidRequestError(
+          'cannot request a token with an expiration more than an hour in the future',
+          'BadExpiration',
+        )
+      }
+      if (lxm === null && lifetime > MINUTE) {
+        throw new InvalidRequestError(
+          'cannot request a method-less token with an expiration more than a minute in the future',
+          'BadExpiration',
+        )
+      }
+    }
+    if (lxm !== null && isProtectedMethod(lxm)) {
+      throw new InvalidRequestError(
+        `cannot request a service auth token for the following protected method: ${lxm}`,
+      )
+    }
+    const privileged = auth.scope === SCOPE_ACCESS || auth.scope === SCOPE_APP_PASS_PRIVILEGED
+    if (lxm !== null && needsPrivilegedSession(lxm) && !privileged) {
+      throw new InvalidRequestError(
+        `insufficient access to request a service auth token for the following method: ${lxm}`,
+      )
+    }
+    const account = await getAccountByDid(getDb(env.DB), auth.did)
+    if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
+    const token = await createAccountServiceToken(config, account, {
+      aud,
+      lxm,
+      expiresInSeconds: lifetime,
+      now,
+    })
+    return { body: { token } }
+  },
+})
+
+/** `did:...` or `did:...#service_id`. */
+function isServiceReference(aud: string): boolean {
+  const hash = aud.indexOf('#')
+  if (hash === -1) return isValidDid(aud)
+  const id = aud.slice(hash + 1)
+  return isValidDid(aud.slice(0, hash)) && id.length > 0 && !/[#\s]/.test(id)
+}

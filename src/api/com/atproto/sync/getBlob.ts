@@ -1,0 +1,28 @@
+import { serveBlob } from '../../../../blobs/serve.ts'
+import { getBlobRow } from '../../../../db/blobs.ts'
+import { getDb } from '../../../../db/index.ts'
+import { resolveRepoForRead } from '../../../../services/repo-target.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+
+interface Params {
+  did: string
+  cid: string
+}
+
+/**
+ * The bytes of a blob a record references, streamed from R2 (byte ranges for video). Not for
+ * temporary uploads, nor while the account is deactivated, taken down or deleted.
+ */
+export const getBlob = defineMethod<Params>({
+  nsid: 'com.atproto.sync.getBlob',
+  async handler({ params, env, request }) {
+    const db = getDb(env.DB)
+    const account = await resolveRepoForRead(db, params.did)
+    const row = await getBlobRow(db, account.did, params.cid)
+    if (!row || row.temp) {
+      throw new InvalidRequestError(`Blob not found: ${params.cid}`, 'BlobNotFound')
+    }
+    return serveBlob(env.STORAGE, row, request)
+  },
+})

@@ -1,0 +1,46 @@
+import { CID } from '../../../../data/cid.ts'
+import { getDb } from '../../../../db/index.ts'
+import { encodeCarBytes } from '../../../../repo/car.ts'
+import { accountStub } from '../../../../services/account-do.ts'
+import { resolveRepoForRead } from '../../../../services/repo-target.ts'
+import { blockKind } from '../../../../sync/repo-car.ts'
+import { currentRecordCids } from '../../../../sync/repo-listing.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+
+interface Params {
+  did: string
+  cids: string[]
+}
+
+/**
+ * Blocks of the repo by CID, as a CAR without a root. Commits and MST nodes are served as
+ * stored; a record block only while a record of the repo has that CID, since the account's
+ * store still holds deleted and replaced records (no block garbage collection yet).
+ */
+export const getBlocks = defineMethod<Params>({
+  nsid: 'com.atproto.sync.getBlocks',
+  async handler({ params, env }) {
+    const db = getDb(env.DB)
+    const account = await resolveRepoForRead(db, params.did)
+    const wanted = [...new Set(params.cids)]
+    const { blocks, missing } = await accountStub(env, account.did).getBlocks(wanted)
+    const records = blocks.filter((block) => blockKind(block.bytes) === 'record')
+    if (records.length > 0) {
+      const current = await currentRecordCids(
+        db,
+        account.did,
+        records.map((block) => block.cid),
+      )
+      for (const block of records) if (!current.has(block.cid)) missing.push(block.cid)
+    }
+    if (missing.length > 0) {
+      throw new InvalidRequestError(`Could not find blocks: ${missing.join(', ')}`, 'BlockNotFound')
+    }
+    const car = await encodeCarBytes(
+      null,
+      blocks.map((block) => ({ cid: CID.parse(block.cid), bytes: block.bytes })),
+    )
+    return { encoding: 'application/vnd.ipld.car', body: car }
+  },
+})

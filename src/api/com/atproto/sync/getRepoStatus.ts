@@ -1,0 +1,22 @@
+import { getAccountByDid } from '../../../../db/accounts.ts'
+import { getDb } from '../../../../db/index.ts'
+import { getIndexedHead } from '../../../../sync/repo-listing.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+
+/** Whether the repo is hosted and active here; `rev` only while it is active (as the reference). */
+export const getRepoStatus = defineMethod<{ did: string }>({
+  nsid: 'com.atproto.sync.getRepoStatus',
+  async handler({ params, env }) {
+    const db = getDb(env.DB)
+    const account = await getAccountByDid(db, params.did)
+    if (!account)
+      throw new InvalidRequestError(`Could not find repo: ${params.did}`, 'RepoNotFound')
+    const active = account.status === 'active'
+    if (!active) return { body: { did: account.did, active, status: account.status } }
+    const head = await getIndexedHead(db, account.did)
+    return {
+      body: head ? { did: account.did, active, rev: head.rev } : { did: account.did, active },
+    }
+  },
+})
