@@ -24,6 +24,8 @@ const STATEMENTS = [
     bytes BLOB NOT NULL,
     rev TEXT NOT NULL
   )`,
+  // getRepo `since` finds the commit of an old rev by its blocks.
+  'CREATE INDEX IF NOT EXISTS block_rev ON block (rev)',
   // Effects decided at a commit point and not yet delivered (see outbox.ts).
   `CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,

@@ -224,25 +224,14 @@ export class FirehoseHub {
   private async replay(sub: Subscriber): Promise<void> {
     if (sub.replaying) return
     sub.replaying = true
-    const t0 = Date.now()
-    const s0 = sub.lastSeq
-    let slices = 0
-    let sleeps = 0
     try {
       while (!sub.closed && !sub.live) {
         const wait = this.replayWait(sub)
         if (wait > 0) {
-          sleeps++
           await this.clock.sleep(wait)
           continue
         }
-        slices++
-        if (this.replaySlice(sub)) {
-          console.warn(
-            `PROBE replay ${sub.lastSeq - s0} events in ${Date.now() - t0} ms, ${slices} slices, ${sleeps} waits`,
-          )
-          break
-        }
+        if (this.replaySlice(sub)) break
         // Let appends and the other sockets have their turn.
         await this.clock.sleep(0)
       }

@@ -5,12 +5,14 @@
  */
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { encodeCbor } from '../../src/data/cbor.ts'
 import { CID } from '../../src/data/cid.ts'
 import { MemoryBlockStore } from '../../src/repo/block-store.ts'
 import { readCar } from '../../src/repo/car.ts'
 import { parseCommit, verifyCommitSignature } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
 import { verifyRepoCar } from '../../src/repo/verify.ts'
+import { cidString, nodeLinks } from '../../src/sync/repo-export.ts'
 import { BASE, createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 const post = (text: string) => ({
@@ -183,6 +185,32 @@ describe('getRepo', () => {
     const res = await getCar('com.atproto.sync.getRepo', { did: carol.did })
     const repo = await verifyRepoCar(res.bytes, { did: carol.did })
     expect(repo.records).toHaveLength(1000)
+  })
+})
+
+describe('export internals', () => {
+  it('names CIDs as the block table does and finds node links in any encoding', async () => {
+    const cids = [
+      CID.parse('bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'),
+      CID.parse('bafkreicuq4ab2p7pw4vrd2ur4gtrejzdk73ulm63ggpwou2pjyxivse2aa'),
+    ]
+    for (const cid of cids) expect(cidString(cid.bytes)).toBe(cid.toString())
+    const [a, b] = cids as [CID, CID]
+    // l and t left out (a foreign encoder), keys in another order than ours.
+    const node = encodeCbor({
+      e: [
+        { p: 0, k: new TextEncoder().encode('app.bsky.feed.post/a'), v: b },
+        { v: a, t: a, k: new TextEncoder().encode('b'), p: 19 },
+      ],
+    })
+    const children: Uint8Array[] = []
+    const records = new Map<string, Uint8Array>()
+    nodeLinks(node, children, records)
+    expect(children.map((c) => CID.decode(c).toString())).toEqual([a.toString()])
+    expect([...records.keys()].sort()).toEqual([a.toString(), b.toString()].sort())
+    expect(() => nodeLinks(encodeCbor({ e: [{ v: 'not a link' }] }), [], new Map())).toThrow(
+      /invalid MST node/,
+    )
   })
 })
 
