@@ -3,9 +3,12 @@
  * PDS: posts, likes, follows, profiles, deletes, applyWrites, and paging through 1,000 records.
  */
 import { AtpAgent } from '@atproto/api'
+import { verifyRepoCar } from '@atproto/repo'
 import { describe, expect, inject, it } from 'vitest'
+import { getSigningKey } from '../../src/identity/index.ts'
 
 const pdsUrl = inject('pdsUrl')
+const plcUrl = inject('plcUrl')
 const password = 'correct horse battery staple'
 
 async function newAgent(prefix: string): Promise<AtpAgent> {
@@ -151,5 +154,42 @@ describe('repo with @atproto/api', () => {
       rkey: created[0]!,
     })
     expect(edited.data.value).toMatchObject({ text: `edited ${created[0]}` })
+  })
+
+  it('exports a repo that @atproto/repo verifies, with exactly the records D1 serves', async () => {
+    const agent = await newAgent('export')
+    const did = agent.session!.did
+    await agent.upsertProfile(() => ({ displayName: 'Exporter' }))
+    const posts = []
+    for (let i = 0; i < 20; i++) posts.push(await agent.post({ text: `export ${i}` }))
+    await agent.deletePost(posts[3]!.uri)
+    await agent.like(posts[0]!.uri, posts[0]!.cid)
+
+    const doc = await (await fetch(`${plcUrl}/${did}`)).json()
+    // The local PLC writes the key in the legacy form: read it with our DID-document parser.
+    const signingKey = getSigningKey(doc)!
+    const car = await agent.com.atproto.sync.getRepo({ did })
+    const verified = await verifyRepoCar(car.data, did, signingKey)
+    const inRepo = new Set(
+      verified.creates.map((c) => `${c.collection}/${c.rkey}@${c.cid.toString()}`),
+    )
+
+    const indexed = new Set<string>()
+    const described = await agent.com.atproto.repo.describeRepo({ repo: did })
+    for (const collection of described.data.collections) {
+      let cursor: string | undefined
+      do {
+        const page = await agent.com.atproto.repo.listRecords({
+          repo: did,
+          collection,
+          limit: 100,
+          cursor,
+        })
+        for (const r of page.data.records) indexed.add(`${collection}/${rkeyOf(r.uri)}@${r.cid}`)
+        cursor = page.data.cursor
+      } while (cursor)
+    }
+    expect(inRepo.size).toBe(21)
+    expect(indexed).toEqual(inRepo)
   })
 })
