@@ -11,7 +11,7 @@ import { parseCid } from '../data/cid.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
 import { getDb } from '../db/index.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
-import { isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
+import { AtUri, isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
 import { accountStub, unwrapAccount } from './account-do.ts'
 
@@ -182,4 +182,28 @@ export async function commitWrites(
   })
   await checkBlobRefs(getDb(env.DB), did, refs)
   return unwrapAccount(accountStub(env, did).applyWrites({ writes, swapCommit: swap }))
+}
+
+/**
+ * Writes one record (createRecord, putRecord) and builds the answer both methods give:
+ * the record's URI and CID, the commit, and how the record was validated.
+ */
+export async function writeOneRecord(
+  env: Env,
+  did: string,
+  request: RecordWriteRequest,
+  opts: { validate: boolean | undefined; swapCommit: string | null | undefined },
+): Promise<{ body: Record<string, unknown>; headers: Record<string, string> }> {
+  const { writes, validation } = await prepareWrites([request], opts.validate)
+  const result = await commitWrites(env, did, writes, opts.swapCommit)
+  const write = writes[0]!
+  return {
+    body: {
+      uri: AtUri.make(did, write.collection, write.rkey).toString(),
+      cid: write.cid,
+      commit: result.commit,
+      validationStatus: validation[0],
+    },
+    headers: { 'Atproto-Repo-Rev': result.commit.rev },
+  }
 }

@@ -1,7 +1,6 @@
 import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
-import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
-import { AtUri } from '../../../../syntax/index.ts'
+import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
@@ -20,20 +19,11 @@ export const createRecord = defineMethod<unknown, Input, AccessAuth>({
   auth: accessStandard,
   async handler({ input, auth, env }) {
     const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
-    const { writes, validation } = await prepareWrites(
-      [{ action: 'create', collection: input.collection, rkey: input.rkey, record: input.record }],
-      input.validate,
+    return writeOneRecord(
+      env,
+      did,
+      { action: 'create', collection: input.collection, rkey: input.rkey, record: input.record },
+      { validate: input.validate, swapCommit: input.swapCommit },
     )
-    const result = await commitWrites(env, did, writes, input.swapCommit)
-    const write = writes[0]!
-    return {
-      body: {
-        uri: AtUri.make(did, write.collection, write.rkey).toString(),
-        cid: write.cid,
-        commit: result.commit,
-        validationStatus: validation[0],
-      },
-      headers: { 'Atproto-Repo-Rev': result.commit.rev },
-    }
   },
 })

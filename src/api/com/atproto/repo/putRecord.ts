@@ -1,7 +1,6 @@
 import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
-import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
-import { AtUri } from '../../../../syntax/index.ts'
+import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
@@ -21,28 +20,17 @@ export const putRecord = defineMethod<unknown, Input, AccessAuth>({
   auth: accessStandard,
   async handler({ input, auth, env }) {
     const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
-    const { writes, validation } = await prepareWrites(
-      [
-        {
-          action: 'put',
-          collection: input.collection,
-          rkey: input.rkey,
-          record: input.record,
-          swapRecord: input.swapRecord,
-        },
-      ],
-      input.validate,
-    )
-    const result = await commitWrites(env, did, writes, input.swapCommit)
-    const write = writes[0]!
-    return {
-      body: {
-        uri: AtUri.make(did, write.collection, write.rkey).toString(),
-        cid: write.cid,
-        commit: result.commit,
-        validationStatus: validation[0],
+    return writeOneRecord(
+      env,
+      did,
+      {
+        action: 'put',
+        collection: input.collection,
+        rkey: input.rkey,
+        record: input.record,
+        swapRecord: input.swapRecord,
       },
-      headers: { 'Atproto-Repo-Rev': result.commit.rev },
-    }
+      { validate: input.validate, swapCommit: input.swapCommit },
+    )
   },
 })
