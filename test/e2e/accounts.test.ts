@@ -3,7 +3,9 @@
  * PDS started by `scripts/dev.mjs` (wrangler dev) and its local PLC directory.
  */
 import { AtpAgent, CredentialSession } from '@atproto/api'
+import { verifyRepoCar } from '@atproto/repo'
 import { describe, expect, inject, it } from 'vitest'
+import { getSigningKey } from '../../src/identity/index.ts'
 
 const pdsUrl = inject('pdsUrl')
 const plcUrl = inject('plcUrl')
@@ -74,10 +76,32 @@ describe('accounts with @atproto/api', () => {
   it('names the account signing key in the DID document', async () => {
     const { agent, did } = await newAccount('erin')
     const doc = await (await fetch(`${plcUrl}/${did}`)).json()
-    const key = doc.verificationMethod.find((m: { id: string }) => m.id.endsWith('#atproto'))
-    expect(key?.publicKeyMultibase).toMatch(/^z/)
-    // The repo's first commit is signed by that key (checked in depth by the repo tests).
-    const described = await agent.com.atproto.server.describeServer()
-    expect(described.data.availableUserDomains).toEqual(['.test'])
+    const signingKey = getSigningKey(doc)
+    expect(signingKey).toMatch(/^did:key:z/)
+    // The repo's commits are signed by exactly that key.
+    const car = await agent.com.atproto.sync.getRepo({ did })
+    await expect(verifyRepoCar(car.data, did, signingKey!)).resolves.toBeDefined()
+    const other = 'did:key:zQ3shokaHAKwpyD5M387XUn4baNCBYt2gvF9cc81vQo6HwQUm'
+    await expect(verifyRepoCar(car.data, did, other)).rejects.toThrow()
+  })
+
+  it('logs in with an app password, and stops when it is revoked', async () => {
+    const { agent, handle, did } = await newAccount('frank')
+    const created = await agent.com.atproto.server.createAppPassword({ name: 'my phone' })
+    const phone = new AtpAgent({ service: pdsUrl })
+    await phone.login({ identifier: handle, password: created.data.password })
+    expect(phone.session?.did).toBe(did)
+    const me = await phone.com.atproto.server.getSession()
+    expect(me.data.email).toBeUndefined()
+    await phone.post({ text: 'posted with an app password' })
+
+    await agent.com.atproto.server.revokeAppPassword({ name: 'my phone' })
+    await expect(phone.com.atproto.server.getSession()).rejects.toMatchObject({ status: 401 })
+    await expect(
+      new AtpAgent({ service: pdsUrl }).login({
+        identifier: handle,
+        password: created.data.password,
+      }),
+    ).rejects.toMatchObject({ status: 401 })
   })
 })
