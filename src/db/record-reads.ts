@@ -1,7 +1,7 @@
 /** Reads of the D1 record index that serve getRecord, listRecords and describeRepo. */
 import { and, asc, desc, eq, gt, lt } from 'drizzle-orm'
 import type { Db } from './index.ts'
-import { record } from './schema.ts'
+import { type AccountStatus, record } from './schema.ts'
 
 export interface IndexedRecord {
   rkey: string
@@ -53,4 +53,39 @@ export async function listCollections(db: Db, did: string): Promise<string[]> {
     .orderBy(asc(record.collection))
     .all()
   return rows.map((row) => row.collection)
+}
+
+export interface RecordLookup {
+  did: string
+  status: AccountStatus
+  /** null when the account exists but the record does not. */
+  record: IndexedRecord | null
+}
+
+/**
+ * getRecord's hot path in one D1 round trip: the account (by DID or handle, for its status)
+ * joined with the record. Plain SQL rather than the query builder: this runs on every read.
+ */
+export async function lookupRecord(
+  d1: D1Database,
+  repo: string,
+  collection: string,
+  rkey: string,
+): Promise<RecordLookup | null> {
+  const by = repo.startsWith('did:') ? 'a.did' : 'a.handle'
+  const row = await d1
+    .prepare(
+      `SELECT a.did AS did, a.status AS status, r.cid AS cid, r.value AS value
+       FROM account a LEFT JOIN record r ON r.did = a.did AND r.collection = ?2 AND r.rkey = ?3
+       WHERE ${by} = ?1`,
+    )
+    .bind(by === 'a.handle' ? repo.toLowerCase() : repo, collection, rkey)
+    .first<{ did: string; status: AccountStatus; cid: string | null; value: string | null }>()
+  if (!row) return null
+  return {
+    did: row.did,
+    status: row.status,
+    record:
+      row.cid !== null && row.value !== null ? { rkey, cid: row.cid, value: row.value } : null,
+  }
 }

@@ -8,12 +8,9 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { buildRegistry } from '../../src/api/index.ts'
-import { type ConfigEnv, readConfig } from '../../src/config.ts'
-import { dispatchXrpc } from '../../src/xrpc/dispatch.ts'
-import { toErrorResponse } from '../../src/xrpc/errors.ts'
-import { getXrpcSchemas } from '../../src/xrpc/lexicon-schemas.ts'
+import type { ConfigEnv } from '../../src/config.ts'
 import { expectWrongSessionKind } from './helpers/auth.ts'
+import { dispatcherWith } from './helpers/dispatch.ts'
 import {
   createTestAccount,
   type TestAccount,
@@ -201,31 +198,8 @@ describe('getAccountInviteCodes', () => {
 })
 
 describe('createAccount with PDS_INVITE_REQUIRED=true', () => {
-  const config = readConfig({
-    ...(env as unknown as ConfigEnv),
-    PDS_INVITE_REQUIRED: 'true',
-  })
-  const registry = buildRegistry()
-
   /** A request through the dispatcher with the invite-required config. */
-  async function dispatch(nsid: string, init?: RequestInit): Promise<Response> {
-    const request = new Request(`http://localhost:2583/xrpc/${nsid}`, init)
-    const pending: Promise<unknown>[] = []
-    let res: Response
-    try {
-      res = await dispatchXrpc(nsid, request, {
-        registry,
-        schemas: getXrpcSchemas(),
-        env,
-        config,
-        waitUntil: (promise) => pending.push(promise),
-      })
-    } catch (err) {
-      res = toErrorResponse(err)
-    }
-    await Promise.all(pending)
-    return res
-  }
+  const dispatch = dispatcherWith({ PDS_INVITE_REQUIRED: 'true' })
 
   async function createAccountRequired(
     inviteCode?: string,

@@ -3,6 +3,7 @@
  * Durable Object commits, D1 serves the reads.
  */
 import { describe, expect, it } from 'vitest'
+import { dispatcherWith } from './helpers/dispatch.ts'
 import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 const post = (text: string) => ({
@@ -304,5 +305,38 @@ describe('applyWrites and listRecords', () => {
       handleIsCorrect: true,
       didDoc: { id: alice.did },
     })
+  })
+})
+
+describe('getRecord without response validation (the production setting)', () => {
+  it('serves the stored JSON as is, the same record as the validated path', async () => {
+    const alice = await createTestAccount('rawread')
+    const created = await create(alice, {
+      ...post('raw ✨'),
+      langs: ['en'],
+      facets: [],
+    })
+    const rkey = created.body.uri.split('/').pop()!
+    const query = `?repo=${alice.handle}&collection=app.bsky.feed.post&rkey=${rkey}`
+    const raw = await dispatcherWith({ PDS_VALIDATE_RESPONSES: 'false' })(
+      'com.atproto.repo.getRecord',
+      undefined,
+      query,
+    )
+    expect(raw.status).toBe(200)
+    expect(raw.headers.get('content-type')).toContain('application/json')
+    const validated = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: alice.handle,
+      collection: 'app.bsky.feed.post',
+      rkey,
+    })
+    expect(await raw.json()).toEqual(validated.body)
+    const missing = await dispatcherWith({ PDS_VALIDATE_RESPONSES: 'false' })(
+      'com.atproto.repo.getRecord',
+      undefined,
+      `?repo=${alice.did}&collection=app.bsky.feed.post&rkey=3jzfcijpj2z2a`,
+    )
+    expect(missing.status).toBe(400)
+    expect(await missing.json()).toMatchObject({ error: 'RecordNotFound' })
   })
 })
