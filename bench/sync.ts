@@ -13,13 +13,10 @@
  * the sizes; SYNC_BENCH_PARTS=latency,idle,export,replay picks the parts). A benchmark, not a
  * test: it prints the figures whatever they are.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
 import { decodeFrame } from '../src/sequencer/frame.ts'
+import { type DevServer, startDevServer } from '../test/e2e/dev-server.ts'
+import { findDescendants } from './processes.ts'
 
 const RECORDS = Number(process.env.SYNC_BENCH_RECORDS ?? 10_000)
 const REPLAY_EVENTS = Number(process.env.SYNC_BENCH_EVENTS ?? 10_000)
@@ -30,87 +27,15 @@ const IDLE_MS = Number(process.env.SYNC_BENCH_IDLE_MS ?? 15_000)
 const EXPORT_RUNS: Record<number, number> = { 500: 20 }
 const PARTS = new Set((process.env.SYNC_BENCH_PARTS ?? 'latency,idle,export,replay').split(','))
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-
 type Session = { did: string; accessJwt: string }
 
 // ---------------------------------------------------------------- server
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function startServer(): Promise<{ url: string; child: ChildProcess; stateDir: string }> {
-  const [pdsPort, plcPort] = [await freePort(), await freePort()]
-  const stateDir = mkdtempSync(join(tmpdir(), 'edge-pds-bench-sync-'))
-  const child = spawn(process.execPath, [join(root, 'scripts/dev.mjs')], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PDS_PORT: String(pdsPort),
-      PLC_PORT: String(plcPort),
-      PDS_STATE_DIR: stateDir,
-      PDS_RATE_LIMITS_ENABLED: 'false',
-    },
-  })
-  const url = `http://127.0.0.1:${pdsPort}`
-  const deadline = Date.now() + 90_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`dev server exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`${url}/xrpc/_health`)).ok) break
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('the PDS did not start')
-    await sleep(250)
-  }
-  return { url, child, stateDir }
-}
-
-function stopServer(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGTERM')
-  } catch {
-    // gone
-  }
-}
-
-/** The workerd processes below `pid` (Linux /proc). */
-function workerdPids(pid: number): number[] {
-  const parents = new Map<number, number>()
-  const names = new Map<number, string>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      parents.set(Number(entry), ppid)
-      names.set(Number(entry), name)
-    } catch {
-      // exited
-    }
-  }
-  const below = (p: number): boolean => {
-    for (let cur = parents.get(p); cur !== undefined && cur > 1; cur = parents.get(cur)) {
-      if (cur === pid) return true
-    }
-    return false
-  }
-  return [...names].filter(([p, name]) => name === 'workerd' && below(p)).map(([p]) => p)
+/** The workerd processes of the dev server (they hold the Worker and its state). */
+function workerdPids(server: DevServer): number[] {
+  return findDescendants(server.pid, 'workerd')
 }
 
 function rssKb(pids: number[]): number {
@@ -271,8 +196,8 @@ async function measureWrite(
 
 async function main(): Promise<void> {
   console.log('starting the PDS (wrangler dev + local PLC)...')
-  const server = await startServer()
-  const base = server.url
+  const server = await startDevServer({ env: { PDS_RATE_LIMITS_ENABLED: 'false' } })
+  const base = server.pdsUrl
   const lines: string[] = []
   try {
     const writer = await newAccount(base, 'lat')
@@ -302,7 +227,7 @@ async function main(): Promise<void> {
       )
 
     // 3. getRepo: a 500-record and a RECORDS-record repo.
-    const pids = workerdPids(server.child.pid!)
+    const pids = workerdPids(server)
     for (const size of PARTS.has('export') ? [500, RECORDS] : []) {
       const owner = await newAccount(base, 'big')
       await fillRepo(base, owner, size)
@@ -365,9 +290,8 @@ async function main(): Promise<void> {
     }
     live.close()
   } finally {
-    stopServer(server.child)
-    await sleep(500)
-    rmSync(server.stateDir, { recursive: true, force: true })
+    await server.stop()
+    server.removeState()
   }
   console.log('')
   for (const line of lines) console.log(line)

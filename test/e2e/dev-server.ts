@@ -24,6 +24,8 @@ export interface DevServerOptions {
 }
 
 export interface DevServer {
+  /** The process group leader (scripts/dev.mjs); its descendants include workerd. */
+  pid: number
   pdsUrl: string
   plcUrl: string
   pdsPort: number
@@ -63,6 +65,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     throw new Error(`the PDS did not start: ${(err as Error).message}\n${output.join('')}`)
   }
   return {
+    pid: child.pid!,
     pdsUrl,
     plcUrl: `http://localhost:${plcPort}`,
     pdsPort,
