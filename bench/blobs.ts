@@ -17,44 +17,28 @@
  *
  * Run: npm run bench:blobs  (BLOB_BENCH_SIZES=100,256,100 sizes in MiB)
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { startDevServer } from '../test/e2e/dev-server.ts'
+import { findDescendants } from './processes.ts'
 
 const MIB = 1024 * 1024
 const SIZES = (process.env.BLOB_BENCH_SIZES ?? '100,256,100').split(',').map((s) => Number(s) * MIB)
 const WARM_UP = 20 * MIB
 const CHUNK = MIB
-const root = fileURLToPath(new URL('..', import.meta.url))
 
 async function main(): Promise<void> {
-  const [pdsPort, plcPort] = [await freePort(), await freePort()]
-  const stateDir = mkdtempSync(join(tmpdir(), 'edge-pds-bench-blobs-'))
-  const server = spawn(process.execPath, [join(root, 'scripts/dev.mjs')], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PDS_PORT: String(pdsPort),
-      PLC_PORT: String(plcPort),
-      PDS_STATE_DIR: stateDir,
-      PDS_BLOB_UPLOAD_LIMIT: String(300 * MIB),
-    },
+  const server = await startDevServer({
+    env: { PDS_BLOB_UPLOAD_LIMIT: String(300 * MIB) },
   })
-  const base = `http://localhost:${pdsPort}`
+  const base = server.pdsUrl
   try {
-    await waitForHealth(`${base}/xrpc/_health`, server)
     const token = await createAccount(base)
     const did = JSON.parse(atob(token.split('.')[1]!)).sub as string
     const rows: string[][] = []
     for (const [i, size] of [WARM_UP, ...SIZES].entries()) {
-      const pids = workerdPids(server.pid!)
+      const pids = findDescendants(server.pid, 'workerd')
       if (pids.length === 0) throw new Error('no workerd process found')
       await new Promise((resolve) => setTimeout(resolve, 500))
       const before = rss(pids)
@@ -85,16 +69,17 @@ async function main(): Promise<void> {
         `${Math.round(downMs)} ms`,
       ])
     }
-    console.log(`\nworkerd resident memory (sum of ${workerdPids(server.pid!).length} processes)\n`)
+    console.log(
+      `\nworkerd resident memory (sum of ${findDescendants(server.pid, 'workerd').length} processes)\n`,
+    )
     printTable(
       ['body', 'RSS before', 'peak during upload', 'peak during download', 'after', 'up', 'down'],
       rows,
     )
     console.log('\nEvery body came back byte for byte (SHA-256 and length checked).')
   } finally {
-    stop(server)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    rmSync(stateDir, { recursive: true, force: true })
+    await server.stop()
+    server.removeState()
   }
 }
 
@@ -189,37 +174,6 @@ async function post(base: string, token: string, did: string, video: unknown): P
   if (!res.ok) throw new Error(`createRecord: ${res.status} ${await res.text()}`)
 }
 
-/** Every workerd process below `pid` (wrangler runs our Worker and its simulators in them). */
-function workerdPids(pid: number): number[] {
-  const children = new Map<number, number[]>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      const list = children.get(ppid) ?? []
-      list.push(Number(entry))
-      children.set(ppid, list)
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  const out: number[] = []
-  const stack = [pid]
-  while (stack.length > 0) {
-    const current = stack.pop()!
-    for (const child of children.get(current) ?? []) {
-      stack.push(child)
-      try {
-        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'workerd') out.push(child)
-      } catch {
-        // ended
-      }
-    }
-  }
-  return out
-}
-
 function rss(pids: number[]): number {
   let total = 0
   for (const pid of pids) {
@@ -256,41 +210,6 @@ function printTable(head: string[], rows: string[][]): void {
   console.log(line(head))
   console.log(line(widths.map((w) => '-'.repeat(w))))
   for (const row of rows) console.log(line(row))
-}
-
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 90_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`dev server exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(url)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error(`no answer from ${url}`)
-}
-
-function stop(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return
-  try {
-    process.kill(-child.pid, 'SIGTERM')
-  } catch {
-    child.kill('SIGTERM')
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 await main()
