@@ -11,6 +11,7 @@ import {
   SCOPE_ACCESS,
   SCOPE_APP_PASS_PRIVILEGED,
   SCOPE_TAKENDOWN,
+  type ServiceAuthClaims,
   ServiceAuthError,
   TokenError,
   verifyAccessToken,
@@ -161,25 +162,20 @@ export function accessStandardOrServiceAuth(lxm: string): AuthVerifier<AccessAut
     const db = getDb(env.DB)
     const { didResolver } = identityServices(config)
     let account: Awaited<ReturnType<typeof getAccountByDid>> = null
-    let claims: Awaited<ReturnType<typeof verifyServiceAuthToken>>
-    try {
-      claims = await verifyServiceAuthToken(token, {
-        audience: [config.serviceDid, `${config.serviceDid}#atproto_pds`],
-        lxm,
+    const claims = await verifyIncomingServiceAuth(
+      token,
+      config,
+      lxm,
+      async (did, forceRefresh) => {
         // Our own account's key is in D1; the DID document is asked only if that fails.
-        resolveSigningKey: async (did, { forceRefresh }) => {
-          account ??= await getAccountByDid(db, did)
-          if (!account) throw new ServiceAuthError('BadJwtIss', 'issuer is not an account here')
-          if (!forceRefresh) return account.signingKeyDid
-          const data = await didResolver.resolveAtprotoData(did, { forceRefresh })
-          if (!data.signingKey) throw new ServiceAuthError('BadJwtIss', 'issuer has no signing key')
-          return data.signingKey
-        },
-      })
-    } catch (err) {
-      if (err instanceof ServiceAuthError) throw new AuthRequiredError(err.message, err.code)
-      throw new AuthRequiredError(`Could not verify the service-auth token: ${messageOf(err)}`)
-    }
+        account ??= await getAccountByDid(db, did)
+        if (!account) throw new ServiceAuthError('BadJwtIss', 'issuer is not an account here')
+        if (!forceRefresh) return account.signingKeyDid
+        const data = await didResolver.resolveAtprotoData(did, { forceRefresh })
+        if (!data.signingKey) throw new ServiceAuthError('BadJwtIss', 'issuer has no signing key')
+        return data.signingKey
+      },
+    )
     const issuer = account as Awaited<ReturnType<typeof getAccountByDid>>
     if (!issuer || issuer.status === 'deleted') {
       throw new AuthRequiredError('The token was issued by an account this PDS does not hold')
@@ -191,6 +187,28 @@ export function accessStandardOrServiceAuth(lxm: string): AuthVerifier<AccessAut
       throw new AuthRequiredError('This service-auth token has already been used', 'BadJwt')
     }
     return { kind: 'service', did: claims.issDid }
+  }
+}
+
+/**
+ * Checks a service-auth JWT addressed to this PDS (its DID, bare or `#atproto_pds`) for the
+ * method `lxm`; any failure is a 401 naming why.
+ */
+export async function verifyIncomingServiceAuth(
+  token: string,
+  config: Config,
+  lxm: string,
+  resolveSigningKey: (did: string, forceRefresh: boolean) => Promise<string>,
+): Promise<ServiceAuthClaims> {
+  try {
+    return await verifyServiceAuthToken(token, {
+      audience: [config.serviceDid, `${config.serviceDid}#atproto_pds`],
+      lxm,
+      resolveSigningKey: (did, { forceRefresh }) => resolveSigningKey(did, forceRefresh),
+    })
+  } catch (err) {
+    if (err instanceof ServiceAuthError) throw new AuthRequiredError(err.message, err.code)
+    throw new AuthRequiredError(`Could not verify the service-auth token: ${messageOf(err)}`)
   }
 }
 

@@ -1,4 +1,4 @@
-import { encryptPrivateKey, hashPassword, verifyServiceAuthToken } from '../../../../auth/index.ts'
+import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { requireSecret } from '../../../../config.ts'
 import { Secp256k1Keypair } from '../../../../crypto/index.ts'
 import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
@@ -23,6 +23,7 @@ import {
   UpstreamFailureError,
 } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
 
 interface Input {
   handle: string
@@ -176,28 +177,23 @@ async function checkMigration(
   config: Parameters<typeof identityServices>[0],
 ): Promise<string> {
   if (!isValidDid(did)) throw new InvalidRequestError('Invalid DID')
-  const header = request.headers.get('authorization')
-  const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1]
-  if (!token) {
+  if (!request.headers.get('authorization')) {
     throw new AuthRequiredError('Importing a DID needs a service-auth token from its current PDS')
   }
   const { didResolver } = identityServices(config)
-  try {
-    const claims = await verifyServiceAuthToken(token, {
-      audience: [config.serviceDid, `${config.serviceDid}#atproto_pds`],
-      lxm: 'com.atproto.server.createAccount',
-      resolveSigningKey: async (iss, { forceRefresh }) => {
-        if (forceRefresh) didResolver.clearCache(iss)
-        const data = await didResolver.resolveAtprotoData(iss)
-        if (!data.signingKey) throw new Error(`no signing key in the DID document of ${iss}`)
-        return data.signingKey
-      },
-    })
-    if (claims.issDid !== did) throw new Error('the token was issued by another DID')
-  } catch (err) {
-    throw new AuthRequiredError(
-      `Invalid service-auth token: ${err instanceof Error ? err.message : String(err)}`,
-    )
+  const claims = await verifyIncomingServiceAuth(
+    bearerToken(request),
+    config,
+    'com.atproto.server.createAccount',
+    async (iss, forceRefresh) => {
+      if (forceRefresh) didResolver.clearCache(iss)
+      const data = await didResolver.resolveAtprotoData(iss)
+      if (!data.signingKey) throw new Error(`no signing key in the DID document of ${iss}`)
+      return data.signingKey
+    },
+  )
+  if (claims.issDid !== did) {
+    throw new AuthRequiredError('The service-auth token was issued by another DID')
   }
   return did
 }
