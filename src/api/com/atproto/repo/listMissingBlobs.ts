@@ -2,6 +2,7 @@ import { listMissingBlobs as listMissing } from '../../../../db/blobs.ts'
 import { getDb } from '../../../../db/index.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 interface Params {
@@ -17,18 +18,15 @@ export const listMissingBlobs = defineMethod<Params, unknown, AccessAuth>({
   nsid: 'com.atproto.repo.listMissingBlobs',
   auth: accessStandard,
   async handler({ params, auth, env }) {
-    // One more than asked tells whether another page exists; no `cursor` means the end.
-    const rows = await listMissing(getDb(env.DB), {
-      did: auth.did,
-      cursor: params.cursor,
-      limit: params.limit + 1,
-    })
-    const page = rows.slice(0, params.limit)
-    const blobs = page.map((row) => ({
+    const { rows, cursor } = await fetchPage(
+      params.limit,
+      (limit) => listMissing(getDb(env.DB), { did: auth.did, cursor: params.cursor, limit }),
+      (row) => row.cid,
+    )
+    const blobs = rows.map((row) => ({
       cid: row.cid,
       recordUri: AtUri.make(auth.did, row.collection, row.rkey).toString(),
     }))
-    const last = page.at(-1)
-    return { body: rows.length > params.limit && last ? { blobs, cursor: last.cid } : { blobs } }
+    return { body: pageBody('blobs', blobs, cursor) }
   },
 })

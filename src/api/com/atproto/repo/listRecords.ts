@@ -3,6 +3,7 @@ import { listIndexedRecords } from '../../../../db/record-reads.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 
 interface Params {
   repo: string
@@ -18,23 +19,23 @@ export const listRecords = defineMethod<Params>({
   async handler({ params, env }) {
     const db = getDb(env.DB)
     const account = await resolveRepoForRead(db, params.repo)
-    // One row more than asked tells whether another page exists.
-    const rows = await listIndexedRecords(db, {
-      did: account.did,
-      collection: params.collection,
-      limit: params.limit + 1,
-      cursor: params.cursor,
-      reverse: params.reverse ?? false,
-    })
-    const page = rows.slice(0, params.limit)
-    const records = page.map((row) => ({
+    const { rows, cursor } = await fetchPage(
+      params.limit,
+      (limit) =>
+        listIndexedRecords(db, {
+          did: account.did,
+          collection: params.collection,
+          limit,
+          cursor: params.cursor,
+          reverse: params.reverse ?? false,
+        }),
+      (row) => row.rkey,
+    )
+    const records = rows.map((row) => ({
       uri: AtUri.make(account.did, params.collection, row.rkey).toString(),
       cid: row.cid,
       value: JSON.parse(row.value),
     }))
-    const last = page[page.length - 1]
-    return {
-      body: rows.length > params.limit && last ? { records, cursor: last.rkey } : { records },
-    }
+    return { body: pageBody('records', records, cursor) }
   },
 })

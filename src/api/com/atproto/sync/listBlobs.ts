@@ -2,6 +2,7 @@ import { listBlobCids } from '../../../../db/blobs.ts'
 import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 
 interface Params {
   did: string
@@ -19,15 +20,12 @@ export const listBlobs = defineMethod<Params>({
   async handler({ params, env }) {
     const db = getDb(env.DB)
     const account = await resolveRepoForRead(db, params.did)
-    // One more than asked tells whether another page exists; no `cursor` means the end.
-    const rows = await listBlobCids(db, {
-      did: account.did,
-      since: params.since,
-      cursor: params.cursor,
-      limit: params.limit + 1,
-    })
-    const cids = rows.slice(0, params.limit)
-    const last = cids.at(-1)
-    return { body: rows.length > params.limit && last ? { cids, cursor: last } : { cids } }
+    const { rows, cursor } = await fetchPage(
+      params.limit,
+      (limit) =>
+        listBlobCids(db, { did: account.did, since: params.since, cursor: params.cursor, limit }),
+      (cid) => cid,
+    )
+    return { body: pageBody('cids', rows, cursor) }
   },
 })

@@ -1,6 +1,7 @@
 import { getDb } from '../../../../db/index.ts'
 import { listRepoHeads } from '../../../../sync/repo-listing.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 
 interface Params {
   limit: number
@@ -14,18 +15,17 @@ interface Params {
 export const listRepos = defineMethod<Params>({
   nsid: 'com.atproto.sync.listRepos',
   async handler({ params, env }) {
-    const rows = await listRepoHeads(getDb(env.DB), {
-      cursor: params.cursor,
-      limit: params.limit + 1,
-    })
-    const page = rows.slice(0, params.limit)
-    const repos = page.map((row) => {
+    const { rows, cursor } = await fetchPage(
+      params.limit,
+      (limit) => listRepoHeads(getDb(env.DB), { cursor: params.cursor, limit }),
+      (row) => row.did,
+    )
+    const repos = rows.map((row) => {
       const active = row.status === 'active'
       return active
         ? { did: row.did, head: row.head, rev: row.rev, active }
         : { did: row.did, head: row.head, rev: row.rev, active, status: row.status }
     })
-    const last = page.at(-1)
-    return { body: rows.length > params.limit && last ? { repos, cursor: last.did } : { repos } }
+    return { body: pageBody('repos', repos, cursor) }
   },
 })
