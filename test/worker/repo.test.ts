@@ -339,4 +339,31 @@ describe('getRecord without response validation (the production setting)', () =>
     expect(missing.status).toBe(400)
     expect(await missing.json()).toMatchObject({ error: 'RecordNotFound' })
   })
+
+  it('lists records with stored JSON as is, page for page the same as the validated path', async () => {
+    const alice = await createTestAccount('rawlist')
+    for (let i = 0; i < 5; i++) await create(alice, post(`list ${i}`))
+    const raw = dispatcherWith({ PDS_VALIDATE_RESPONSES: 'false' })
+    let cursor: string | undefined
+    for (let page = 0; page < 3; page++) {
+      const params = {
+        repo: alice.did,
+        collection: 'app.bsky.feed.post',
+        limit: '2',
+        ...(cursor ? { cursor } : {}),
+      }
+      const res = await raw(
+        'com.atproto.repo.listRecords',
+        undefined,
+        `?${new URLSearchParams(params)}`,
+      )
+      expect(res.status).toBe(200)
+      const body = (await res.json()) as { records: unknown[]; cursor?: string }
+      const validated = await xrpcGet('com.atproto.repo.listRecords', params)
+      expect(body).toEqual(validated.body)
+      expect(body.records).toHaveLength(page < 2 ? 2 : 1)
+      cursor = body.cursor
+    }
+    expect(cursor).toBeUndefined()
+  })
 })

@@ -3,6 +3,7 @@ import { ensureServable } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { jsonTextResponse } from '../../../../xrpc/raw-json.ts'
 
 interface Params {
   repo: string
@@ -30,9 +31,8 @@ export const getRecord = defineMethod<Params>({
     }
     // The index holds the record as atproto JSON already: splice it in rather than parsing
     // and re-serializing it on every read.
-    return new Response(
+    return jsonTextResponse(
       `{"uri":${JSON.stringify(uri)},"cid":${JSON.stringify(row.cid)},"value":${row.value}}`,
-      { headers: { 'Content-Type': 'application/json; charset=utf-8' } },
     )
   },
 })
