@@ -387,6 +387,7 @@ export class Account {
       })
     })
     this.state = state
+    if (built) this.outbox.prepare(firstId, entries, built.carBlocks)
     if (built) {
       built.mst.markStored()
       this.mst = built.mst

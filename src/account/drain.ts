@@ -114,10 +114,14 @@ export class OutboxDrainer {
       toIndex.ids.length > 0 ? sinks.index.applyCommits(did, toIndex.commits) : null,
       toSequence.ids.length > 0 ? sinks.sequencer.appendEvents(did, toSequence.events) : null,
     ])
-    if (indexed.status === 'fulfilled') outbox.markIndexed(toIndex.ids)
-    else log('account outbox: D1 index update failed', indexed.reason)
-    if (sequenced.status === 'fulfilled') outbox.markSequenced(toSequence.ids)
-    else log('account outbox: sequencer append failed', sequenced.reason)
+    if (indexed.status === 'rejected') log('account outbox: D1 index update failed', indexed.reason)
+    if (sequenced.status === 'rejected') {
+      log('account outbox: sequencer append failed', sequenced.reason)
+    }
+    outbox.markDelivered(
+      indexed.status === 'fulfilled' ? toIndex.ids : [],
+      sequenced.status === 'fulfilled' ? toSequence.ids : [],
+    )
     return indexed.status === 'fulfilled' && sequenced.status === 'fulfilled'
   }
 

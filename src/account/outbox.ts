@@ -9,9 +9,10 @@
  * the sequencer can drop retried deliveries by id.
  */
 import { decodeCbor, encodeCbor } from '../data/cbor.ts'
-import type { CID } from '../data/cid.ts'
+import { CID } from '../data/cid.ts'
 import { ipldToJson } from '../data/json.ts'
-import { encodeCarBytes } from '../repo/car.ts'
+import type { BlockMap } from '../repo/block-map.ts'
+import { encodeCarBytesSync } from '../repo/car.ts'
 import type { AppendEvent, EventType } from '../sequencer/event-log.ts'
 import { blobBytes, type SqlLike } from '../sequencer/sql.ts'
 import type { SqlBlockStore } from './block-store.ts'
@@ -47,9 +48,20 @@ export type OutboxRow = {
   archived: number
 }
 
+/** What an entry's deliveries send, each dropped once its destination has it. */
+type PreparedDeliveries = { index?: IndexCommit; event?: AppendEvent; car?: Uint8Array }
+
+/**
+ * Fresh entries whose deliveries are kept ready in memory. The archive runs about a second
+ * after the commits, so this holds about a second of writes; beyond it, the oldest are rebuilt
+ * from SQLite when their turn comes.
+ */
+const MAX_PREPARED = 1024
+
 export class Outbox {
   private readonly sql: SqlLike
   private readonly blocks: SqlBlockStore
+  private readonly prepared = new Map<number, PreparedDeliveries>()
 
   constructor(sql: SqlLike, blocks: SqlBlockStore) {
     this.sql = sql
@@ -75,6 +87,42 @@ export class Outbox {
       commit && car ? 0 : 1,
       now,
     )
+  }
+
+  /**
+   * Call after the commit point with the commit's blocks: builds the entries' deliveries from
+   * memory now, so that delivering them does not read the blocks back from SQLite and decode
+   * what was just encoded. They are exactly what `indexOf`, `eventOf` and `carOf` would build
+   * from the rows, which remain the source after a reset.
+   */
+  prepare(firstId: number, entries: OutboxEntry[], blocks: BlockMap): void {
+    entries.forEach((entry, i) => {
+      const id = firstId + i
+      const carBlocks = entry.car?.map((cid) => ({ cid, bytes: blocks.get(cid) }))
+      if (carBlocks?.some((block) => block.bytes === undefined)) return
+      const car = carBlocks
+        ? encodeCarBytesSync(carBlocks[0]!.cid, carBlocks as { cid: CID; bytes: Uint8Array }[])
+        : undefined
+      const prepared: PreparedDeliveries = {}
+      if (entry.event) {
+        const body = car ? { ...entry.event.body, blocks: car } : entry.event.body
+        prepared.event = { outboxId: id, type: entry.event.type, body: encodeCbor(body) }
+      }
+      if (entry.commit) {
+        const { cid, rev, ops } = entry.commit
+        prepared.index = indexCommitOf(rev, cid, ops, (recordCid) => {
+          const bytes = blocks.get(CID.parse(recordCid))
+          if (!bytes) throw new Error(`record block ${recordCid} is not in the commit`)
+          return bytes
+        })
+        if (car) prepared.car = car
+      }
+      this.prepared.set(id, prepared)
+    })
+    for (const id of this.prepared.keys()) {
+      if (this.prepared.size <= MAX_PREPARED) break
+      this.prepared.delete(id)
+    }
   }
 
   /** True once the entry reached both D1 and the event log (or is gone). */
@@ -108,26 +156,31 @@ export class Outbox {
       .toArray()
   }
 
-  markIndexed(ids: number[]): void {
-    this.mark('indexed', ids)
-  }
-
-  markSequenced(ids: number[]): void {
-    this.mark('sequenced', ids)
+  /** Records what reached D1 (`indexed`) and the event log (`sequenced`). */
+  markDelivered(indexed: number[], sequenced: number[]): void {
+    if (sameIds(indexed, sequenced)) {
+      this.mark(['indexed', 'sequenced'], indexed)
+    } else {
+      this.mark(['indexed'], indexed)
+      this.mark(['sequenced'], sequenced)
+    }
   }
 
   markArchived(ids: number[]): void {
-    this.mark('archived', ids)
+    this.mark(['archived'], ids)
   }
 
   /** Gives up on the R2 copies (the repo is being deleted). */
   skipArchives(): void {
     this.sql.exec('UPDATE outbox SET archived = 1 WHERE archived = 0')
-    this.deleteDone()
+    this.sql.exec('DELETE FROM outbox WHERE indexed = 1 AND sequenced = 1 AND archived = 1')
+    for (const [id, prepared] of this.prepared) this.consume(id, prepared, ['archived'])
   }
 
   /** The message for the sequencer, with `blocks` rebuilt from the block store. */
   async eventOf(row: OutboxRow): Promise<AppendEvent> {
+    const prepared = this.prepared.get(row.id)?.event
+    if (prepared) return prepared
     if (!row.type || !row.body) throw new Error(`outbox entry ${row.id} has no event`)
     const body = decodeCbor<EventBody>(blobBytes(row.body))
     if (row.car_cids) body.blocks = await this.carOf(row)
@@ -136,36 +189,89 @@ export class Outbox {
 
   /** The D1 changes of a commit entry; record values are read back and turned into JSON. */
   indexOf(row: OutboxRow): IndexCommit {
+    const prepared = this.prepared.get(row.id)?.index
+    if (prepared) return prepared
     if (!row.rev || !row.commit_cid || !row.index_ops) {
       throw new Error(`outbox entry ${row.id} is not a commit`)
     }
-    const upserts: IndexUpsert[] = []
-    const deletes: IndexDelete[] = []
-    for (const op of decodeCbor<IndexOp[]>(blobBytes(row.index_ops))) {
-      if (op.action === 'delete' || !op.cid) {
-        deletes.push({ collection: op.collection, rkey: op.rkey })
-        continue
-      }
-      const [record] = this.blocks.requireSync([op.cid])
-      const value = JSON.stringify(ipldToJson(decodeCbor(record!.bytes)))
-      upserts.push({ collection: op.collection, rkey: op.rkey, cid: op.cid, value })
-    }
-    return { rev: row.rev, commitCid: row.commit_cid, upserts, deletes }
+    const ops = decodeCbor<IndexOp[]>(blobBytes(row.index_ops))
+    return indexCommitOf(row.rev, row.commit_cid, ops, (cid) => {
+      return this.blocks.requireSync([cid])[0]!.bytes
+    })
   }
 
   async carOf(row: OutboxRow): Promise<Uint8Array> {
+    const prepared = this.prepared.get(row.id)?.car
+    if (prepared) return prepared
     if (!row.car_cids) throw new Error(`outbox entry ${row.id} has no CAR`)
     const blocks = this.blocks.requireSync(row.car_cids.split(' '))
-    return encodeCarBytes(blocks[0]!.cid, blocks)
+    return encodeCarBytesSync(blocks[0]!.cid, blocks)
   }
 
-  private mark(column: 'indexed' | 'sequenced' | 'archived', ids: number[]): void {
+  /**
+   * One UPDATE and one DELETE per run of consecutive ids (a round's ids usually are one run),
+   * each by primary key: the cost stays with the entries marked, however long the outbox.
+   */
+  private mark(columns: FlagColumn[], ids: number[]): void {
     if (ids.length === 0) return
-    for (const id of ids) this.sql.exec(`UPDATE outbox SET ${column} = 1 WHERE id = ?`, id)
-    this.deleteDone()
+    const set = columns.map((column) => `${column} = 1`).join(', ')
+    for (const [from, to] of consecutiveRuns(ids)) {
+      this.sql.exec(`UPDATE outbox SET ${set} WHERE id BETWEEN ? AND ?`, from, to)
+      this.sql.exec(
+        `DELETE FROM outbox WHERE id BETWEEN ? AND ?
+           AND indexed = 1 AND sequenced = 1 AND archived = 1`,
+        from,
+        to,
+      )
+    }
+    for (const id of ids) {
+      const prepared = this.prepared.get(id)
+      if (prepared) this.consume(id, prepared, columns)
+    }
   }
 
-  private deleteDone(): void {
-    this.sql.exec('DELETE FROM outbox WHERE indexed = 1 AND sequenced = 1 AND archived = 1')
+  private consume(id: number, prepared: PreparedDeliveries, columns: FlagColumn[]): void {
+    if (columns.includes('indexed')) delete prepared.index
+    if (columns.includes('sequenced')) delete prepared.event
+    if (columns.includes('archived')) delete prepared.car
+    if (!prepared.index && !prepared.event && !prepared.car) this.prepared.delete(id)
   }
+}
+
+type FlagColumn = 'indexed' | 'sequenced' | 'archived'
+
+/** A commit's D1 changes; `readRecord` gives a written record's DAG-CBOR bytes by CID. */
+function indexCommitOf(
+  rev: string,
+  commitCid: string,
+  ops: IndexOp[],
+  readRecord: (cid: string) => Uint8Array,
+): IndexCommit {
+  const upserts: IndexUpsert[] = []
+  const deletes: IndexDelete[] = []
+  for (const op of ops) {
+    if (op.action === 'delete' || !op.cid) {
+      deletes.push({ collection: op.collection, rkey: op.rkey })
+      continue
+    }
+    const value = JSON.stringify(ipldToJson(decodeCbor(readRecord(op.cid))))
+    upserts.push({ collection: op.collection, rkey: op.rkey, cid: op.cid, value })
+  }
+  return { rev, commitCid, upserts, deletes }
+}
+
+/** Sorted ids as inclusive ranges of consecutive values: [1, 2, 3, 7] → [1, 3], [7, 7]. */
+function consecutiveRuns(ids: number[]): [number, number][] {
+  const sorted = [...ids].sort((a, b) => a - b)
+  const runs: [number, number][] = []
+  for (const id of sorted) {
+    const last = runs[runs.length - 1]
+    if (last && id === last[1] + 1) last[1] = id
+    else if (!last || id !== last[1]) runs.push([id, id])
+  }
+  return runs
+}
+
+function sameIds(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i])
 }

@@ -34,6 +34,8 @@ export type BuiltCommit = {
   newBlocks: BlockMap
   /** The CAR slice, commit first: also the proof nodes a reader needs to invert the ops. */
   car: CID[]
+  /** The blocks of `car`, in its order (the commit first). */
+  carBlocks: BlockMap
   ops: CommitOp[]
   indexOps: IndexOp[]
   results: WriteOutcome[]
@@ -153,6 +155,7 @@ async function finishCommit(
     dataCid,
     newBlocks,
     car: [...slice.cids()],
+    carBlocks: slice,
     ops,
     indexOps,
     results,

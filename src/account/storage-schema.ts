@@ -40,6 +40,8 @@ const STATEMENTS = [
     archived INTEGER NOT NULL,
     created_at TEXT NOT NULL
   )`,
+  // The delivery rounds' query: entries waiting for the archive alone are not scanned.
+  'CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (id) WHERE indexed = 0 OR sequenced = 0',
 ]
 
 export function ensureAccountSchema(sql: SqlLike): void {

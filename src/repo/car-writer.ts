@@ -61,6 +61,20 @@ export async function encodeCarBytes(root: CID | null, blocks: BlockSource): Pro
   )
 }
 
+/** The same bytes as `encodeCarBytes`, synchronously, from blocks already in memory. */
+export function encodeCarBytesSync(root: CID | null, blocks: Iterable<CarBlock>): Uint8Array {
+  const batch = new ChunkBatch()
+  const header = encodeCbor({ version: 1, roots: root ? [root] : [] })
+  batch.push(encodeVarint(header.length))
+  batch.push(header)
+  for (const { cid, bytes } of blocks) {
+    batch.push(encodeVarint(cid.bytes.length + bytes.length))
+    batch.push(cid.bytes)
+    batch.push(bytes)
+  }
+  return batch.take()
+}
+
 class ChunkBatch {
   private parts: Uint8Array[] = []
   size = 0

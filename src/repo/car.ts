@@ -9,4 +9,10 @@ export {
   readCar,
   readCarStream,
 } from './car-reader.ts'
-export { type BlockSource, carToReadableStream, encodeCarBytes, writeCar } from './car-writer.ts'
+export {
+  type BlockSource,
+  carToReadableStream,
+  encodeCarBytes,
+  encodeCarBytesSync,
+  writeCar,
+} from './car-writer.ts'

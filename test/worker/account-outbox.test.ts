@@ -1,0 +1,130 @@
+/**
+ * The outbox's in-memory deliveries: what a fresh commit hands to D1, the event log and R2
+ * must be byte for byte what the same entry rebuilds from its SQLite row after a reset.
+ */
+import { env, runInDurableObject } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { SqlBlockStore } from '../../src/account/block-store.ts'
+import { commitEventBody } from '../../src/account/events.ts'
+import { Outbox, type OutboxEntry, type OutboxRow } from '../../src/account/outbox.ts'
+import { ensureAccountSchema } from '../../src/account/storage-schema.ts'
+import { encodeCborBlock } from '../../src/data/cbor.ts'
+import { BlockMap } from '../../src/repo/block-map.ts'
+import { getAccountStub } from '../../worker/account-durable-object.ts'
+
+/** A storage of its own: an account object that never gets a repo. */
+function scratchObject(name: string) {
+  return getAccountStub(env, `did:plc:${name.padEnd(24, 'x').slice(0, 24)}`)
+}
+
+async function commitEntry(
+  text: string,
+  rev: string,
+): Promise<{ entry: OutboxEntry; blocks: BlockMap }> {
+  const record = await encodeCborBlock({
+    $type: 'app.bsky.feed.post',
+    text,
+    createdAt: '2024-01-01T00:00:00.000Z',
+  })
+  const commit = await encodeCborBlock({ did: 'did:plc:outbox', version: 3, rev, data: record.cid })
+  const blocks = new BlockMap().set(commit.cid, commit.bytes).set(record.cid, record.bytes)
+  const path = `app.bsky.feed.post/${rev}`
+  const entry: OutboxEntry = {
+    event: {
+      type: '#commit',
+      body: commitEventBody({
+        repo: 'did:plc:outbox',
+        commit: commit.cid,
+        rev,
+        since: null,
+        ops: [{ action: 'create', path, cid: record.cid }],
+        prevData: null,
+        time: '2024-01-01T00:00:00.000Z',
+      }),
+    },
+    car: [commit.cid, record.cid],
+    commit: {
+      cid: commit.cid.toString(),
+      rev,
+      ops: [
+        {
+          action: 'create',
+          collection: 'app.bsky.feed.post',
+          rkey: rev,
+          cid: record.cid.toString(),
+        },
+      ],
+    },
+  }
+  return { entry, blocks }
+}
+
+describe('account outbox', () => {
+  it('delivers a fresh entry exactly as it would rebuild it from its row', async () => {
+    await runInDurableObject(scratchObject('outboxsame'), async (_instance, state) => {
+      const sql = state.storage.sql
+      ensureAccountSchema(sql)
+      const store = new SqlBlockStore(sql)
+      const fresh = new Outbox(sql, store)
+      const { entry, blocks } = await commitEntry('hello', '3jzfcijpj2z2a')
+      state.storage.transactionSync(() => {
+        store.putSync(blocks, '3jzfcijpj2z2a')
+        fresh.appendSync(1, entry, '2024-01-01T00:00:00.000Z')
+      })
+      fresh.prepare(1, [entry], blocks)
+
+      const row = fresh.pendingDelivery(10)[0] as OutboxRow
+      const rebuilt = new Outbox(sql, store)
+      expect(fresh.indexOf(row)).toEqual(rebuilt.indexOf(row))
+      expect(fresh.indexOf(row).upserts[0]?.value).toBe(
+        '{"text":"hello","$type":"app.bsky.feed.post","createdAt":"2024-01-01T00:00:00.000Z"}',
+      )
+      const [freshEvent, rebuiltEvent] = [await fresh.eventOf(row), await rebuilt.eventOf(row)]
+      expect(freshEvent.outboxId).toBe(1)
+      expect(freshEvent.type).toBe(rebuiltEvent.type)
+      expect(Array.from(freshEvent.body)).toEqual(Array.from(rebuiltEvent.body))
+      expect(Array.from(await fresh.carOf(row))).toEqual(Array.from(await rebuilt.carOf(row)))
+    })
+  })
+
+  it('marks runs of ids and drops an entry once every destination has it', async () => {
+    await runInDurableObject(scratchObject('outboxmark'), async (_instance, state) => {
+      const sql = state.storage.sql
+      ensureAccountSchema(sql)
+      const store = new SqlBlockStore(sql)
+      const outbox = new Outbox(sql, store)
+      const ids = [1, 2, 3, 7, 8]
+      const revs = [
+        '3jzfcijpj2z2a',
+        '3jzfcijpj2z2b',
+        '3jzfcijpj2z2c',
+        '3jzfcijpj2z2d',
+        '3jzfcijpj2z2e',
+      ]
+      for (const [i, id] of ids.entries()) {
+        const { entry, blocks } = await commitEntry(`post ${id}`, revs[i]!)
+        state.storage.transactionSync(() => {
+          store.putSync(blocks, revs[i]!)
+          outbox.appendSync(id, entry, '2024-01-01T00:00:00.000Z')
+        })
+        outbox.prepare(id, [entry], blocks)
+      }
+
+      // D1 took 1, 2, 3 and 8; the event log took 1, 2, 7 and 8.
+      outbox.markDelivered([8, 1, 3, 2], [1, 2, 7, 8])
+      expect(outbox.pendingDelivery(10).map((row) => row.id)).toEqual([3, 7])
+      expect(outbox.pendingArchive(10).map((row) => row.id)).toEqual(ids)
+
+      outbox.markArchived([2, 8, 7])
+      const left = sql
+        .exec<{ id: number }>('SELECT id FROM outbox ORDER BY id')
+        .toArray()
+        .map((row) => row.id)
+      expect(left).toEqual([1, 3, 7])
+
+      outbox.markDelivered([7], [3])
+      outbox.markArchived([1, 3])
+      expect(outbox.isEmpty()).toBe(true)
+    })
+  })
+})
