@@ -28,6 +28,17 @@ export async function resolveRepoForRead(db: Db, repo: string): Promise<AccountR
   const row = repo.startsWith('did:')
     ? await getAccountByDid(db, repo)
     : await getAccountByHandle(db, repo)
+  return ensureReadable(row, repo)
+}
+
+/**
+ * resolveRepoForRead's rules on an account already read (by a query that fetched the data
+ * with it): RepoNotFound when missing or deleted, then the status errors.
+ */
+export function ensureReadable<T extends Pick<AccountRow, 'did' | 'status'>>(
+  row: T | null,
+  repo: string,
+): T {
   if (!row || row.status === 'deleted') {
     throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
   }

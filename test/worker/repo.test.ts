@@ -142,6 +142,63 @@ describe('createRecord / getRecord', () => {
   })
 })
 
+describe('getRecord / listRecords: the account and the data in one query', () => {
+  it('answers by handle, with an empty page, and with the status errors', async () => {
+    const carol = await createTestAccount('carol')
+    const created = await create(carol, post('by handle'))
+    const rkey = created.body.uri.split('/').pop()!
+    const byHandle = await xrpcGet<{ uri: string }>('com.atproto.repo.getRecord', {
+      repo: carol.handle.toUpperCase(),
+      collection: 'app.bsky.feed.post',
+      rkey,
+    })
+    expect(byHandle.body.uri).toBe(created.body.uri)
+    const page = await xrpcGet<{ records: { uri: string }[]; cursor?: string }>(
+      'com.atproto.repo.listRecords',
+      { repo: carol.handle.toUpperCase(), collection: 'app.bsky.feed.post' },
+    )
+    expect(page.body).toEqual({ records: [expect.objectContaining({ uri: created.body.uri })] })
+    const empty = await xrpcGet('com.atproto.repo.listRecords', {
+      repo: carol.did,
+      collection: 'app.bsky.feed.like',
+    })
+    expect(empty.body).toEqual({ records: [] })
+    const pastTheEnd = await xrpcGet('com.atproto.repo.listRecords', {
+      repo: carol.did,
+      collection: 'app.bsky.feed.post',
+      cursor: rkey,
+    })
+    expect(pastTheEnd.body).toEqual({ records: [] })
+    const missingRecord = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: carol.did,
+      collection: 'app.bsky.feed.post',
+      rkey: '3jzfcijpj2z2a',
+    })
+    expect(missingRecord.status).toBe(400)
+    expect(missingRecord.body).toMatchObject({ error: 'RecordNotFound' })
+    for (const repo of ['did:plc:doesnotexist0000000000000', 'nobody.test']) {
+      const missing = await xrpcGet('com.atproto.repo.listRecords', {
+        repo,
+        collection: 'app.bsky.feed.post',
+      })
+      expect(missing.status).toBe(400)
+      expect(missing.body).toMatchObject({ error: 'RepoNotFound' })
+    }
+
+    const off = await xrpcPost('com.atproto.server.deactivateAccount', {}, carol.accessJwt)
+    expect(off.status).toBe(200)
+    const reads: [string, Record<string, string>][] = [
+      ['com.atproto.repo.getRecord', { repo: carol.did, collection: 'app.bsky.feed.post', rkey }],
+      ['com.atproto.repo.listRecords', { repo: carol.handle, collection: 'app.bsky.feed.post' }],
+    ]
+    for (const [nsid, params] of reads) {
+      const res = await xrpcGet(nsid, params)
+      expect(res.status, nsid).toBe(400)
+      expect(res.body, nsid).toMatchObject({ error: 'RepoDeactivated' })
+    }
+  })
+})
+
 describe('putRecord / deleteRecord', () => {
   it('creates and updates a profile, with swapRecord checked', async () => {
     const alice = await createTestAccount('profile')

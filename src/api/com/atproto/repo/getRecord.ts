@@ -1,5 +1,5 @@
 import { lookupRecord } from '../../../../db/record-reads.ts'
-import { ensureServable } from '../../../../services/repo-target.ts'
+import { ensureReadable } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
@@ -16,11 +16,10 @@ interface Params {
 export const getRecord = defineMethod<Params>({
   nsid: 'com.atproto.repo.getRecord',
   async handler({ params, env, config }) {
-    const found = await lookupRecord(env.DB, params.repo, params.collection, params.rkey)
-    if (!found || found.status === 'deleted') {
-      throw new InvalidRequestError(`Could not find repo: ${params.repo}`, 'RepoNotFound')
-    }
-    ensureServable(found)
+    const found = ensureReadable(
+      await lookupRecord(env.DB, params.repo, params.collection, params.rkey),
+      params.repo,
+    )
     const uri = AtUri.make(found.did, params.collection, params.rkey).toString()
     const row = found.record
     if (!row || (params.cid !== undefined && row.cid !== params.cid)) {

@@ -1,6 +1,5 @@
-import { getDb } from '../../../../db/index.ts'
-import { listIndexedRecords } from '../../../../db/record-reads.ts'
-import { resolveRepoForRead } from '../../../../services/repo-target.ts'
+import { lookupRecordPage } from '../../../../db/record-reads.ts'
+import { ensureReadable } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
@@ -14,26 +13,32 @@ interface Params {
   reverse?: boolean
 }
 
-/** A page of one collection in record-key order; no `cursor` in the answer means the end. */
+/**
+ * A page of one collection in record-key order, in one D1 query with the account; no `cursor`
+ * in the answer means the end.
+ */
 export const listRecords = defineMethod<Params>({
   nsid: 'com.atproto.repo.listRecords',
   async handler({ params, env, config }) {
-    const db = getDb(env.DB)
-    const account = await resolveRepoForRead(db, params.repo)
+    const { limit, collection, cursor: after } = params
+    let did = ''
     const { rows, cursor } = await fetchPage(
-      params.limit,
-      (limit) =>
-        listIndexedRecords(db, {
-          did: account.did,
-          collection: params.collection,
-          limit,
-          cursor: params.cursor,
+      limit,
+      async (limitPlusOne) => {
+        const found = await lookupRecordPage(env.DB, {
+          repo: params.repo,
+          collection,
+          limit: limitPlusOne,
+          cursor: after,
           reverse: params.reverse ?? false,
-        }),
+        })
+        did = ensureReadable(found, params.repo).did
+        return found?.records ?? []
+      },
       (row) => row.rkey,
     )
     // The DID, collection and record keys are already validated: no AtUri parse per record.
-    const prefix = AtUri.make(account.did, params.collection).toString()
+    const prefix = AtUri.make(did, collection).toString()
     if (config.validateResponses) {
       const records = rows.map((row) => ({
         uri: `${prefix}/${row.rkey}`,
