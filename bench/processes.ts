@@ -95,6 +95,13 @@ export function readMemory(pids: readonly number[]): ProcessMemory | null {
   return found === 0 ? null : { rssMb: rss / 1024, peakMb: peak / 1024 }
 }
 
+/** CPU time used so far by these processes (user + system), in ms; null without /proc. */
+export function readCpuMs(pids: readonly number[]): number | null {
+  if (pids.length === 0 || !readProc(`/proc/${pids[0]}/stat`)) return null
+  // Linux clock ticks are 100 per second (USER_HZ) on every common platform.
+  return cpuTicks(pids) * 10
+}
+
 /** CPU time used so far by these processes (user + system), in clock ticks. */
 function cpuTicks(pids: readonly number[]): number {
   let ticks = 0

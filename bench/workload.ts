@@ -6,7 +6,7 @@
 import { XrpcClient, XrpcError } from './client.ts'
 import { FirehoseSubscriber, FirehoseUnavailableError } from './firehose.ts'
 import type { Cell, Results } from './metrics.ts'
-import { readMemory, sleep } from './processes.ts'
+import { readCpuMs, readMemory, sleep, waitForIdle } from './processes.ts'
 import type { BenchServer } from './servers.ts'
 import { median, perSecond, quantile } from './stats.ts'
 
@@ -130,6 +130,17 @@ export function planWorkload(
     results['memory.peak'] = mem ? mem.peakMb : { na: 'no /proc' }
   }
 
+  /** The server's CPU time from now, per request: its processes, with their storage. */
+  const serverCpu = (): { per(requests: number): Cell } => {
+    const before = readCpuMs(server.memoryPids())
+    return {
+      per(requests) {
+        const after = readCpuMs(server.memoryPids())
+        return before === null || after === null ? { na: 'no /proc' } : (after - before) / requests
+      },
+    }
+  }
+
   let counter = 0
   const newAccount = async (): Promise<{ account: Account; ms: number }> => {
     const n = counter++
@@ -220,9 +231,16 @@ export function planWorkload(
 
   phase(
     'sequential createRecord',
-    ['createRecord.seq.p50', 'createRecord.seq.p99', 'createRecord.seq.rate', 'scale.empty.p50'],
+    [
+      'createRecord.seq.p50',
+      'createRecord.seq.p99',
+      'createRecord.seq.rate',
+      'createRecord.seq.cpu',
+      'scale.empty.p50',
+    ],
     async () => {
       seqAccount = await take()
+      const cpu = serverCpu()
       const started = performance.now()
       for (let i = 0; i < cfg.sequentialWrites; i++) {
         const { ms, out } = await post(seqAccount, i)
@@ -234,6 +252,9 @@ export function planWorkload(
       results['createRecord.seq.p99'] = quantile(seqLatencies, 0.99)
       results['createRecord.seq.rate'] = perSecond(cfg.sequentialWrites, elapsed)
       results['scale.empty.p50'] = median(seqLatencies.slice(0, cfg.scaleWrites))
+      // The work the writes left behind (our R2 archive) counts too: until the server is idle.
+      await waitForIdle(() => server.memoryPids())
+      results['createRecord.seq.cpu'] = cpu.per(cfg.sequentialWrites)
     },
   )
 
@@ -259,22 +280,28 @@ export function planWorkload(
     results['createRecord.eightAccounts.rate'] = done
   })
 
-  phase('getRecord', ['getRecord.p50', 'getRecord.p99', 'getRecord.rate'], async () => {
-    if (seqUris.length === 0) throw new Error('no records from the sequential phase')
-    const order = shuffled(seqUris)
-    const latencies: number[] = []
-    const started = performance.now()
-    for (let i = 0; i < cfg.getRecords; i++) {
-      const res = await client.call('com.atproto.repo.getRecord', {
-        params: recordParams(order[i % order.length]!),
-      })
-      latencies.push(res.ms)
-    }
-    const elapsed = performance.now() - started
-    results['getRecord.p50'] = median(latencies)
-    results['getRecord.p99'] = quantile(latencies, 0.99)
-    results['getRecord.rate'] = perSecond(cfg.getRecords, elapsed)
-  })
+  phase(
+    'getRecord',
+    ['getRecord.p50', 'getRecord.p99', 'getRecord.rate', 'getRecord.cpu'],
+    async () => {
+      if (seqUris.length === 0) throw new Error('no records from the sequential phase')
+      const order = shuffled(seqUris)
+      const latencies: number[] = []
+      const cpu = serverCpu()
+      const started = performance.now()
+      for (let i = 0; i < cfg.getRecords; i++) {
+        const res = await client.call('com.atproto.repo.getRecord', {
+          params: recordParams(order[i % order.length]!),
+        })
+        latencies.push(res.ms)
+      }
+      const elapsed = performance.now() - started
+      results['getRecord.p50'] = median(latencies)
+      results['getRecord.p99'] = quantile(latencies, 0.99)
+      results['getRecord.rate'] = perSecond(cfg.getRecords, elapsed)
+      results['getRecord.cpu'] = cpu.per(cfg.getRecords)
+    },
+  )
 
   phase('listRecords', ['listRecords.p50', 'listRecords.rate'], async () => {
     if (!seqAccount) throw new Error('no account from the sequential phase')
