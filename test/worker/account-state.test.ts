@@ -149,12 +149,13 @@ describe('deactivateAccount and activateAccount', () => {
       body: expect.objectContaining({ did: account.did, active: false, status: 'deactivated' }),
     })
 
-    // Identity keeps resolving through resolveHandle; /.well-known/atproto-did answers only
-    // for active accounts (as the reference's did).
+    // Neither resolveHandle nor /.well-known/atproto-did answers for an inactive account (as
+    // the reference PDS): its handle, under our domain, resolves nowhere until reactivation.
     const resolved = await xrpcGet('com.atproto.identity.resolveHandle', {
       handle: account.handle,
     })
-    expect(resolved.body).toEqual({ did: account.did })
+    expect(resolved.status).toBe(400)
+    expect(resolved.body).toMatchObject({ error: 'HandleNotFound' })
     const wellKnown = await SELF.fetch(`http://${account.handle}/.well-known/atproto-did`)
     expect(wellKnown.status).toBe(404)
 
@@ -191,6 +192,10 @@ describe('deactivateAccount and activateAccount', () => {
     expect(await writePost(account.did)).toMatchObject({ ok: true })
     const wellKnown = await SELF.fetch(`http://${account.handle}/.well-known/atproto-did`)
     expect(await wellKnown.text()).toBe(account.did)
+    const resolved = await xrpcGet('com.atproto.identity.resolveHandle', {
+      handle: account.handle,
+    })
+    expect(resolved.body).toEqual({ did: account.did })
   })
 
   it('records deleteAfter, and activation clears it', async () => {
