@@ -3,6 +3,7 @@
  * to be held in memory; small sections are batched into chunks of about CHUNK_SIZE bytes to
  * keep the number of stream writes down.
  */
+import { concatBytes } from '../data/bytes.ts'
 import { encodeCbor } from '../data/cbor.ts'
 import type { CID } from '../data/cid.ts'
 import type { CarBlock } from './car-reader.ts'
@@ -55,7 +56,7 @@ export function carToReadableStream(
 export async function encodeCarBytes(root: CID | null, blocks: BlockSource): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const chunk of writeCar(root, blocks)) parts.push(chunk)
-  return concat(
+  return concatBytes(
     parts,
     parts.reduce((sum, part) => sum + part.length, 0),
   )
@@ -86,20 +87,9 @@ class ChunkBatch {
   }
 
   take(): Uint8Array {
-    const out = concat(this.parts, this.size)
+    const out = concatBytes(this.parts, this.size)
     this.parts = []
     this.size = 0
     return out
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }

@@ -8,6 +8,7 @@
  * spliced into the encoded top-level map at its canonical position (keys sort by length, then
  * bytewise), so a frame costs one scan over the body's top-level keys.
  */
+import { concatBytes } from '../data/bytes.ts'
 import { decodeCbor, encodeCbor } from '../data/cbor.ts'
 import { encodeHead, readHead, skipItem } from './cbor-scan.ts'
 import type { SequencedEvent } from './event-log.ts'
@@ -25,21 +26,21 @@ export function encodeEventFrame(event: Pick<SequencedEvent, 'seq' | 'type' | 'b
     header = encodeCbor({ op: 1, t: event.type })
     headerCache.set(event.type, header)
   }
-  return concat([header, bodyWithSeq(event.body, event.seq)])
+  return concatBytes([header, bodyWithSeq(event.body, event.seq)])
 }
 
 /** `#info` (e.g. `OutdatedCursor`); it has no `seq`. */
 export function encodeInfoFrame(name: string, message?: string): Uint8Array {
   const body: Record<string, unknown> = { name }
   if (message !== undefined) body.message = message
-  return concat([encodeCbor({ op: 1, t: '#info' }), encodeCbor(body)])
+  return concatBytes([encodeCbor({ op: 1, t: '#info' }), encodeCbor(body)])
 }
 
 /** An error frame; the server closes the connection right after it. */
 export function encodeErrorFrame(error: string, message?: string): Uint8Array {
   const body: Record<string, unknown> = { error }
   if (message !== undefined) body.message = message
-  return concat([encodeCbor({ op: -1 }), encodeCbor(body)])
+  return concatBytes([encodeCbor({ op: -1 }), encodeCbor(body)])
 }
 
 /** The body map with a `seq` entry added; falls back to a full re-encode for odd inputs. */
@@ -79,7 +80,7 @@ function spliceSeq(body: Uint8Array, seq: number): Uint8Array | null {
   if (insertAt < 0) insertAt = pos
   const mapHead = encodeHead(5, count + 1)
   const seqValue = encodeHead(0, seq)
-  return concat([
+  return concatBytes([
     mapHead,
     body.subarray(head.next, insertAt),
     SEQ_KEY,
@@ -97,18 +98,6 @@ function compareKey(bytes: Uint8Array, start: number, end: number): number {
     if (diff !== 0) return diff
   }
   return 0
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const part of parts) size += part.length
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 export type DecodedFrame = {

@@ -2,6 +2,7 @@
  * Reading request bodies with a size cap, so a huge or lying client cannot make the Worker
  * buffer without bound.
  */
+import { concatBytes } from '../data/bytes.ts'
 import { jsonToIpld } from '../data/json.ts'
 import { InvalidRequestError, PayloadTooLargeError } from './errors.ts'
 
@@ -31,13 +32,7 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
     }
     chunks.push(value)
   }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  return concatBytes(chunks, total)
 }
 
 /** Reads a JSON body and converts it to the data model (`$link` → CID, `$bytes` → bytes). */
