@@ -8,11 +8,11 @@ import {
   logCrawlFailures,
   requestCrawl,
 } from '../src/sync/request-crawl.ts'
-import { parseCursor, SEQUENCER_NAME } from '../src/sync/subscribe-repos.ts'
+import { parseCursor, sequencerStub } from '../src/sync/subscribe-repos.ts'
 
 /** The one sequencer of the host. */
 export function getSequencer(env: Env): DurableObjectStub<SequencerDurableObject> {
-  return env.SEQUENCER.get(env.SEQUENCER.idFromName(SEQUENCER_NAME))
+  return sequencerStub(env)
 }
 
 /**
@@ -53,6 +53,11 @@ export class SequencerDurableObject extends DurableObject<Env> {
 
   async getEvents(options: { after: number; limit: number }): Promise<SequencedEvent[]> {
     return this.sequencer.log.getEvents(options.after, options.limit)
+  }
+
+  /** After an account's deletion: only its `#account` deleted notice stays replayable. */
+  async purgeAccount(did: string): Promise<number> {
+    return this.sequencer.log.purgeAccount(did)
   }
 
   async latestSeq(): Promise<number> {

@@ -55,6 +55,8 @@ const SCHEMA = [
     did TEXT PRIMARY KEY,
     last_outbox_id INTEGER NOT NULL
   )`,
+  // Account deletion drops one DID's events (purgeAccount).
+  'CREATE INDEX IF NOT EXISTS event_did ON event (did, seq)',
   // Small named values: how far retention has trimmed the log, when relays were last told.
   `CREATE TABLE IF NOT EXISTS sequencer_meta (
     key TEXT PRIMARY KEY,
@@ -186,6 +188,31 @@ export class EventLog {
       sql.exec('DELETE FROM event_part WHERE seq <= ?', last)
       sql.exec('DELETE FROM event WHERE seq <= ?', last)
       this.setMeta('pruned_through', Math.max(last, this.prunedThrough()))
+      return n
+    })
+  }
+
+  /**
+   * Drops every event of `did` but its last one, the `#account` deleted notice, as the
+   * reference PDS does on account deletion: a relay replaying the window no longer receives
+   * the deleted account's records. Returns how many events were dropped.
+   */
+  purgeAccount(did: string): number {
+    const { sql } = this.storage
+    return this.storage.transactionSync(() => {
+      const last = sql
+        .exec<{ seq: number | null }>('SELECT max(seq) AS seq FROM event WHERE did = ?', did)
+        .one().seq
+      if (last === null) return 0
+      const { n } = sql
+        .exec<{ n: number }>('SELECT count(*) AS n FROM event WHERE did = ? AND seq < ?', did, last)
+        .one()
+      sql.exec(
+        'DELETE FROM event_part WHERE seq IN (SELECT seq FROM event WHERE did = ? AND seq < ?)',
+        did,
+        last,
+      )
+      sql.exec('DELETE FROM event WHERE did = ? AND seq < ?', did, last)
       return n
     })
   }

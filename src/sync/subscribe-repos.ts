@@ -45,8 +45,12 @@ export async function serveSubscribeRepos(request: Request, env: Env): Promise<R
       new XrpcError(400, 'InvalidRequest', 'cursor must be a non-negative integer'),
     )
   }
-  const sequencer = env.SEQUENCER.get(env.SEQUENCER.idFromName(SEQUENCER_NAME))
-  return sequencer.fetch(request)
+  return sequencerStub(env).fetch(request)
+}
+
+/** The host's one sequencer object. */
+export function sequencerStub(env: Env) {
+  return env.SEQUENCER.get(env.SEQUENCER.idFromName(SEQUENCER_NAME))
 }
 
 function withHeader(response: Response, name: string, value: string): Response {

@@ -86,6 +86,37 @@ describe('sequencer event log', () => {
     expect(parts).toBe(2)
   })
 
+  it("drops a deleted account's events but its last, large bodies' parts included", async () => {
+    const log = sequencer('test-purge')
+    const gone = 'did:plc:gone'
+    const stays = 'did:plc:stays'
+    const big = body({ did: gone, blocks: new Uint8Array(1_500_000).fill(1), time: 't' })
+    await log.appendEvents(gone, [{ outboxId: 1, type: '#sync', body: big }])
+    await log.appendEvents(stays, [{ outboxId: 1, type: '#identity', body: body({ did: stays }) }])
+    await log.appendEvents(gone, [
+      { outboxId: 2, type: '#identity', body: body({ did: gone }) },
+      {
+        outboxId: 3,
+        type: '#account',
+        body: body({ did: gone, active: false, status: 'deleted' }),
+      },
+    ])
+    expect(await log.purgeAccount(gone)).toBe(2)
+    expect(await log.purgeAccount(gone)).toBe(0)
+    expect(await log.purgeAccount('did:plc:unknown')).toBe(0)
+    const events = await log.getEvents({ after: 0, limit: 10 })
+    expect(events.map((e) => [e.seq, e.did, e.type])).toEqual([
+      [2, stays, '#identity'],
+      [4, gone, '#account'],
+    ])
+    const parts = await runInDurableObject(
+      log,
+      (_i, state) =>
+        state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM event_part').one().n,
+    )
+    expect(parts).toBe(0)
+  })
+
   it('produces subscribeRepos frames from stored events', async () => {
     const log = sequencer('test-frame')
     const did = 'did:plc:frame'

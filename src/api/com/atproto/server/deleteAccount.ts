@@ -6,6 +6,7 @@ import { deleteRepoIndexRows } from '../../../../db/records.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
 import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
 import { checkAccountToken } from '../../../../services/account-tokens.ts'
+import { sequencerStub } from '../../../../sync/subscribe-repos.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 
@@ -21,7 +22,7 @@ const MAX_PASSWORD_LENGTH = 256
 /**
  * Deletes an account for good, given its password (not an app password) and the token from
  * requestAccountDelete. The account's Durable Object emits `#account` deleted and wipes the
- * repo; then the record index and the account's D1 rows go. Every step is idempotent, so a
+ * repo; then the account's older events, the record index and the account's D1 rows go. Every step is idempotent, so a
  * failed deletion is finished by repeating the request (the token lives until the end).
  */
 export const deleteAccount = defineMethod<unknown, Input>({
@@ -40,6 +41,9 @@ export const deleteAccount = defineMethod<unknown, Input>({
     await checkAccountToken(db, account.did, 'delete_account', input.token)
 
     await unwrapAccount(accountStub(env, account.did).deleteRepo())
+    // The `#account` deleted event is out (deleteRepo waits for it); the rest of the
+    // account's events leave the replay window, so relays stop redistributing its records.
+    await sequencerStub(env).purgeAccount(account.did)
     await deleteRepoIndexRows(db, account.did)
     await deleteAccountBlobs(env, account.did)
     await deleteAccountRows(db, account.did)
