@@ -69,6 +69,11 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.account.getStatus()
   }
 
+  /** Blocks of the repo held here (not awaiting collection); null: no repo here. */
+  async getBlockCount(): Promise<number | null> {
+    return this.account.liveBlockCount()
+  }
+
   setStatus(input: SetStatusInput): Promise<AccountResult<AccountStatusInfo>> {
     return toAccountResult(() => this.account.setStatus(input))
   }

@@ -18,6 +18,7 @@ import {
   repoCarStream,
 } from '../sync/repo-car.ts'
 import { isValidDid } from '../syntax/did.ts'
+import { BlockGarbage } from './block-garbage.ts'
 import { SqlBlockStore } from './block-store.ts'
 import { OutboxDrainer } from './drain.ts'
 import { RepoWriteError } from './errors.ts'
@@ -63,6 +64,14 @@ const SAFETY_ALARM_MS = 30_000
  */
 const ARCHIVE_DELAY_MS = 1000
 const MAX_RETRY_MS = 5 * 60_000
+/**
+ * Unreachable blocks are kept this long after the commit that let go of them, so a relay that
+ * just saw the commit can still fetch its blocks (getBlocks, getRecord proofs).
+ */
+export const GARBAGE_GRACE_MS = 5 * 60_000
+/** Blocks deleted per statement, and statements per sweep, so a sweep stays short. */
+const SWEEP_BATCH = 500
+const SWEEP_BATCHES = 4
 /** Decoded MST nodes accumulate in memory as writes visit them; start afresh now and then. */
 const COMMITS_PER_TREE_LOAD = 1000
 
@@ -79,6 +88,7 @@ export class Account {
   readonly blocks: SqlBlockStore
   private readonly host: AccountHost
   private readonly outbox: Outbox
+  private readonly garbage: BlockGarbage
   private readonly drainer: OutboxDrainer
   private readonly lock = new Mutex()
   private state: RepoState | null
@@ -88,6 +98,8 @@ export class Account {
   private alarmAt: number | null = null
   private failures = 0
   private schemaReady = true
+  /** Export streams still reading blocks: no sweep meanwhile. */
+  private openExports = 0
 
   constructor(host: AccountHost) {
     this.host = host
@@ -95,6 +107,7 @@ export class Account {
     ensureAccountSchema(host.storage.sql)
     this.blocks = new SqlBlockStore(host.storage.sql)
     this.outbox = new Outbox(host.storage.sql, this.blocks)
+    this.garbage = new BlockGarbage(host.storage.sql)
     this.state = readRepoState(host.storage.sql)
     this.drainer = new OutboxDrainer({
       did: () => this.state?.did ?? '',
@@ -331,13 +344,76 @@ export class Account {
     return this.blocks.getSync(cid)
   }
 
-  /** The repo at its head as a CAR stream; with `since`, only the blocks new after that rev. */
+  /**
+   * The repo at its head as a CAR stream; with `since`, only the blocks new after that rev.
+   * Blocks are read as the stream is, so no sweep runs until it ends.
+   */
   exportRepo(since: string | null): ReadableStream<Uint8Array> | null {
     if (!this.state) return null
-    return repoCarStream(this.blocks, CID.parse(this.state.commitCid), {
+    const head = this.state.commitCid
+    const commitAtRev = commitAtRevFromSql(this.host.storage.sql)
+    const stream = repoCarStream(this.blocks, CID.parse(head), {
       since,
-      commitAtRev: commitAtRevFromSql(this.host.storage.sql),
+      // An older commit whose whole tree is known to be stored: one marked as garbage and not
+      // swept yet (the sweep deletes a commit before any node of its tree). Any other (one
+      // stored before GC, whose nodes may be gone) gets the whole repo, the safe answer.
+      commitAtRev: async (rev) => {
+        const cid = await commitAtRev(rev)
+        if (!cid) return null
+        const id = cid.toString()
+        return id === head || this.garbage.isMarkedCommit(id) ? cid : null
+      },
       readBlocks: readBlocksFromSql(this.host.storage.sql),
+    })
+    this.openExports++
+    return whenDone(stream, () => {
+      this.openExports--
+      if (this.openExports === 0 && !this.garbage.isEmpty()) {
+        this.scheduleAlarm(Date.now() + ARCHIVE_DELAY_MS)
+      }
+    })
+  }
+
+  /** Blocks stored and not awaiting collection: com.atproto.server.checkAccountStatus. */
+  liveBlockCount(): number | null {
+    return this.state ? this.garbage.liveBlockCount() : null
+  }
+
+  /** The stored blocks a sweep will delete once their time comes. */
+  pendingGarbage(): Set<string> {
+    return this.garbage.pendingSync()
+  }
+
+  /**
+   * Deletes unreachable blocks that nothing may read any more, in bounded batches. Returns
+   * how many, and when to sweep again (null: nothing left, or the outbox's alarm will).
+   * `graceMs` is for tests.
+   */
+  async sweepGarbage(
+    graceMs = GARBAGE_GRACE_MS,
+  ): Promise<{ deleted: number; nextAt: number | null }> {
+    // Under the lock: a commit being built may count on a block being stored (a node it
+    // brings back), which only its own transaction un-marks.
+    return this.lock.run(async () => {
+      let deleted = 0
+      if (!this.state || this.openExports > 0) return { deleted, nextAt: null }
+      const now = Date.now()
+      for (let i = 0; i < SWEEP_BATCHES; i++) {
+        const batch = this.host.storage.transactionSync(() =>
+          this.garbage.sweepSync({
+            outboxFloor: this.outbox.firstId(),
+            markedBefore: now - graceMs,
+            limit: SWEEP_BATCH,
+          }),
+        )
+        deleted += batch.deleted
+        if (batch.stop === 'grace') return { deleted, nextAt: batch.eligibleAt! + graceMs + 1 }
+        // An older entry still names blocks: look again once the outbox may have drained
+        // (the outbox's own alarm runs meanwhile if it does not).
+        if (batch.stop === 'outbox') return { deleted, nextAt: Date.now() + SAFETY_ALARM_MS }
+        if (batch.stop !== 'limit') return { deleted, nextAt: null }
+      }
+      return { deleted, nextAt: Date.now() + ARCHIVE_DELAY_MS }
     })
   }
 
@@ -363,8 +439,17 @@ export class Account {
     if (!this.state) return
     const delivered = await this.drainer.deliverAll()
     const archived = delivered && (await this.drainer.archive())
+    const nextAt = await this.sweepGarbage().then(
+      (swept) => swept.nextAt,
+      (err) => {
+        // Collection can wait for the next alarm; delivery must not.
+        this.log('account: block sweep failed', err)
+        return null
+      },
+    )
     if (this.outbox.isEmpty()) {
       this.failures = 0
+      if (nextAt !== null) this.scheduleAlarm(nextAt)
       return
     }
     if (!delivered || !archived) this.failures++
@@ -380,7 +465,11 @@ export class Account {
     const state: RepoState = { ...next, lastOutboxId: firstId + entries.length - 1 }
     const now = new Date().toISOString()
     this.host.storage.transactionSync(() => {
-      if (built) this.blocks.putSync(built.newBlocks, built.rev)
+      if (built) {
+        // Counted: recordSync below adds each record's references.
+        this.blocks.putSync(built.newBlocks, built.rev, 0)
+        this.garbage.recordSync(built.garbage, firstId, built.rev, Date.now())
+      }
       writeRepoState(this.host.storage.sql, state)
       entries.forEach((entry, i) => {
         this.outbox.appendSync(firstId + i, entry, now)
@@ -476,6 +565,40 @@ function statusInfo(state: RepoState): AccountStatusInfo {
   }
   if (state.status) info.status = state.status
   return info
+}
+
+/** The same stream, calling `done` once when it ends, fails or is cancelled. */
+function whenDone(
+  stream: ReadableStream<Uint8Array>,
+  done: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader()
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    done()
+  }
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read()
+        if (next.done) {
+          end()
+          controller.close()
+        } else {
+          controller.enqueue(next.value)
+        }
+      } catch (err) {
+        end()
+        controller.error(err)
+      }
+    },
+    async cancel(reason) {
+      end()
+      await reader.cancel(reason)
+    },
+  })
 }
 
 function retryDelay(failures: number): number {

@@ -40,14 +40,24 @@ export class SqlBlockStore implements BlockReader {
     return this.sql.exec('SELECT 1 FROM block WHERE cid = ?', cid).toArray().length > 0
   }
 
-  /** Stores blocks; call inside the commit transaction. Existing blocks are left as they are. */
-  putSync(blocks: Iterable<{ cid: CID; bytes: Uint8Array }>, rev: string): void {
+  /**
+   * Stores blocks; call inside the commit transaction. Existing blocks are left as they are.
+   * `refs` is what new rows start with: 0 only where the caller's transaction counts the record
+   * references (a commit's BlockGarbage does); the default, NULL, is never collected, the safe
+   * answer for any other way blocks come in.
+   */
+  putSync(
+    blocks: Iterable<{ cid: CID; bytes: Uint8Array }>,
+    rev: string,
+    refs: 0 | null = null,
+  ): void {
     for (const { cid, bytes } of blocks) {
       this.sql.exec(
-        'INSERT OR IGNORE INTO block (cid, bytes, rev) VALUES (?, ?, ?)',
+        'INSERT OR IGNORE INTO block (cid, bytes, rev, refs) VALUES (?, ?, ?, ?)',
         cid.toString(),
         bytes,
         rev,
+        refs,
       )
     }
   }

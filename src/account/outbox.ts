@@ -136,6 +136,11 @@ export class Outbox {
     return !row || (row.indexed === 1 && row.sequenced === 1)
   }
 
+  /** The oldest entry's id, or null when the outbox is empty. */
+  firstId(): number | null {
+    return this.sql.exec<{ id: number | null }>('SELECT min(id) AS id FROM outbox').one().id
+  }
+
   isEmpty(): boolean {
     return this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length === 0
   }

@@ -4,7 +4,7 @@
  * transaction (the commit point), so a write that fails part-way changes nothing.
  */
 import { decodeCbor, encodeCbor } from '../data/cbor.ts'
-import { type CID, cidForCborBytes, isBlessedCid, parseCid } from '../data/cid.ts'
+import { CID, cidForCborBytes, isBlessedCid, parseCid } from '../data/cid.ts'
 import { isPlainObject } from '../data/object.ts'
 import { BlockMap } from '../repo/block-map.ts'
 import { commitToBlock, type SigningKey, signCommit } from '../repo/commit.ts'
@@ -13,6 +13,7 @@ import { varintLength } from '../repo/varint.ts'
 import { isValidNsid } from '../syntax/nsid.ts'
 import { isValidRecordKey } from '../syntax/record-key.ts'
 import { nextTid } from '../syntax/tid.ts'
+import { type CommitGarbage, commitGarbage } from './block-garbage.ts'
 import { RepoWriteError } from './errors.ts'
 import type { CommitOp } from './events.ts'
 import type { IndexOp } from './outbox.ts'
@@ -39,6 +40,8 @@ export type BuiltCommit = {
   ops: CommitOp[]
   indexOps: IndexOp[]
   results: WriteOutcome[]
+  /** What the commit lets go of and takes back, for the block GC. */
+  garbage: CommitGarbage
 }
 
 export type WriteContext = {
@@ -54,7 +57,7 @@ export type WriteContext = {
 export async function buildGenesisCommit(
   ctx: Omit<WriteContext, 'rev' | 'headCid'>,
 ): Promise<BuiltCommit> {
-  return finishCommit(ctx, null, ctx.mst, [], new BlockMap(), [], [], [])
+  return finishCommit(ctx, null, null, ctx.mst, [], new BlockMap(), [], [], [])
 }
 
 export async function buildWriteCommit(
@@ -113,12 +116,14 @@ export async function buildWriteCommit(
     indexOps.push({ action, collection, rkey, cid: cid.toString() })
     results.push({ action, uri, cid: cid.toString() })
   }
-  return finishCommit(ctx, ctx.rev, mst, paths, records, ops, indexOps, results)
+  const previous = { mst: ctx.mst, commitCid: ctx.headCid ? CID.parse(ctx.headCid) : null }
+  return finishCommit(ctx, ctx.rev, previous, mst, paths, records, ops, indexOps, results)
 }
 
 async function finishCommit(
   ctx: Pick<WriteContext, 'did' | 'key'>,
   previousRev: string | null,
+  previous: { mst: Mst; commitCid: CID | null } | null,
   mst: Mst,
   paths: string[],
   records: BlockMap,
@@ -159,6 +164,7 @@ async function finishCommit(
     ops,
     indexOps,
     results,
+    garbage: await commitGarbage(previous, mst, nodes),
   }
 }
 

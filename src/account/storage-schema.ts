@@ -18,14 +18,29 @@ const STATEMENTS = [
     status TEXT,
     last_outbox_id INTEGER NOT NULL
   )`,
-  // Commits, MST nodes and records. Blocks are immutable and content-addressed.
+  // Commits, MST nodes and records. Blocks are immutable and content-addressed. `refs`: for a
+  // record, the number of keys pointing at it (0 for other blocks); NULL in rows stored before
+  // it was counted, which are never collected (see block-garbage.ts).
   `CREATE TABLE IF NOT EXISTS block (
     cid TEXT PRIMARY KEY,
     bytes BLOB NOT NULL,
-    rev TEXT NOT NULL
+    rev TEXT NOT NULL,
+    refs INTEGER
   )`,
   // getRepo `since` finds the commit of an old rev by its blocks.
   'CREATE INDEX IF NOT EXISTS block_rev ON block (rev)',
+  // Blocks each commit let go of, one row per commit (see block-garbage.ts), deleted by the
+  // sweep once no outbox entry older than that commit remains, after a grace period.
+  `CREATE TABLE IF NOT EXISTS garbage_batch (
+    outbox_id INTEGER PRIMARY KEY,
+    cids TEXT NOT NULL,
+    marked_at INTEGER NOT NULL
+  )`,
+  // Marked blocks a later commit brought back: marks older than outbox_id are void.
+  `CREATE TABLE IF NOT EXISTS block_revived (
+    cid TEXT PRIMARY KEY,
+    outbox_id INTEGER NOT NULL
+  )`,
   // Effects decided at a commit point and not yet delivered (see outbox.ts).
   `CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
@@ -46,4 +61,9 @@ const STATEMENTS = [
 
 export function ensureAccountSchema(sql: SqlLike): void {
   for (const statement of STATEMENTS) sql.exec(statement)
+  // Objects created before block GC: existing rows get NULL (unknown) and are never collected.
+  const columns = sql.exec<{ name: string }>('PRAGMA table_info(block)').toArray()
+  if (!columns.some((column) => column.name === 'refs')) {
+    sql.exec('ALTER TABLE block ADD COLUMN refs INTEGER')
+  }
 }

@@ -11,8 +11,7 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 /**
  * Where the account stands, mostly for a migration in progress: activation, whether the DID
  * document points here, the repo head and what the record index holds.
- *
- * @TODO repoBlocks needs a block count from the account's Durable Object (0 until then).
+ * `repoBlocks` counts the blocks the account's object holds, less those awaiting collection.
  */
 export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.checkAccountStatus',
@@ -21,8 +20,10 @@ export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
     const db = getDb(env.DB)
     const account = await getAccountByDid(db, auth.did)
     if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
-    const [head, indexedRecords, blobs, validDid] = await Promise.all([
-      accountStub(env, auth.did).getHead(),
+    const stub = accountStub(env, auth.did)
+    const [head, repoBlocks, indexedRecords, blobs, validDid] = await Promise.all([
+      stub.getHead(),
+      stub.getBlockCount(),
       countIndexedRecords(db, auth.did),
       getBlobCounts(db, auth.did),
       // Unreachable directory or not: the document cannot be confirmed, so it is not valid.
@@ -38,7 +39,7 @@ export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
         validDid,
         repoCommit: head.cid,
         repoRev: head.rev,
-        repoBlocks: 0,
+        repoBlocks: repoBlocks ?? 0,
         indexedRecords,
         privateStateValues: 0,
         ...blobs,

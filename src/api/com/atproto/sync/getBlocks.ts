@@ -16,7 +16,7 @@ interface Params {
 /**
  * Blocks of the repo by CID, as a CAR without a root. Commits and MST nodes are served as
  * stored; a record block only while a record of the repo has that CID, since the account's
- * store still holds deleted and replaced records (no block garbage collection yet).
+ * store keeps deleted and replaced records for a while (the block GC's grace period).
  */
 export const getBlocks = defineMethod<Params>({
   nsid: 'com.atproto.sync.getBlocks',
