@@ -49,19 +49,28 @@ export type OutboxRow = {
 }
 
 /** What an entry's deliveries send, each dropped once its destination has it. */
-type PreparedDeliveries = { index?: IndexCommit; event?: AppendEvent; car?: Uint8Array }
+type PreparedDeliveries = {
+  index?: IndexCommit
+  event?: AppendEvent
+  car?: Uint8Array
+  /** What it holds, counted in `preparedBytes` until it is dropped. */
+  bytes: number
+}
 
 /**
- * Fresh entries whose deliveries are kept ready in memory. The archive runs about a second
- * after the commits, so this holds about a second of writes; beyond it, the oldest are rebuilt
- * from SQLite when their turn comes.
+ * Fresh entries whose deliveries are kept ready in memory, and their bytes. The archive runs
+ * about a second after the commits, so this holds about a second of writes; beyond either
+ * bound (a burst of 200-write commits has CARs of up to 2 MB), the oldest are dropped and
+ * rebuilt from SQLite when their turn comes.
  */
 const MAX_PREPARED = 1024
+const MAX_PREPARED_BYTES = 16 * 1024 * 1024
 
 export class Outbox {
   private readonly sql: SqlLike
   private readonly blocks: SqlBlockStore
   private readonly prepared = new Map<number, PreparedDeliveries>()
+  private preparedBytes = 0
 
   constructor(sql: SqlLike, blocks: SqlBlockStore) {
     this.sql = sql
@@ -103,10 +112,11 @@ export class Outbox {
       const car = carBlocks
         ? encodeCarBytesSync(carBlocks[0]!.cid, carBlocks as { cid: CID; bytes: Uint8Array }[])
         : undefined
-      const prepared: PreparedDeliveries = {}
+      const prepared: PreparedDeliveries = { bytes: 0 }
       if (entry.event) {
         const body = car ? { ...entry.event.body, blocks: car } : entry.event.body
         prepared.event = { outboxId: id, type: entry.event.type, body: encodeCbor(body) }
+        prepared.bytes += prepared.event.body.length
       }
       if (entry.commit) {
         const { cid, rev, ops } = entry.commit
@@ -115,14 +125,24 @@ export class Outbox {
           if (!bytes) throw new Error(`record block ${recordCid} is not in the commit`)
           return bytes
         })
-        if (car) prepared.car = car
+        for (const upsert of prepared.index.upserts) prepared.bytes += upsert.value.length
+        if (car) {
+          prepared.car = car
+          prepared.bytes += car.length
+        }
       }
       this.prepared.set(id, prepared)
+      this.preparedBytes += prepared.bytes
     })
-    for (const id of this.prepared.keys()) {
-      if (this.prepared.size <= MAX_PREPARED) break
-      this.prepared.delete(id)
+    for (const [id, prepared] of this.prepared) {
+      if (this.prepared.size <= MAX_PREPARED && this.preparedBytes <= MAX_PREPARED_BYTES) break
+      this.drop(id, prepared)
     }
+  }
+
+  /** What the deliveries kept in memory hold (bounded: MAX_PREPARED, MAX_PREPARED_BYTES). */
+  preparedSize(): { entries: number; bytes: number } {
+    return { entries: this.prepared.size, bytes: this.preparedBytes }
   }
 
   /** True once the entry reached both D1 and the event log (or is gone). */
@@ -239,7 +259,12 @@ export class Outbox {
     if (columns.includes('indexed')) delete prepared.index
     if (columns.includes('sequenced')) delete prepared.event
     if (columns.includes('archived')) delete prepared.car
-    if (!prepared.index && !prepared.event && !prepared.car) this.prepared.delete(id)
+    if (!prepared.index && !prepared.event && !prepared.car) this.drop(id, prepared)
+  }
+
+  private drop(id: number, prepared: PreparedDeliveries): void {
+    this.prepared.delete(id)
+    this.preparedBytes -= prepared.bytes
   }
 }
 

@@ -87,6 +87,40 @@ describe('account outbox', () => {
     })
   })
 
+  it('keeps at most 16 MB of deliveries in memory, and rebuilds the rest from the rows', async () => {
+    await runInDurableObject(scratchObject('outboxbound'), async (_instance, state) => {
+      const sql = state.storage.sql
+      ensureAccountSchema(sql)
+      const store = new SqlBlockStore(sql)
+      const outbox = new Outbox(sql, store)
+      const big = 'x'.repeat(400_000)
+      for (let id = 1; id <= 20; id++) {
+        const rev = `3jzfcijpj2z${String.fromCharCode(96 + id)}a`
+        const { entry, blocks } = await commitEntry(`${id} ${big}`, rev)
+        state.storage.transactionSync(() => {
+          store.putSync(blocks, rev)
+          outbox.appendSync(id, entry, '2024-01-01T00:00:00.000Z')
+        })
+        outbox.prepare(id, [entry], blocks)
+        // Each entry holds its record three times over (index JSON, event CAR, archive CAR).
+        expect(outbox.preparedSize().bytes).toBeLessThanOrEqual(16 * 1024 * 1024)
+      }
+      expect(outbox.preparedSize().entries).toBeLessThan(20)
+      const rows = outbox.pendingDelivery(20)
+      const rebuilt = new Outbox(sql, store)
+      for (const row of [rows[0]!, rows[19]!]) {
+        expect(outbox.indexOf(row)).toEqual(rebuilt.indexOf(row))
+        expect(Array.from(await outbox.carOf(row))).toEqual(Array.from(await rebuilt.carOf(row)))
+      }
+      outbox.markDelivered(
+        rows.map((row) => row.id),
+        rows.map((row) => row.id),
+      )
+      outbox.markArchived(rows.map((row) => row.id))
+      expect(outbox.preparedSize()).toEqual({ entries: 0, bytes: 0 })
+    })
+  })
+
   it('marks runs of ids and drops an entry once every destination has it', async () => {
     await runInDurableObject(scratchObject('outboxmark'), async (_instance, state) => {
       const sql = state.storage.sql
