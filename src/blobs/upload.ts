@@ -3,16 +3,14 @@
  * computed on the way, so a 100 MB video never sits in the Worker's memory. Only the first
  * few bytes are kept, to check the declared MIME type.
  *
- * The stream to R2 goes through a `FixedLengthStream` of the declared `Content-Length`: R2
- * needs the length up front, and the stream fails if the body turns out longer or shorter.
- * The object's key is queued for deletion before the upload starts and taken off the queue
- * when the blob's row is stored, so a Worker that dies half way leaves nothing behind for
- * long (see src/blobs/gc.ts).
+ * A body with a `Content-Length` goes to R2 in one `put` (src/blobs/fixed-length-upload.ts);
+ * one without (chunked transfer) in parts of a multipart upload, or one `put` if it fits in
+ * the first part (src/blobs/multipart-upload.ts). The object's key is queued for deletion
+ * before the upload starts and taken off the queue when the blob's row is stored, so a Worker
+ * that dies half way leaves nothing behind for long (see src/blobs/gc.ts).
  */
-import * as Digest from 'multiformats/hashes/digest'
 import type { Config } from '../config.ts'
 import type { BlobRef } from '../data/blob-ref.ts'
-import { CID, RAW_CODEC, SHA2_256_CODE } from '../data/cid.ts'
 import {
   clearBlobDeletions,
   getBlobUsage,
@@ -21,9 +19,11 @@ import {
 } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
 import { InvalidRequestError, PayloadTooLargeError } from '../xrpc/errors.ts'
-import { createSha256 } from './hash.ts'
+import { BodyLengthMismatchError, streamToR2 } from './fixed-length-upload.ts'
 import { newBlobKey } from './keys.ts'
-import { chooseMimeType, SNIFF_BYTES } from './mime.ts'
+import type { StreamedObject } from './meter.ts'
+import { chooseMimeType } from './mime.ts'
+import { streamUnknownLengthToR2 } from './multipart-upload.ts'
 
 /** An upload not stored within a day is treated as abandoned and its object deleted. */
 const UPLOAD_ABANDONED_MS = 24 * 60 * 60 * 1000
@@ -34,19 +34,24 @@ export interface UploadRequest {
   contentType: string | null
   contentLength: number | null
   body: ReadableStream<Uint8Array> | null
-}
-
-export class BodyLengthMismatchError extends Error {
-  override name = 'BodyLengthMismatchError'
+  /** Part size for bodies of unknown length (tests lower it; R2 needs at least 5 MiB). */
+  partBytes?: number
 }
 
 export async function uploadBlob(env: Env, config: Config, req: UploadRequest): Promise<BlobRef> {
   const length = checkLength(req.contentLength, config.blobUploadLimit)
+  // Without a declared length there is nothing to stream when there is no body at all.
+  if (length === null && !req.body) throw emptyBody()
   const db = getDb(env.DB)
   const quota = config.blobQuotaBytes
+  // What this account may still store, if the quota binds before the upload limit.
+  let allowance: number | null = null
   if (quota !== null) {
     const usage = await getBlobUsage(db, req.did)
-    if (usage.blobBytes + length > quota) throw quotaExceeded(quota)
+    // A blob has at least one byte: an unknown length is checked as that much here, and
+    // against the bytes as they arrive.
+    if (usage.blobBytes + (length ?? 1) > quota) throw quotaExceeded(quota)
+    allowance = quota - usage.blobBytes
   }
 
   const key = newBlobKey(req.did)
@@ -58,7 +63,14 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
   )
   let stored: StreamedObject
   try {
-    stored = await streamToR2(env.STORAGE, key, req.body, length)
+    stored =
+      length === null
+        ? await streamUnknownLengthToR2(env.STORAGE, key, req.body!, {
+            ...sizeBounds(config.blobUploadLimit, allowance, quota),
+            partBytes: req.partBytes,
+          })
+        : await streamToR2(env.STORAGE, key, req.body, length)
+    if (stored.size === 0) throw emptyBody()
   } catch (err) {
     await discardObject(env, key)
     if (err instanceof BodyLengthMismatchError) {
@@ -75,7 +87,7 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
     cid,
     key,
     mimeType: chooseMimeType(req.contentType, stored.head),
-    size: length,
+    size: stored.size,
     createdAt: new Date().toISOString(),
     quotaBytes: quota,
   })
@@ -85,21 +97,41 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
   return { $type: 'blob', ref: stored.cid, mimeType: row.mimeType, size: row.size }
 }
 
-function checkLength(contentLength: number | null, limit: number): number {
-  if (contentLength === null) {
-    throw new InvalidRequestError('A Content-Length header is required to upload a blob')
-  }
+/** The declared length, checked; null when the body is chunked (no `Content-Length`). */
+function checkLength(contentLength: number | null, limit: number): number | null {
+  if (contentLength === null) return null
   if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
     throw new InvalidRequestError('Invalid Content-Length')
   }
   // The data model calls a blob's size "positive, non-zero": an empty upload is refused.
-  if (contentLength === 0) throw new InvalidRequestError('Request body is empty')
-  if (contentLength > limit) {
-    throw new PayloadTooLargeError(
-      `This file is too large: ${contentLength} bytes, at most ${limit} may be uploaded`,
-    )
-  }
+  if (contentLength === 0) throw emptyBody()
+  if (contentLength > limit) throw tooLarge(contentLength, limit)
   return contentLength
+}
+
+/**
+ * How far a body of unknown length may go, and what to answer past it: the upload limit
+ * (413), or the account's remaining quota if that is smaller, so an upload that cannot fit
+ * stops as soon as it is known. (The quota is still enforced atomically when the row is stored.)
+ */
+function sizeBounds(limit: number, allowance: number | null, quota: number | null) {
+  if (allowance !== null && allowance < limit) {
+    return { maxSize: allowance, overflow: () => quotaExceeded(quota ?? 0) }
+  }
+  return {
+    maxSize: limit,
+    overflow: (size: number) => tooLarge(size, limit, 'more than '),
+  }
+}
+
+function emptyBody(): InvalidRequestError {
+  return new InvalidRequestError('Request body is empty')
+}
+
+function tooLarge(size: number, limit: number, prefix = ''): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `This file is too large: ${prefix}${size} bytes, at most ${limit} may be uploaded`,
+  )
 }
 
 function quotaExceeded(quota: number): InvalidRequestError {
@@ -107,57 +139,6 @@ function quotaExceeded(quota: number): InvalidRequestError {
     `This account's blob storage is full (at most ${quota} bytes)`,
     'BlobQuotaExceeded',
   )
-}
-
-export interface StreamedObject {
-  cid: CID
-  size: number
-  /** The first SNIFF_BYTES bytes (fewer if the body is shorter). */
-  head: Uint8Array
-}
-
-/**
- * Streams `body` to R2 under `key`, hashing and counting it on the way. Throws
- * BodyLengthMismatchError if it is not exactly `length` bytes (the object is then not stored,
- * or is left for the caller to delete).
- */
-export async function streamToR2(
-  bucket: R2Bucket,
-  key: string,
-  body: ReadableStream<Uint8Array> | null,
-  length: number,
-): Promise<StreamedObject> {
-  if (!body) throw new BodyLengthMismatchError(`no body, expected ${length} bytes`)
-  const hash = createSha256()
-  const head = new Uint8Array(SNIFF_BYTES)
-  let size = 0
-  const meter = new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, controller) {
-      if (size < SNIFF_BYTES) head.set(chunk.subarray(0, SNIFF_BYTES - size), size)
-      size += chunk.byteLength
-      if (size > length) throw new BodyLengthMismatchError(`more than ${length} bytes`)
-      await hash.update(chunk)
-      controller.enqueue(chunk)
-    },
-  })
-  const fixed = new FixedLengthStream(length)
-  const [piped, put] = await Promise.allSettled([
-    body.pipeThrough(meter).pipeTo(fixed.writable),
-    bucket.put(key, fixed.readable),
-  ])
-  if (size !== length) {
-    throw new BodyLengthMismatchError(
-      `${size < length ? 'got' : 'more than'} ${size} bytes, expected ${length}`,
-    )
-  }
-  if (piped.status === 'rejected') throw piped.reason
-  if (put.status === 'rejected') throw put.reason
-  const digest = Digest.create(SHA2_256_CODE, await hash.digest())
-  return {
-    cid: CID.createV1(RAW_CODEC, digest),
-    size,
-    head: head.subarray(0, Math.min(size, SNIFF_BYTES)),
-  }
 }
 
 /** Best effort: what fails here stays queued and the collector retries it. */
