@@ -476,7 +476,6 @@ export class Account {
       })
     })
     this.state = state
-    if (built) this.outbox.prepare(firstId, entries, built.carBlocks)
     if (built) {
       built.mst.markStored()
       this.mst = built.mst
@@ -486,6 +485,15 @@ export class Account {
       }
     }
     this.scheduleAlarm(Date.now() + SAFETY_ALARM_MS)
+    if (built) {
+      // Last, and never fatal: the commit is durable and the object in step with it; without
+      // the prepared deliveries the rows serve (as after a reset).
+      try {
+        this.outbox.prepare(firstId, entries, built.carBlocks)
+      } catch (err) {
+        this.log('account outbox: could not prepare deliveries in memory', err)
+      }
+    }
     return state.lastOutboxId
   }
 

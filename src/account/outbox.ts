@@ -53,8 +53,10 @@ type PreparedDeliveries = {
   index?: IndexCommit
   event?: AppendEvent
   car?: Uint8Array
-  /** What it holds, counted in `preparedBytes` until it is dropped. */
-  bytes: number
+  /** What each part holds, counted in `preparedBytes` while the part is kept. */
+  indexBytes: number
+  eventBytes: number
+  carBytes: number
 }
 
 /**
@@ -112,11 +114,11 @@ export class Outbox {
       const car = carBlocks
         ? encodeCarBytesSync(carBlocks[0]!.cid, carBlocks as { cid: CID; bytes: Uint8Array }[])
         : undefined
-      const prepared: PreparedDeliveries = { bytes: 0 }
+      const prepared: PreparedDeliveries = { indexBytes: 0, eventBytes: 0, carBytes: 0 }
       if (entry.event) {
         const body = car ? { ...entry.event.body, blocks: car } : entry.event.body
         prepared.event = { outboxId: id, type: entry.event.type, body: encodeCbor(body) }
-        prepared.bytes += prepared.event.body.length
+        prepared.eventBytes = prepared.event.body.length
       }
       if (entry.commit) {
         const { cid, rev, ops } = entry.commit
@@ -125,14 +127,14 @@ export class Outbox {
           if (!bytes) throw new Error(`record block ${recordCid} is not in the commit`)
           return bytes
         })
-        for (const upsert of prepared.index.upserts) prepared.bytes += upsert.value.length
+        for (const upsert of prepared.index.upserts) prepared.indexBytes += upsert.value.length
         if (car) {
           prepared.car = car
-          prepared.bytes += car.length
+          prepared.carBytes = car.length
         }
       }
       this.prepared.set(id, prepared)
-      this.preparedBytes += prepared.bytes
+      this.preparedBytes += prepared.indexBytes + prepared.eventBytes + prepared.carBytes
     })
     for (const [id, prepared] of this.prepared) {
       if (this.prepared.size <= MAX_PREPARED && this.preparedBytes <= MAX_PREPARED_BYTES) break
@@ -256,15 +258,26 @@ export class Outbox {
   }
 
   private consume(id: number, prepared: PreparedDeliveries, columns: FlagColumn[]): void {
-    if (columns.includes('indexed')) delete prepared.index
-    if (columns.includes('sequenced')) delete prepared.event
-    if (columns.includes('archived')) delete prepared.car
-    if (!prepared.index && !prepared.event && !prepared.car) this.drop(id, prepared)
+    if (columns.includes('indexed') && prepared.index) {
+      delete prepared.index
+      this.preparedBytes -= prepared.indexBytes
+    }
+    if (columns.includes('sequenced') && prepared.event) {
+      delete prepared.event
+      this.preparedBytes -= prepared.eventBytes
+    }
+    if (columns.includes('archived') && prepared.car) {
+      delete prepared.car
+      this.preparedBytes -= prepared.carBytes
+    }
+    if (!prepared.index && !prepared.event && !prepared.car) this.prepared.delete(id)
   }
 
   private drop(id: number, prepared: PreparedDeliveries): void {
     this.prepared.delete(id)
-    this.preparedBytes -= prepared.bytes
+    if (prepared.index) this.preparedBytes -= prepared.indexBytes
+    if (prepared.event) this.preparedBytes -= prepared.eventBytes
+    if (prepared.car) this.preparedBytes -= prepared.carBytes
   }
 }
 

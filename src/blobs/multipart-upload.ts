@@ -57,7 +57,7 @@ export async function streamUnknownLengthToR2(
     if (parts.started) {
       if (filled > 0) await parts.write(part.subarray(0, filled))
       await parts.complete()
-    } else {
+    } else if (filled > 0) {
       await bucket.put(key, part.subarray(0, filled))
     }
   } catch (err) {

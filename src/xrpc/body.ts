@@ -15,9 +15,14 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
     throw new PayloadTooLargeError(`request body is larger than ${limit} bytes`)
   }
   if (!request.body) return new Uint8Array(0)
-  // The HTTP layer delivers no more than a declared length: read it in one native call.
+  // An incoming request's body is no longer than its declared length: read it in one native
+  // call. (A Request built in code may lie; the check after reading still holds the cap.)
   if (declared !== null && /^\d+$/.test(declared)) {
-    return new Uint8Array(await request.arrayBuffer())
+    const bytes = new Uint8Array(await request.arrayBuffer())
+    if (bytes.byteLength > limit) {
+      throw new PayloadTooLargeError(`request body is larger than ${limit} bytes`)
+    }
+    return bytes
   }
   const chunks: Uint8Array[] = []
   let total = 0
