@@ -1,7 +1,7 @@
 /**
  * Accounts, sessions and handles through the Worker, against the real local PLC directory.
  */
-import { SELF } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
 import {
   createTestAccount,
@@ -234,5 +234,27 @@ describe('handles', () => {
         },
       ],
     })
+  })
+})
+
+describe('a session that outlives its account row', () => {
+  it('gets AccountNotFound from the account-management methods, never a 500', async () => {
+    const account = await createTestAccount('orphan')
+    await env.DB.prepare('DELETE FROM account WHERE did = ?').bind(account.did).run()
+    const calls: [string, 'get' | 'post', unknown][] = [
+      ['com.atproto.server.checkAccountStatus', 'get', undefined],
+      ['com.atproto.server.requestAccountDelete', 'post', undefined],
+      ['com.atproto.server.deactivateAccount', 'post', {}],
+      ['com.atproto.server.activateAccount', 'post', undefined],
+      ['com.atproto.identity.updateHandle', 'post', { handle: uniqueHandle('orphan2') }],
+    ]
+    for (const [nsid, method, body] of calls) {
+      const res =
+        method === 'get'
+          ? await xrpcGet(nsid, {}, account.accessJwt)
+          : await xrpcPost(nsid, body, account.accessJwt)
+      expect(res.status, nsid).toBe(400)
+      expect(res.body, nsid).toMatchObject({ error: 'AccountNotFound' })
+    }
   })
 })

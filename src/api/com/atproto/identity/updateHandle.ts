@@ -1,4 +1,4 @@
-import { getAccountByDid, updateAccountHandle } from '../../../../db/accounts.ts'
+import { updateAccountHandle } from '../../../../db/accounts.ts'
 import { getDb, isUniqueConstraintError } from '../../../../db/index.ts'
 import {
   cidForPlcOperation,
@@ -7,6 +7,7 @@ import {
   signPlcOperation,
 } from '../../../../identity/index.ts'
 import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
+import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { checkHandleForAccount } from '../../../../services/handles.ts'
 import { identityServices, plcRotationKey } from '../../../../services/identity.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
@@ -22,8 +23,7 @@ export const updateHandle = defineMethod<unknown, { handle: string }, AccessAuth
   auth: accessStandard,
   async handler({ input, auth, env, config }) {
     const db = getDb(env.DB)
-    const account = await getAccountByDid(db, auth.did)
-    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    await requireCallerAccount(db, auth.did)
     const handle = await checkHandleForAccount(db, config, input.handle, auth.did)
 
     if (auth.did.startsWith('did:plc:')) {

@@ -1,7 +1,7 @@
-import { getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
 import { DidResolutionError } from '../../../../identity/index.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
+import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { checkDidForThisPds } from '../../../../services/did-check.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
@@ -16,8 +16,7 @@ export const activateAccount = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.activateAccount',
   auth: accessFull,
   async handler({ auth, env, config }) {
-    const account = await getAccountByDid(getDb(env.DB), auth.did)
-    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    const account = await requireCallerAccount(getDb(env.DB), auth.did)
     assertNotModerated(account)
     let check: Awaited<ReturnType<typeof checkDidForThisPds>>
     try {

@@ -1,8 +1,8 @@
-import { getAccountByDid } from '../../../../db/accounts.ts'
 import { getBlobCounts } from '../../../../db/blobs.ts'
 import { getDb } from '../../../../db/index.ts'
 import { countIndexedRecords } from '../../../../db/records.ts'
 import { accountStub } from '../../../../services/account-do.ts'
+import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { checkDidForThisPds } from '../../../../services/did-check.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
@@ -18,8 +18,7 @@ export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
   auth: accessStandard,
   async handler({ auth, env, config }) {
     const db = getDb(env.DB)
-    const account = await getAccountByDid(db, auth.did)
-    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    const account = await requireCallerAccount(db, auth.did)
     const stub = accountStub(env, auth.did)
     const [head, repoBlocks, indexedRecords, blobs, validDid] = await Promise.all([
       stub.getHead(),

@@ -1,6 +1,6 @@
-import { getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
+import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
@@ -16,8 +16,7 @@ export const deactivateAccount = defineMethod<unknown, { deleteAfter?: string },
   nsid: 'com.atproto.server.deactivateAccount',
   auth: accessFull,
   async handler({ input, auth, env }) {
-    const account = await getAccountByDid(getDb(env.DB), auth.did)
-    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    const account = await requireCallerAccount(getDb(env.DB), auth.did)
     assertNotModerated(account)
     await changeAccountStatus(env, account, {
       active: false,

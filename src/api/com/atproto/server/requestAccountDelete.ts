@@ -1,8 +1,7 @@
-import { getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
 import { issueAccountToken } from '../../../../services/account-tokens.ts'
-import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
@@ -17,8 +16,7 @@ export const requestAccountDelete = defineMethod<unknown, unknown, AccessAuth>({
   auth: accessFull,
   async handler({ auth, env, config }) {
     const db = getDb(env.DB)
-    const account = await getAccountByDid(db, auth.did)
-    if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+    const account = await requireCallerAccount(db, auth.did)
     await consumeRateLimit(db, config, LIMITS.requestAccountDeletePerDid, auth.did)
     const issued = await issueAccountToken(db, auth.did, 'delete_account')
     console.log(
