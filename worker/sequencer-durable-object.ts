@@ -10,10 +10,8 @@ import {
 } from '../src/sync/request-crawl.ts'
 import { parseCursor, sequencerStub } from '../src/sync/subscribe-repos.ts'
 
-/** The one sequencer of the host. */
-export function getSequencer(env: Env): DurableObjectStub<SequencerDurableObject> {
-  return sequencerStub(env)
-}
+/** The one sequencer of the host (the same stub the library uses). */
+export { sequencerStub as getSequencer }
 
 /**
  * The host-wide event sequencer behind `com.atproto.sync.subscribeRepos`: thin glue around

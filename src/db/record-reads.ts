@@ -41,22 +41,17 @@ export async function lookupRecordPage(
   d1: D1Database,
   opts: { repo: string; collection: string; limit: number; cursor?: string; reverse: boolean },
 ): Promise<RecordPageLookup | null> {
-  const by = opts.repo.startsWith('did:') ? 'a.did' : 'a.handle'
+  const by = repoColumn(opts.repo)
   const after =
     opts.cursor === undefined ? '' : opts.reverse ? 'AND r.rkey > ?3' : 'AND r.rkey < ?3'
   const rows = await d1
     .prepare(
       `SELECT a.did, a.status, r.rkey, r.cid, r.value
        FROM account a LEFT JOIN record r ON r.did = a.did AND r.collection = ?2 ${after}
-       WHERE ${by} = ?1
+       WHERE ${by.column} = ?1
        ORDER BY r.rkey ${opts.reverse ? 'ASC' : 'DESC'} LIMIT ?4`,
     )
-    .bind(
-      by === 'a.handle' ? opts.repo.toLowerCase() : opts.repo,
-      opts.collection,
-      opts.cursor ?? null,
-      opts.limit,
-    )
+    .bind(by.value, opts.collection, opts.cursor ?? null, opts.limit)
     .raw<
       [
         did: string,
@@ -102,17 +97,24 @@ export async function lookupRecord(
   collection: string,
   rkey: string,
 ): Promise<RecordLookup | null> {
-  const by = repo.startsWith('did:') ? 'a.did' : 'a.handle'
+  const by = repoColumn(repo)
   // `raw()` rows are arrays: measured here a little cheaper than `first()`'s named columns.
   const [row] = await d1
     .prepare(
       `SELECT a.did AS did, a.status AS status, r.cid AS cid, r.value AS value
        FROM account a LEFT JOIN record r ON r.did = a.did AND r.collection = ?2 AND r.rkey = ?3
-       WHERE ${by} = ?1`,
+       WHERE ${by.column} = ?1`,
     )
-    .bind(by === 'a.handle' ? repo.toLowerCase() : repo, collection, rkey)
+    .bind(by.value, collection, rkey)
     .raw<[did: string, status: AccountStatus, cid: string | null, value: string | null]>()
   if (!row) return null
   const [did, status, cid, value] = row
   return { did, status, record: cid !== null && value !== null ? { rkey, cid, value } : null }
+}
+
+/** Which `account a` column names a repo given as a DID or a handle (handles are lower case). */
+function repoColumn(repo: string): { column: 'a.did' | 'a.handle'; value: string } {
+  return repo.startsWith('did:')
+    ? { column: 'a.did', value: repo }
+    : { column: 'a.handle', value: repo.toLowerCase() }
 }
