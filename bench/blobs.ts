@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { startDevServer } from '../test/e2e/dev-server.ts'
+import { hashBody } from '../test/helpers/hash-body.ts'
 import { findDescendants } from './processes.ts'
 
 const MIB = 1024 * 1024
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
       const res = await fetch(
         `${base}/xrpc/com.atproto.sync.getBlob?did=${encodeURIComponent(did)}&cid=${blob.ref.$link}`,
       )
-      const back = await hashStream(res)
+      const back = await hashBody(res)
       const downMs = performance.now() - started
       const downPeak = downSampler.stop()
       const after = rss(pids)
@@ -133,16 +134,6 @@ function streamUpload(
     }
     pump()
   })
-}
-
-async function hashStream(res: Response): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(chunk)
-    size += chunk.byteLength
-  }
-  return { sha256: hash.digest('hex'), size }
 }
 
 async function createAccount(base: string): Promise<string> {

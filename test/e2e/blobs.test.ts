@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AtpAgent, type BlobRef } from '@atproto/api'
 import { afterAll, describe, expect, inject, it } from 'vitest'
+import { hashBody } from '../helpers/hash-body.ts'
 
 const pdsUrl = inject('pdsUrl')
 
@@ -60,17 +61,6 @@ async function writeVideo(path: string, size: number): Promise<string> {
   out.end()
   await once(out, 'finish')
   return hash.digest('hex')
-}
-
-/** Streams a response body through SHA-256; returns the hex digest and the byte count. */
-async function hashBody(res: Response): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(chunk)
-    size += chunk.byteLength
-  }
-  return { sha256: hash.digest('hex'), size }
 }
 
 function getBlobUrl(did: string, cid: string): string {
