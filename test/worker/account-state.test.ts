@@ -4,6 +4,7 @@
  */
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
+import { accountStub } from '../../src/bindings.ts'
 import { getConfig } from '../../src/config.ts'
 import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
 import {
@@ -12,8 +13,7 @@ import {
   PlcClient,
   signPlcOperation,
 } from '../../src/identity/index.ts'
-import { accountStub } from '../../src/services/account-do.ts'
-import { plcRotationKey } from '../../src/services/identity.ts'
+import { plcRotationKey } from '../../src/identity/services.ts'
 import { getSequencer } from '../../worker/sequencer-durable-object.ts'
 import { expectWrongSessionKind } from './helpers/auth.ts'
 import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'

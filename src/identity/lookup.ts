@@ -7,13 +7,13 @@
 import type { Config } from '../config.ts'
 import { getAccountByDid, getAccountByHandle } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
-import { type DidDocument, getHandle } from '../identity/did-document.ts'
-import { DidResolutionError } from '../identity/errors.ts'
-import { HttpFetchError } from '../identity/http.ts'
-import { PlcError } from '../identity/plc-client.ts'
 import { INVALID_HANDLE, normalizeHandle } from '../syntax/handle.ts'
 import { InvalidRequestError, UpstreamFailureError, type XrpcError } from '../xrpc/errors.ts'
-import { identityServices } from './identity.ts'
+import { type DidDocument, getHandle } from './did-document.ts'
+import { DidResolutionError } from './errors.ts'
+import { HttpFetchError } from './http.ts'
+import { PlcError } from './plc-client.ts'
+import { identityServices } from './services.ts'
 
 export interface IdentityInfo {
   did: string

@@ -5,10 +5,10 @@
  * idempotent, so a request that fails between them is fixed by repeating it.
  */
 import type { InactiveStatus } from '../account/types.ts'
+import { accountStub, unwrapAccount } from '../bindings.ts'
 import { type AccountRow, setAccountStatus } from '../db/accounts.ts'
 import { getDb } from '../db/index.ts'
 import { AuthRequiredError } from '../xrpc/errors.ts'
-import { accountStub, unwrapAccount } from './account-do.ts'
 
 export type StatusChange =
   | { active: true }

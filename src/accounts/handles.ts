@@ -6,9 +6,9 @@
 import type { Config } from '../config.ts'
 import { getAccountByHandle } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
+import { identityServices } from '../identity/services.ts'
 import { isDisallowedHandleTld, isValidHandle, normalizeHandle } from '../syntax/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
-import { identityServices } from './identity.ts'
 
 /** Bounds on the label in front of one of our domains (`alice` in `alice.pds.example`). */
 const MIN_LABEL = 3

@@ -2,8 +2,8 @@
  * Calling an account's Durable Object from a handler: the stub by DID, and the object's
  * refusals turned into the XRPC errors the spec gives.
  */
-import { type AccountResult, RepoWriteError, unwrapAccountResult } from '../account/errors.ts'
-import { AuthRequiredError, InvalidRequestError, type XrpcError } from '../xrpc/errors.ts'
+import { type AccountResult, RepoWriteError, unwrapAccountResult } from './account/errors.ts'
+import { AuthRequiredError, InvalidRequestError, type XrpcError } from './xrpc/errors.ts'
 
 export function accountStub(env: Env, did: string) {
   return env.ACCOUNT.get(env.ACCOUNT.idFromName(did))

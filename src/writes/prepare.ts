@@ -4,6 +4,7 @@
  * DAG-CBOR in the Worker, so the single-writer object spends its time on the commit alone.
  */
 import type { PreparedWrite, WriteResult } from '../account/types.ts'
+import { accountStub, unwrapAccount } from '../bindings.ts'
 import { checkBlobRefs } from '../blobs/check.ts'
 import { type BlobRef, findBlobRefs } from '../data/blob-ref.ts'
 import { decodeCbor, encodeCborBlock } from '../data/cbor.ts'
@@ -13,7 +14,6 @@ import { getDb } from '../db/index.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
 import { AtUri, isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
-import { accountStub, unwrapAccount } from './account-do.ts'
 
 /** Largest record, as DAG-CBOR (the sync spec's limit on a record block). */
 export const MAX_RECORD_BYTES = 1_000_000
