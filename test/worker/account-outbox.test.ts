@@ -8,13 +8,13 @@ import { SqlBlockStore } from '../../src/account/block-store.ts'
 import { commitEventBody } from '../../src/account/events.ts'
 import { Outbox, type OutboxEntry, type OutboxRow } from '../../src/account/outbox.ts'
 import { ensureAccountSchema } from '../../src/account/storage-schema.ts'
+import { accountStub } from '../../src/bindings.ts'
 import { encodeCborBlock } from '../../src/data/cbor.ts'
 import { BlockMap } from '../../src/repo/block-map.ts'
-import { getAccountStub } from '../../worker/account-durable-object.ts'
 
 /** A storage of its own: an account object that never gets a repo. */
 function scratchObject(name: string) {
-  return getAccountStub(env, `did:plc:${name.padEnd(24, 'x').slice(0, 24)}`)
+  return accountStub(env, `did:plc:${name.padEnd(24, 'x').slice(0, 24)}`)
 }
 
 async function commitEntry(

@@ -1,12 +1,11 @@
 import { checkAccountToken } from '../../../../accounts/tokens.ts'
 import { verifyPassword } from '../../../../auth/index.ts'
-import { accountStub, unwrapAccount } from '../../../../bindings.ts'
+import { accountStub, sequencerStub, unwrapAccount } from '../../../../bindings.ts'
 import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
 import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
 import { deleteRepoIndexRows } from '../../../../db/records.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
-import { sequencerStub } from '../../../../sync/subscribe-repos.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 
