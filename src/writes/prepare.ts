@@ -12,11 +12,9 @@ import { parseCid } from '../data/cid.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
 import { getDb } from '../db/index.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
+import { MAX_RECORD_BYTES } from '../limits.ts'
 import { AtUri, isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
-
-/** Largest record, as DAG-CBOR (the sync spec's limit on a record block). */
-export const MAX_RECORD_BYTES = 1_000_000
 
 /** The blob refs prepareWrites found in each write's record, for commitWrites to check. */
 const blobRefsByWrite = new WeakMap<PreparedWrite, BlobRef[]>()
