@@ -14,7 +14,7 @@ import type { PreparedWrite } from '../src/account/types.ts'
 import { decryptPrivateKey, encryptPrivateKey } from '../src/auth/index.ts'
 import { Secp256k1Keypair } from '../src/crypto/index.ts'
 import { encodeCborBlock } from '../src/data/cbor.ts'
-import type { SqlCursorLike, SqlRow, SqlStorageLike } from '../src/sequencer/sql.ts'
+import type { SqlCursorLike, SqlRow, SqlStorageLike } from '../src/storage/sql.ts'
 import { nextTid } from '../src/syntax/index.ts'
 
 const SIZES = [1_000, 10_000, 100_000]

@@ -10,13 +10,7 @@
 import { Secp256k1Keypair } from '../crypto/index.ts'
 import { CID } from '../data/cid.ts'
 import { Mst } from '../repo/mst/index.ts'
-import type { SqlStorageLike } from '../sequencer/sql.ts'
-import {
-  commitAtRevFromSql,
-  readBlocksFromSql,
-  recordProofCar,
-  repoCarStream,
-} from '../sync/repo-car.ts'
+import type { SqlStorageLike } from '../storage/sql.ts'
 import { isValidDid } from '../syntax/did.ts'
 import { BlockGarbage } from './block-garbage.ts'
 import { SqlBlockStore } from './block-store.ts'
@@ -26,6 +20,7 @@ import { RepoWriteError } from './errors.ts'
 import { accountEventBody, commitEventBody, identityEventBody, syncEventBody } from './events.ts'
 import { Mutex } from './mutex.ts'
 import { Outbox, type OutboxEntry } from './outbox.ts'
+import { commitAtRevFromSql, readBlocksFromSql, recordProofCar, repoCarStream } from './repo-car.ts'
 import { type RepoState, readRepoState, writeRepoState } from './repo-state.ts'
 import type { AccountSinks } from './sinks.ts'
 import { ensureAccountSchema } from './storage-schema.ts'

@@ -2,7 +2,7 @@
  * The account's single state row: identity, signing key, repo head and status. The head
  * only ever changes inside a commit transaction, together with the blocks it names.
  */
-import type { SqlLike } from '../sequencer/sql.ts'
+import type { SqlLike } from '../storage/sql.ts'
 import type { InactiveStatus } from './types.ts'
 
 export type RepoState = {
