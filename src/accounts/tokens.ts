@@ -3,7 +3,12 @@
  * signing later): issued into `account_token`, checked in constant time, valid 15 minutes.
  */
 import { generateEmailToken, normalizeEmailToken, timingSafeEqualString } from '../auth/index.ts'
-import { type AccountTokenPurpose, getAccountToken, putAccountToken } from '../db/account-tokens.ts'
+import {
+  type AccountTokenPurpose,
+  deleteAccountTokensRequestedBefore,
+  getAccountToken,
+  putAccountToken,
+} from '../db/account-tokens.ts'
 import type { Db } from '../db/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
 
@@ -50,4 +55,10 @@ export async function checkAccountToken(
   if (nowMs > Date.parse(row.requestedAt) + ACCOUNT_TOKEN_TTL_MS) {
     throw new InvalidRequestError('Token is expired', 'ExpiredToken')
   }
+}
+
+/** The cleanup job's part: tokens past their 15 minutes. */
+export async function deleteExpiredAccountTokens(db: Db, now: Date): Promise<void> {
+  const cutoff = new Date(now.getTime() - ACCOUNT_TOKEN_TTL_MS).toISOString()
+  await deleteAccountTokensRequestedBefore(db, cutoff)
 }
