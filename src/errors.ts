@@ -38,3 +38,27 @@ export class RequestRefusedError extends DomainError {
     this.name = 'RequestRefusedError'
   }
 }
+
+/** A caller not (or no longer) allowed in: 401. */
+export class NotAuthenticatedError extends DomainError {
+  constructor(message: string, error = 'AuthenticationRequired') {
+    super('auth-required', error, message)
+    this.name = 'NotAuthenticatedError'
+  }
+}
+
+/** A known caller that may not do this: 403. */
+export class NotAllowedError extends DomainError {
+  constructor(message: string, error = 'Forbidden') {
+    super('forbidden', error, message)
+    this.name = 'NotAllowedError'
+  }
+}
+
+/** A request over a size limit: 413. */
+export class TooLargeError extends DomainError {
+  constructor(message: string, error = 'PayloadTooLarge') {
+    super('payload-too-large', error, message)
+    this.name = 'TooLargeError'
+  }
+}

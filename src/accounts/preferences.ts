@@ -12,7 +12,7 @@
 import { ipldToJson, jsonToIpld } from '../data/json.ts'
 import type { Db } from '../db/index.ts'
 import { listPreferences, type PreferenceRow, replacePreferences } from '../db/preferences.ts'
-import { DomainError, RequestRefusedError } from '../errors.ts'
+import { RequestRefusedError, TooLargeError } from '../errors.ts'
 
 /** A preference the rules refuse. */
 export class PreferenceError extends RequestRefusedError {
@@ -20,12 +20,8 @@ export class PreferenceError extends RequestRefusedError {
 }
 
 /** Preferences over their size limit. */
-export class PreferencesTooLargeError extends DomainError {
+export class PreferencesTooLargeError extends TooLargeError {
   override name = 'PreferencesTooLargeError'
-
-  constructor(message: string, error = 'PayloadTooLarge') {
-    super('payload-too-large', error, message)
-  }
 }
 
 export const PREFERENCES_NAMESPACE = 'app.bsky'

@@ -6,7 +6,7 @@
 import type { AccountRow } from '../db/accounts.ts'
 import { getAccountByDid, getAccountByHandle } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
-import { DomainError, RequestRefusedError } from '../errors.ts'
+import { NotAllowedError, RequestRefusedError } from '../errors.ts'
 
 /** A repo that is not here or not served: RepoNotFound, RepoDeactivated, ... */
 export class RepoUnavailableError extends RequestRefusedError {
@@ -14,12 +14,8 @@ export class RepoUnavailableError extends RequestRefusedError {
 }
 
 /** A write to another account's repo. */
-export class NotYourRepoError extends DomainError {
+export class NotYourRepoError extends NotAllowedError {
   override name = 'NotYourRepoError'
-
-  constructor(message: string, error = 'Forbidden') {
-    super('forbidden', error, message)
-  }
 }
 
 /** The DID a write may go to: the caller's own repo, named by DID or by handle. */

@@ -8,15 +8,11 @@ import type { InactiveStatus } from '../account/types.ts'
 import { accountStub, unwrapAccount } from '../bindings.ts'
 import { type AccountRow, setAccountStatus } from '../db/accounts.ts'
 import { getDb } from '../db/index.ts'
-import { DomainError } from '../errors.ts'
+import { NotAuthenticatedError } from '../errors.ts'
 
 /** A status moderation set, which the user cannot change. */
-export class ModeratedAccountError extends DomainError {
+export class ModeratedAccountError extends NotAuthenticatedError {
   override name = 'ModeratedAccountError'
-
-  constructor(message: string, error = 'AuthenticationRequired') {
-    super('auth-required', error, message)
-  }
 }
 
 export type StatusChange =

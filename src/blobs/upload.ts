@@ -18,7 +18,7 @@ import {
   queueUploadObject,
 } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
-import { DomainError, RequestRefusedError } from '../errors.ts'
+import { RequestRefusedError, TooLargeError } from '../errors.ts'
 import { BodyLengthMismatchError, streamToR2 } from './fixed-length-upload.ts'
 import { newBlobKey } from './keys.ts'
 import type { StreamedObject } from './meter.ts'
@@ -31,12 +31,8 @@ export class BlobUploadError extends RequestRefusedError {
 }
 
 /** An upload over the size limit. */
-export class BlobTooLargeError extends DomainError {
+export class BlobTooLargeError extends TooLargeError {
   override name = 'BlobTooLargeError'
-
-  constructor(message: string, error = 'PayloadTooLarge') {
-    super('payload-too-large', error, message)
-  }
 }
 
 /** An upload not stored within a day is treated as abandoned and its object deleted. */

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.ts'
 import { SqlBlockStore } from '../../src/account/block-store.ts'
-import { commitEventBody } from '../../src/account/events.ts'
 import { Outbox } from '../../src/account/outbox.ts'
 import type { IndexCommit } from '../../src/account/record-index.ts'
 import type { AccountSinks } from '../../src/account/sinks.ts'
@@ -16,11 +15,11 @@ import type { PreparedWrite } from '../../src/account/types.ts'
 import { decryptPrivateKey, encryptPrivateKey } from '../../src/auth/index.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { decodeCbor, encodeCborBlock } from '../../src/data/cbor.ts'
-import { BlockMap } from '../../src/repo/block-map.ts'
 import { verifyRepoCar } from '../../src/repo/verify.ts'
 import type { AppendEvent } from '../../src/sequencer/event-log.ts'
 import { nextTid } from '../../src/syntax/index.ts'
 import { NodeSqlStorage } from '../helpers/node-sql-storage.ts'
+import { commitEntry } from '../helpers/outbox-entry.ts'
 
 const SECRET = 'unit-test-secret'
 const DID = 'did:plc:unitaccountobject0000000'
@@ -135,42 +134,6 @@ describe('account commits', () => {
 })
 
 describe('account outbox', () => {
-  async function commitEntry(text: string, rev: string) {
-    const record = await encodeCborBlock({ $type: 'app.bsky.feed.post', text, createdAt: rev })
-    const commit = await encodeCborBlock({ did: DID, version: 3, rev, data: record.cid })
-    const path = `app.bsky.feed.post/${rev}`
-    return {
-      blocks: new BlockMap().set(commit.cid, commit.bytes).set(record.cid, record.bytes),
-      entry: {
-        event: {
-          type: '#commit' as const,
-          body: commitEventBody({
-            repo: DID,
-            commit: commit.cid,
-            rev,
-            since: null,
-            ops: [{ action: 'create', path, cid: record.cid }],
-            prevData: null,
-            time: '2024-01-01T00:00:00.000Z',
-          }),
-        },
-        car: [commit.cid, record.cid],
-        commit: {
-          cid: commit.cid.toString(),
-          rev,
-          ops: [
-            {
-              action: 'create' as const,
-              collection: 'app.bsky.feed.post',
-              rkey: rev,
-              cid: record.cid.toString(),
-            },
-          ],
-        },
-      },
-    }
-  }
-
   it('hands out entries oldest first and deletes a row once all three destinations have it', async () => {
     const storage = new NodeSqlStorage()
     ensureAccountSchema(storage.sql)
