@@ -51,3 +51,15 @@ export async function consumeRateLimit(
 export function clientIp(request: Request): string {
   return request.headers.get('cf-connecting-ip') ?? 'local'
 }
+
+const LONGEST_WINDOW_MS = Math.max(...Object.values(LIMITS).map((l) => l.windowSeconds)) * 1000
+
+/**
+ * Forgets counters whose window ended: the next hit would start the count afresh anyway.
+ * Judged by the longest window, so no counter still in its window is lost.
+ */
+export async function deleteStaleRateLimits(db: Db, now: Date): Promise<void> {
+  await db.run(
+    sql`DELETE FROM rate_limit WHERE window_start < ${now.getTime() - LONGEST_WINDOW_MS}`,
+  )
+}

@@ -2,7 +2,12 @@
  * Periodic jobs, run by the Worker's Cron Trigger (wrangler.toml [triggers]). Each job is
  * independent: one failing does not stop the others, and each must be safe to run twice.
  */
+import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
+import { type Db, getDb } from './db/index.ts'
+import { deleteExpiredRefreshTokens } from './db/sessions.ts'
+import { deleteExpiredJtis } from './db/used-jti.ts'
+import { deleteStaleRateLimits } from './rate-limit.ts'
 import { crawlRefreshJob } from './sync/crawl-job.ts'
 
 export interface ScheduledJob {
@@ -10,8 +15,24 @@ export interface ScheduledJob {
   run(env: Env, now: Date): Promise<void>
 }
 
-/** Every periodic job; add new ones here. */
-export const scheduledJobs: ScheduledJob[] = [blobCollectorJob, crawlRefreshJob]
+/** A job deleting one D1 table's expired rows, with the cleanup function of its owner. */
+function expiredRowsJob(table: string, cleanup: (db: Db, now: Date) => Promise<void>) {
+  return { name: `expired-${table}`, run: (env: Env, now: Date) => cleanup(getDb(env.DB), now) }
+}
+
+/** Every D1 table whose rows expire, and the owning module's cleanup. */
+export const expiredRowsJobs: ScheduledJob[] = [
+  expiredRowsJob('refresh_token', deleteExpiredRefreshTokens),
+  expiredRowsJob('account_token', deleteExpiredAccountTokens),
+  expiredRowsJob('used_jti', deleteExpiredJtis),
+  expiredRowsJob('rate_limit', deleteStaleRateLimits),
+]
+
+/**
+ * Every periodic job; add new ones here. Temporary blobs and queued R2 deletions are the
+ * blob collector's; events past retention are the sequencer's own alarm.
+ */
+export const scheduledJobs: ScheduledJob[] = [blobCollectorJob, crawlRefreshJob, ...expiredRowsJobs]
 
 export async function runScheduledJobs(env: Env, now: Date, jobs = scheduledJobs): Promise<void> {
   const results = await Promise.allSettled(jobs.map((job) => job.run(env, now)))

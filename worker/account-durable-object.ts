@@ -14,13 +14,8 @@ import type {
   WriteResult,
 } from '../src/account/types.ts'
 import { decryptPrivateKey } from '../src/auth/index.ts'
+import { sequencerStub } from '../src/bindings.ts'
 import { getConfig, requireSecret } from '../src/config.ts'
-import { getSequencer } from './sequencer-durable-object.ts'
-
-/** The account object of a DID: one per account, addressed by name. */
-export function getAccountStub(env: Env, did: string): DurableObjectStub<AccountDurableObject> {
-  return env.ACCOUNT.get(env.ACCOUNT.idFromName(did))
-}
 
 /**
  * One instance per account DID: the single writer of that account's repository. Thin glue
@@ -119,7 +114,7 @@ function accountSinks(env: Env): AccountSinks {
   return {
     index: createD1RecordIndex(env.DB),
     sequencer: {
-      appendEvents: (did, events) => getSequencer(env).appendEvents(did, events),
+      appendEvents: (did, events) => sequencerStub(env).appendEvents(did, events),
     },
     archive: createR2CommitArchive(env.STORAGE),
   }

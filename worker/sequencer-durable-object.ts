@@ -8,10 +8,7 @@ import {
   logCrawlFailures,
   requestCrawl,
 } from '../src/sync/request-crawl.ts'
-import { parseCursor, sequencerStub } from '../src/sync/subscribe-repos.ts'
-
-/** The one sequencer of the host (the same stub the library uses). */
-export { sequencerStub as getSequencer }
+import { parseCursor } from '../src/sync/subscribe-repos.ts'
 
 /**
  * The host-wide event sequencer behind `com.atproto.sync.subscribeRepos`: thin glue around

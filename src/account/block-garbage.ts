@@ -24,7 +24,7 @@
 import type { CID } from '../data/cid.ts'
 import type { BlockMap } from '../repo/block-map.ts'
 import { Mst } from '../repo/mst/index.ts'
-import type { SqlLike } from '../sequencer/sql.ts'
+import type { SqlLike } from '../storage/sql.ts'
 
 export type CommitGarbage = {
   /** The commit this one replaces (null for the first). */

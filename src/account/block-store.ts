@@ -4,7 +4,7 @@
  */
 import { CID } from '../data/cid.ts'
 import type { BlockReader } from '../repo/block-store.ts'
-import { blobBytes, type SqlLike } from '../sequencer/sql.ts'
+import { blobBytes, type SqlLike } from '../storage/sql.ts'
 
 export class SqlBlockStore implements BlockReader {
   private readonly sql: SqlLike

@@ -8,71 +8,28 @@
  * a row is deleted once all three are done. Ids only grow, across the object's whole life, so
  * the sequencer can drop retried deliveries by id.
  */
-import { decodeCbor, encodeCbor } from '../data/cbor.ts'
-import { CID } from '../data/cid.ts'
-import { ipldToJson } from '../data/json.ts'
+import { encodeCbor } from '../data/cbor.ts'
 import type { BlockMap } from '../repo/block-map.ts'
-import { encodeCarBytesSync } from '../repo/car.ts'
-import type { AppendEvent, EventType } from '../sequencer/event-log.ts'
-import { blobBytes, type SqlLike } from '../sequencer/sql.ts'
+import type { AppendEvent } from '../sequencer/event-log.ts'
+import type { SqlLike } from '../storage/sql.ts'
 import type { SqlBlockStore } from './block-store.ts'
-import type { EventBody } from './events.ts'
-import type { IndexCommit, IndexDelete, IndexUpsert } from './record-index.ts'
+import { type Destination, OutboxCache } from './outbox-cache.ts'
+import {
+  carFromRow,
+  deliveriesFromMemory,
+  eventFromRow,
+  indexFromRow,
+  type OutboxEntry,
+  type OutboxRow,
+} from './outbox-deliveries.ts'
+import type { IndexCommit } from './record-index.ts'
 
-export type IndexOp = {
-  action: 'create' | 'update' | 'delete'
-  collection: string
-  rkey: string
-  /** The record CID; null for a delete. */
-  cid: string | null
-}
-
-export type OutboxEntry = {
-  event?: { type: EventType; body: EventBody }
-  /** The blocks of the CAR, root first: the event's `blocks`, and the R2 object of a commit. */
-  car?: CID[]
-  /** Set for commits: the index changes and `repo_root`, and the R2 archive of `car`. */
-  commit?: { cid: string; rev: string; ops: IndexOp[] }
-}
-
-export type OutboxRow = {
-  id: number
-  type: EventType | null
-  body: ArrayBuffer | null
-  car_cids: string | null
-  rev: string | null
-  commit_cid: string | null
-  index_ops: ArrayBuffer | null
-  indexed: number
-  sequenced: number
-  archived: number
-}
-
-/** What an entry's deliveries send, each dropped once its destination has it. */
-type PreparedDeliveries = {
-  index?: IndexCommit
-  event?: AppendEvent
-  car?: Uint8Array
-  /** What each part holds, counted in `preparedBytes` while the part is kept. */
-  indexBytes: number
-  eventBytes: number
-  carBytes: number
-}
-
-/**
- * Fresh entries whose deliveries are kept ready in memory, and their bytes. The archive runs
- * about a second after the commits, so this holds about a second of writes; beyond either
- * bound (a burst of 200-write commits has CARs of up to 2 MB), the oldest are dropped and
- * rebuilt from SQLite when their turn comes.
- */
-const MAX_PREPARED = 1024
-const MAX_PREPARED_BYTES = 16 * 1024 * 1024
+export type { IndexOp, OutboxEntry, OutboxRow } from './outbox-deliveries.ts'
 
 export class Outbox {
   private readonly sql: SqlLike
   private readonly blocks: SqlBlockStore
-  private readonly prepared = new Map<number, PreparedDeliveries>()
-  private preparedBytes = 0
+  private readonly prepared = new OutboxCache()
 
   constructor(sql: SqlLike, blocks: SqlBlockStore) {
     this.sql = sql
@@ -108,43 +65,15 @@ export class Outbox {
    */
   prepare(firstId: number, entries: OutboxEntry[], blocks: BlockMap): void {
     entries.forEach((entry, i) => {
-      const id = firstId + i
-      const carBlocks = entry.car?.map((cid) => ({ cid, bytes: blocks.get(cid) }))
-      if (carBlocks?.some((block) => block.bytes === undefined)) return
-      const car = carBlocks
-        ? encodeCarBytesSync(carBlocks[0]!.cid, carBlocks as { cid: CID; bytes: Uint8Array }[])
-        : undefined
-      const prepared: PreparedDeliveries = { indexBytes: 0, eventBytes: 0, carBytes: 0 }
-      if (entry.event) {
-        const body = car ? { ...entry.event.body, blocks: car } : entry.event.body
-        prepared.event = { outboxId: id, type: entry.event.type, body: encodeCbor(body) }
-        prepared.eventBytes = prepared.event.body.length
-      }
-      if (entry.commit) {
-        const { cid, rev, ops } = entry.commit
-        prepared.index = indexCommitOf(rev, cid, ops, (recordCid) => {
-          const bytes = blocks.get(CID.parse(recordCid))
-          if (!bytes) throw new Error(`record block ${recordCid} is not in the commit`)
-          return bytes
-        })
-        for (const upsert of prepared.index.upserts) prepared.indexBytes += upsert.value.length
-        if (car) {
-          prepared.car = car
-          prepared.carBytes = car.length
-        }
-      }
-      this.prepared.set(id, prepared)
-      this.preparedBytes += prepared.indexBytes + prepared.eventBytes + prepared.carBytes
+      const deliveries = deliveriesFromMemory(firstId + i, entry, blocks)
+      if (deliveries) this.prepared.add(firstId + i, deliveries)
     })
-    for (const [id, prepared] of this.prepared) {
-      if (this.prepared.size <= MAX_PREPARED && this.preparedBytes <= MAX_PREPARED_BYTES) break
-      this.drop(id, prepared)
-    }
+    this.prepared.trim()
   }
 
   /** What the deliveries kept in memory hold (bounded: MAX_PREPARED, MAX_PREPARED_BYTES). */
   preparedSize(): { entries: number; bytes: number } {
-    return { entries: this.prepared.size, bytes: this.preparedBytes }
+    return this.prepared.size()
   }
 
   /** True once the entry reached both D1 and the event log (or is gone). */
@@ -201,45 +130,28 @@ export class Outbox {
   skipArchives(): void {
     this.sql.exec('UPDATE outbox SET archived = 1 WHERE archived = 0')
     this.sql.exec('DELETE FROM outbox WHERE indexed = 1 AND sequenced = 1 AND archived = 1')
-    for (const [id, prepared] of this.prepared) this.consume(id, prepared, ['archived'])
+    this.prepared.delivered(this.prepared.ids(), ['archived'])
   }
 
-  /** The message for the sequencer, with `blocks` rebuilt from the block store. */
+  /** The message for the sequencer, from memory or rebuilt from the row. */
   async eventOf(row: OutboxRow): Promise<AppendEvent> {
-    const prepared = this.prepared.get(row.id)?.event
-    if (prepared) return prepared
-    if (!row.type || !row.body) throw new Error(`outbox entry ${row.id} has no event`)
-    const body = decodeCbor<EventBody>(blobBytes(row.body))
-    if (row.car_cids) body.blocks = await this.carOf(row)
-    return { outboxId: row.id, type: row.type, body: encodeCbor(body) }
+    return this.prepared.get(row.id)?.event ?? eventFromRow(row, this.blocks)
   }
 
-  /** The D1 changes of a commit entry; record values are read back and turned into JSON. */
+  /** The D1 changes of a commit entry, from memory or rebuilt from the row. */
   indexOf(row: OutboxRow): IndexCommit {
-    const prepared = this.prepared.get(row.id)?.index
-    if (prepared) return prepared
-    if (!row.rev || !row.commit_cid || !row.index_ops) {
-      throw new Error(`outbox entry ${row.id} is not a commit`)
-    }
-    const ops = decodeCbor<IndexOp[]>(blobBytes(row.index_ops))
-    return indexCommitOf(row.rev, row.commit_cid, ops, (cid) => {
-      return this.blocks.requireSync([cid])[0]!.bytes
-    })
+    return this.prepared.get(row.id)?.index ?? indexFromRow(row, this.blocks)
   }
 
   async carOf(row: OutboxRow): Promise<Uint8Array> {
-    const prepared = this.prepared.get(row.id)?.car
-    if (prepared) return prepared
-    if (!row.car_cids) throw new Error(`outbox entry ${row.id} has no CAR`)
-    const blocks = this.blocks.requireSync(row.car_cids.split(' '))
-    return encodeCarBytesSync(blocks[0]!.cid, blocks)
+    return this.prepared.get(row.id)?.car ?? carFromRow(row, this.blocks)
   }
 
   /**
    * One UPDATE and one DELETE per run of consecutive ids (a round's ids usually are one run),
    * each by primary key: the cost stays with the entries marked, however long the outbox.
    */
-  private mark(columns: FlagColumn[], ids: number[]): void {
+  private mark(columns: Destination[], ids: number[]): void {
     if (ids.length === 0) return
     const set = columns.map((column) => `${column} = 1`).join(', ')
     for (const [from, to] of consecutiveRuns(ids)) {
@@ -251,56 +163,8 @@ export class Outbox {
         to,
       )
     }
-    for (const id of ids) {
-      const prepared = this.prepared.get(id)
-      if (prepared) this.consume(id, prepared, columns)
-    }
+    this.prepared.delivered(ids, columns)
   }
-
-  private consume(id: number, prepared: PreparedDeliveries, columns: FlagColumn[]): void {
-    if (columns.includes('indexed') && prepared.index) {
-      delete prepared.index
-      this.preparedBytes -= prepared.indexBytes
-    }
-    if (columns.includes('sequenced') && prepared.event) {
-      delete prepared.event
-      this.preparedBytes -= prepared.eventBytes
-    }
-    if (columns.includes('archived') && prepared.car) {
-      delete prepared.car
-      this.preparedBytes -= prepared.carBytes
-    }
-    if (!prepared.index && !prepared.event && !prepared.car) this.prepared.delete(id)
-  }
-
-  private drop(id: number, prepared: PreparedDeliveries): void {
-    this.prepared.delete(id)
-    if (prepared.index) this.preparedBytes -= prepared.indexBytes
-    if (prepared.event) this.preparedBytes -= prepared.eventBytes
-    if (prepared.car) this.preparedBytes -= prepared.carBytes
-  }
-}
-
-type FlagColumn = 'indexed' | 'sequenced' | 'archived'
-
-/** A commit's D1 changes; `readRecord` gives a written record's DAG-CBOR bytes by CID. */
-function indexCommitOf(
-  rev: string,
-  commitCid: string,
-  ops: IndexOp[],
-  readRecord: (cid: string) => Uint8Array,
-): IndexCommit {
-  const upserts: IndexUpsert[] = []
-  const deletes: IndexDelete[] = []
-  for (const op of ops) {
-    if (op.action === 'delete' || !op.cid) {
-      deletes.push({ collection: op.collection, rkey: op.rkey })
-      continue
-    }
-    const value = JSON.stringify(ipldToJson(decodeCbor(readRecord(op.cid))))
-    upserts.push({ collection: op.collection, rkey: op.rkey, cid: op.cid, value })
-  }
-  return { rev, commitCid, upserts, deletes }
 }
 
 /** Sorted ids as inclusive ranges of consecutive values: [1, 2, 3, 7] → [1, 3], [7, 7]. */

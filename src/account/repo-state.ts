@@ -2,8 +2,8 @@
  * The account's single state row: identity, signing key, repo head and status. The head
  * only ever changes inside a commit transaction, together with the blocks it names.
  */
-import type { SqlLike } from '../sequencer/sql.ts'
-import type { InactiveStatus } from './types.ts'
+import type { SqlLike } from '../storage/sql.ts'
+import type { AccountStatusInfo, CommitRef, InactiveStatus } from './types.ts'
 
 export type RepoState = {
   did: string
@@ -66,4 +66,20 @@ export function writeRepoState(sql: SqlLike, state: RepoState): void {
     state.status,
     state.lastOutboxId,
   )
+}
+
+export function headRef(state: RepoState): CommitRef {
+  return { cid: state.commitCid, rev: state.rev }
+}
+
+export function statusInfo(state: RepoState): AccountStatusInfo {
+  const info: AccountStatusInfo = {
+    did: state.did,
+    handle: state.handle,
+    active: state.active,
+    cid: state.commitCid,
+    rev: state.rev,
+  }
+  if (state.status) info.status = state.status
+  return info
 }

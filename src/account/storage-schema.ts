@@ -2,7 +2,7 @@
  * The account object's own SQLite tables. The object is the only reader and writer; D1 and
  * R2 hold derived copies, fed from the outbox.
  */
-import type { SqlLike } from '../sequencer/sql.ts'
+import type { SqlLike } from '../storage/sql.ts'
 
 const STATEMENTS = [
   // One row: the repo head and the account's state. The signing key stays in this object.

@@ -24,7 +24,7 @@ import { getAccountByDid } from '../db/accounts.ts'
 import { getDb } from '../db/index.ts'
 import { getAppPassword } from '../db/sessions.ts'
 import { claimJti } from '../db/used-jti.ts'
-import { identityServices } from '../services/identity.ts'
+import { identityServices } from '../identity/services.ts'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 import type { AuthVerifier } from '../xrpc/method.ts'
 

@@ -16,7 +16,6 @@ import {
   dueBlobDeletions,
 } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
-import { deleteExpiredJtis } from '../db/used-jti.ts'
 import type { ScheduledJob } from '../scheduled.ts'
 import { blobPrefix } from './keys.ts'
 
@@ -74,11 +73,10 @@ export async function deleteAccountBlobs(env: Env, did: string): Promise<void> {
   } while (cursor)
 }
 
-/** The scheduled job: expired temporary blobs, then queued R2 deletions, then used jtis. */
+/** The scheduled job: expired temporary blobs, then queued R2 deletions. */
 export async function runBlobCollector(env: Env, config: Config, now: Date): Promise<void> {
   await collectTempBlobs(env, config, now)
   await sweepBlobDeletions(env, now)
-  await deleteExpiredJtis(getDb(env.DB), Math.floor(now.getTime() / 1000))
 }
 
 export const blobCollectorJob: ScheduledJob = {

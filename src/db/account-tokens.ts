@@ -1,5 +1,5 @@
 /** One-off tokens sent to the user (account deletion, and later email and PLC confirmations). */
-import { and, eq } from 'drizzle-orm'
+import { and, eq, lt } from 'drizzle-orm'
 import type { Db } from './index.ts'
 import { accountToken } from './schema.ts'
 
@@ -52,4 +52,9 @@ export async function deleteAccountToken(
   await db
     .delete(accountToken)
     .where(and(eq(accountToken.did, did), eq(accountToken.purpose, purpose)))
+}
+
+/** Forgets tokens requested before `cutoff` (an ISO time): expired, no longer usable. */
+export async function deleteAccountTokensRequestedBefore(db: Db, cutoff: string): Promise<void> {
+  await db.delete(accountToken).where(lt(accountToken.requestedAt, cutoff))
 }

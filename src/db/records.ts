@@ -1,7 +1,10 @@
-/** The D1 record index (`record`, `repo_root`) as account management reads and clears it. */
+/**
+ * The D1 record index (`record`, `repo_root`) as account management reads it. Only the
+ * account object writes or deletes its rows (src/account/record-index.ts).
+ */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from './index.ts'
-import { record, repoRoot } from './schema.ts'
+import { record } from './schema.ts'
 
 /** How many records of the repo the index holds. */
 export async function countIndexedRecords(db: Db, did: string): Promise<number> {
@@ -11,12 +14,4 @@ export async function countIndexedRecords(db: Db, did: string): Promise<number> 
     .where(eq(record.did, did))
     .get()
   return row?.n ?? 0
-}
-
-/** Drops the repo from the index (account deletion); idempotent. */
-export async function deleteRepoIndexRows(db: Db, did: string): Promise<void> {
-  await db.batch([
-    db.delete(record).where(eq(record.did, did)),
-    db.delete(repoRoot).where(eq(repoRoot.did, did)),
-  ])
 }

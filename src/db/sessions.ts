@@ -23,10 +23,9 @@ export async function deleteRefreshToken(db: Db, id: string): Promise<void> {
   await db.delete(refreshToken).where(eq(refreshToken.id, id))
 }
 
-export async function deleteExpiredRefreshTokens(db: Db, did: string, now: string): Promise<void> {
-  await db
-    .delete(refreshToken)
-    .where(and(eq(refreshToken.did, did), lt(refreshToken.expiresAt, now)))
+/** Forgets refresh tokens past their expiry (a refresh would refuse them anyway). */
+export async function deleteExpiredRefreshTokens(db: Db, now: Date): Promise<void> {
+  await db.delete(refreshToken).where(lt(refreshToken.expiresAt, now.toISOString()))
 }
 
 export async function insertAppPassword(db: Db, row: AppPasswordRow): Promise<void> {

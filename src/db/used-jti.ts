@@ -18,6 +18,6 @@ export async function claimJti(db: Db, id: string, expiresAt: number): Promise<b
 }
 
 /** Forgets ids whose tokens have expired (they can no longer be replayed anyway). */
-export async function deleteExpiredJtis(db: Db, nowSeconds: number): Promise<void> {
-  await db.delete(usedJti).where(lt(usedJti.expiresAt, nowSeconds))
+export async function deleteExpiredJtis(db: Db, now: Date): Promise<void> {
+  await db.delete(usedJti).where(lt(usedJti.expiresAt, Math.floor(now.getTime() / 1000)))
 }

@@ -11,7 +11,7 @@ import type { Config } from '../config.ts'
 import { getAccountByDid } from '../db/accounts.ts'
 import { getDb } from '../db/index.ts'
 import type { FetchFn } from '../identity/http.ts'
-import { identityServices } from '../services/identity.ts'
+import { identityServices } from '../identity/services.ts'
 import {
   AuthRequiredError,
   InvalidRequestError,

@@ -11,7 +11,7 @@
  */
 import type { Config, ServiceConfig } from '../config.ts'
 import { type DidDocument, getServiceEndpoint } from '../identity/did-document.ts'
-import { didResolutionXrpcError } from '../services/identity-info.ts'
+import { didResolutionXrpcError } from '../identity/lookup.ts'
 import { isValidDid } from '../syntax/did.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
 

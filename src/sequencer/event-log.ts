@@ -6,7 +6,7 @@
  * its outbox id, and an event whose id is not above the last one seen for its DID is a retry
  * and is dropped, so a retried delivery never duplicates an event.
  */
-import { blobBytes, type SqlRow, type SqlStorageLike } from './sql.ts'
+import { blobBytes, type SqlRow, type SqlStorageLike } from '../storage/sql.ts'
 
 export type EventType = '#commit' | '#identity' | '#account' | '#sync'
 

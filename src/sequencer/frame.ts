@@ -10,7 +10,7 @@
  */
 import { concatBytes } from '../data/bytes.ts'
 import { decodeCbor, encodeCbor } from '../data/cbor.ts'
-import { encodeHead, readHead, skipItem } from './cbor-scan.ts'
+import { encodeHead, readHead, skipItem } from '../data/cbor-scan.ts'
 import type { SequencedEvent } from './event-log.ts'
 
 export class FrameError extends Error {

@@ -6,9 +6,10 @@
  * the live subscribers in the same step; the object's output gate releases the frames once
  * the write is durable, so a frame is never sent for an event that could be lost.
  */
+
+import type { SqlStorageLike } from '../storage/sql.ts'
 import { type AppendEvent, EventLog } from './event-log.ts'
 import { type Clock, FirehoseHub, type FirehoseOptions } from './firehose.ts'
-import type { SqlStorageLike } from './sql.ts'
 
 export type SequencerHost = {
   storage: SqlStorageLike

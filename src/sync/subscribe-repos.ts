@@ -4,10 +4,8 @@
  * HTTP errors as the event-stream spec gives them: 405 for other verbs, 426 without the
  * upgrade, 400 for a malformed cursor.
  */
+import { sequencerStub } from '../bindings.ts'
 import { toErrorResponse, XrpcError } from '../xrpc/errors.ts'
-
-/** The name of the host's one sequencer object. */
-export const SEQUENCER_NAME = 'main'
 
 /**
  * The `cursor` parameter: null when absent, undefined when malformed (not a non-negative
@@ -46,11 +44,6 @@ export async function serveSubscribeRepos(request: Request, env: Env): Promise<R
     )
   }
   return sequencerStub(env).fetch(request)
-}
-
-/** The host's one sequencer object. */
-export function sequencerStub(env: Env) {
-  return env.SEQUENCER.get(env.SEQUENCER.idFromName(SEQUENCER_NAME))
 }
 
 function withHeader(response: Response, name: string, value: string): Response {

@@ -388,8 +388,8 @@ describe('account repo: refusals', () => {
   })
 
   it('refuses writes to a missing repo', async () => {
-    const { getAccountStub } = await import('../../worker/account-durable-object.ts')
-    const stub = getAccountStub(env, 'did:plc:neverexistedneverexisted')
+    const { accountStub } = await import('../../src/bindings.ts')
+    const stub = accountStub(env, 'did:plc:neverexistedneverexisted')
     expect(await stub.getHead()).toBeNull()
     expect(await stub.getStatus()).toBeNull()
     const result = await stub.applyWrites({
@@ -451,10 +451,10 @@ describe('account status', () => {
 
   it('creates a migrating account deactivated and silent', async () => {
     const { Secp256k1Keypair } = await import('../../src/crypto/index.ts')
-    const { getAccountStub } = await import('../../worker/account-durable-object.ts')
+    const { accountStub } = await import('../../src/bindings.ts')
     const key = await Secp256k1Keypair.create()
     const did = 'did:plc:migratingmigratingmigrat'
-    const stub = getAccountStub(env, did)
+    const stub = accountStub(env, did)
     const head = ok(
       await stub.createRepo({
         did,

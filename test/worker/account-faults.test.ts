@@ -10,10 +10,10 @@ import {
   runInDurableObject,
 } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { accountStub } from '../../src/bindings.ts'
 import { parseCommit } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
 import type { AccountDurableObject } from '../../worker/account-durable-object.ts'
-import { getAccountStub } from '../../worker/account-durable-object.ts'
 import {
   type CommitState,
   checkCommitEvent,
@@ -310,7 +310,7 @@ describe('account outbox: faults', () => {
     expect(await pending).toBe('failed')
 
     // A fresh instance: the commit is durable, and the alarm set at start delivers it.
-    const stub = getAccountStub(env, account.did)
+    const stub = accountStub(env, account.did)
     const restarted = { ...account, stub }
     const head = (await stub.getHead())!
     expect(head.rev > acknowledged.commit.rev).toBe(true)
@@ -343,7 +343,7 @@ describe('account outbox: faults', () => {
     await until(() => reached.sequencer)
     await abortAllDurableObjects()
     expect(await pending).toBe('failed')
-    const restarted = { ...account, stub: getAccountStub(env, account.did) }
+    const restarted = { ...account, stub: accountStub(env, account.did) }
     await runAlarmUntilIdle(restarted)
     await expectConverged(restarted, 2)
   })

@@ -6,11 +6,11 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { CommitArchive } from '../../src/account/archive.ts'
 import { ensureAccountSchema } from '../../src/account/storage-schema.ts'
+import { accountStub } from '../../src/bindings.ts'
 import { readCar } from '../../src/repo/car.ts'
 import { parseCommit } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
 import { verifyRepoCar } from '../../src/repo/verify.ts'
-import { accountStub } from '../../src/services/account-do.ts'
 import type { AccountDurableObject } from '../../worker/account-durable-object.ts'
 import {
   createTestAccount,

@@ -8,6 +8,7 @@ import { expect } from 'vitest'
 import type { AccountResult } from '../../src/account/errors.ts'
 import type { AccountSinks } from '../../src/account/sinks.ts'
 import { encryptPrivateKey } from '../../src/auth/index.ts'
+import { accountStub, sequencerStub } from '../../src/bindings.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
 import { CID } from '../../src/data/cid.ts'
@@ -16,8 +17,6 @@ import { readCar } from '../../src/repo/car.ts'
 import { parseCommit, verifyCommitSignature } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
 import type { AccountDurableObject } from '../../worker/account-durable-object.ts'
-import { getAccountStub } from '../../worker/account-durable-object.ts'
-import { getSequencer } from '../../worker/sequencer-durable-object.ts'
 
 export type TestAccount = {
   did: string
@@ -34,7 +33,7 @@ export async function createTestAccount(name = 'user'): Promise<TestAccount> {
   const suffix = `${Date.now().toString(36)}${counter.toString(36)}`.padEnd(24, 'a').slice(0, 24)
   const did = `did:plc:${suffix}`
   const handle = `${name}${counter}.test`
-  const stub = getAccountStub(env, did)
+  const stub = accountStub(env, did)
   const created = ok(
     await stub.createRepo({ did, handle, signingKey: await encryptTestKey(key, did) }),
   )
@@ -60,7 +59,7 @@ export function post(text: string): Uint8Array {
 export type DecodedEvent = { seq: number; type: string; body: Record<string, unknown> }
 
 export async function eventsOf(did: string): Promise<DecodedEvent[]> {
-  const events = await getSequencer(env).getEvents({ after: 0, limit: 100_000 })
+  const events = await sequencerStub(env).getEvents({ after: 0, limit: 100_000 })
   return events
     .filter((event) => event.did === did)
     .map((event) => ({

@@ -4,6 +4,7 @@
  */
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
+import { accountStub, sequencerStub } from '../../src/bindings.ts'
 import { getConfig } from '../../src/config.ts'
 import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
 import {
@@ -12,9 +13,7 @@ import {
   PlcClient,
   signPlcOperation,
 } from '../../src/identity/index.ts'
-import { accountStub } from '../../src/services/account-do.ts'
-import { plcRotationKey } from '../../src/services/identity.ts'
-import { getSequencer } from '../../worker/sequencer-durable-object.ts'
+import { plcRotationKey } from '../../src/identity/services.ts'
 import { expectWrongSessionKind } from './helpers/auth.ts'
 import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
@@ -36,7 +35,7 @@ interface AccountStatus {
 type Event = { type: string; body: Record<string, unknown> }
 
 async function eventsOf(did: string): Promise<Event[]> {
-  const events = await getSequencer(env).getEvents({ after: 0, limit: 100_000 })
+  const events = await sequencerStub(env).getEvents({ after: 0, limit: 100_000 })
   return events
     .filter((event) => event.did === did)
     .map((event) => ({ type: event.type, body: decodeCbor<Record<string, unknown>>(event.body) }))

@@ -5,9 +5,10 @@
  */
 import { env, evictDurableObject, runInDurableObject, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { sequencerStub } from '../../src/bindings.ts'
 import { FirehoseHub } from '../../src/sequencer/firehose.ts'
 import { decodeFrame } from '../../src/sequencer/frame.ts'
-import { getSequencer, type SequencerDurableObject } from '../../worker/sequencer-durable-object.ts'
+import type { SequencerDurableObject } from '../../worker/sequencer-durable-object.ts'
 import {
   fillLog,
   identityEvents,
@@ -40,7 +41,7 @@ describe('subscribeRepos over the Worker route', () => {
   it('streams events to a live subscriber as they are appended', async () => {
     const sub = await subscribe(SELF)
     const did = 'did:plc:routelive'
-    const first = await getSequencer(env).appendEvents(did, identityEvents(did, 3))
+    const first = await sequencerStub(env).appendEvents(did, identityEvents(did, 3))
     await sub.untilSeq(first)
     expect(sub.seqs).toEqual([first - 2, first - 1, first])
     for (const frame of sub.frames) {

@@ -5,9 +5,9 @@
  */
 import { env, SELF } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ageOn } from '../../src/accounts/preferences.ts'
 import { getDb } from '../../src/db/index.ts'
 import { listPreferences } from '../../src/db/preferences.ts'
-import { ageOn } from '../../src/services/preferences.ts'
 import { BASE, createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 import { didWebDocument, fakeUpstreams, json, verifyForwardedToken } from './proxy-upstreams.ts'
 

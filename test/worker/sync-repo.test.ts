@@ -10,9 +10,9 @@ import { CID } from '../../src/data/cid.ts'
 import { MemoryBlockStore } from '../../src/repo/block-store.ts'
 import { readCar } from '../../src/repo/car.ts'
 import { parseCommit, verifyCommitSignature } from '../../src/repo/commit.ts'
+import { cidString, nodeLinks } from '../../src/repo/export-stream.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
 import { verifyRepoCar } from '../../src/repo/verify.ts'
-import { cidString, nodeLinks } from '../../src/sync/repo-export.ts'
 import { BASE, createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 const post = (text: string) => ({

@@ -1,8 +1,8 @@
+import { readPreferences } from '../../../../accounts/preferences.ts'
 import { SCOPE_ACCESS } from '../../../../auth/index.ts'
 import { getDb } from '../../../../db/index.ts'
 import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
 import { otherServiceRequested } from '../../../../proxy/target.ts'
-import { readPreferences } from '../../../../services/preferences.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 

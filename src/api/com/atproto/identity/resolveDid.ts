@@ -1,4 +1,4 @@
-import { resolveDidDocument } from '../../../../services/identity-info.ts'
+import { resolveDidDocument } from '../../../../identity/lookup.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 
 /** DID → DID document, through the cached did:plc / did:web resolver. No auth, as the lexicon. */

@@ -1,6 +1,6 @@
 import { getAccountByHandle, isActive } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
-import { identityServices } from '../../../../services/identity.ts'
+import { identityServices } from '../../../../identity/services.ts'
 import { normalizeHandle } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'

@@ -1,5 +1,5 @@
 import { getDb } from '../../../../db/index.ts'
-import { resolveIdentity as lookUpIdentity } from '../../../../services/identity-info.ts'
+import { resolveIdentity as lookUpIdentity } from '../../../../identity/lookup.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 
 /** A handle or DID → its DID, bidirectionally verified handle (or `handle.invalid`) and document. */

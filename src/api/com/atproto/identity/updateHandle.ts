@@ -1,3 +1,6 @@
+import { requireCallerAccount } from '../../../../accounts/caller.ts'
+import { checkHandleForAccount } from '../../../../accounts/handles.ts'
+import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { updateAccountHandle } from '../../../../db/accounts.ts'
 import { getDb, isUniqueConstraintError } from '../../../../db/index.ts'
 import {
@@ -6,10 +9,7 @@ import {
   PlcError,
   signPlcOperation,
 } from '../../../../identity/index.ts'
-import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
-import { requireCallerAccount } from '../../../../services/caller-account.ts'
-import { checkHandleForAccount } from '../../../../services/handles.ts'
-import { identityServices, plcRotationKey } from '../../../../services/identity.ts'
+import { identityServices, plcRotationKey } from '../../../../identity/services.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'

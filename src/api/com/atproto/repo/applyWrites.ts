@@ -1,14 +1,13 @@
+import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import { getDb } from '../../../../db/index.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
-import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
-import { commitWrites, prepareWrites, type WriteRequest } from '../../../../services/repo-writes.ts'
+import { MAX_WRITES_PER_COMMIT as MAX_WRITES } from '../../../../limits.ts'
+import { commitWrites, prepareWrites, type WriteRequest } from '../../../../writes/prepare.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.applyWrites'
-/** The most operations one commit may carry (the firehose's `ops` limit). */
-export const MAX_WRITES = 200
 
 type Types = XrpcMethodTypes[typeof NSID]
 type Write = Types['input']['writes'][number]

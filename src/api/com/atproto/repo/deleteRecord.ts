@@ -1,6 +1,6 @@
+import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import { getDb } from '../../../../db/index.ts'
-import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
-import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
+import { commitWrites, prepareWrites } from '../../../../writes/prepare.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'

@@ -1,8 +1,8 @@
+import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { getDb } from '../../../../db/index.ts'
 import { listCollections } from '../../../../db/record-reads.ts'
 import { getHandle } from '../../../../identity/index.ts'
-import { identityServices } from '../../../../services/identity.ts'
-import { resolveRepoForRead } from '../../../../services/repo-target.ts'
+import { identityServices } from '../../../../identity/services.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 
 /** Who a repo belongs to, its DID document, and which collections it holds. */

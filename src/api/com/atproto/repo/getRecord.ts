@@ -1,5 +1,5 @@
+import { ensureReadable } from '../../../../accounts/repo-target.ts'
 import { lookupRecord } from '../../../../db/record-reads.ts'
-import { ensureReadable } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'

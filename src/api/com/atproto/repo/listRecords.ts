@@ -1,5 +1,5 @@
+import { ensureReadable } from '../../../../accounts/repo-target.ts'
 import { lookupRecordPage } from '../../../../db/record-reads.ts'
-import { ensureReadable } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'

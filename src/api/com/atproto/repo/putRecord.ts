@@ -1,6 +1,6 @@
+import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import { getDb } from '../../../../db/index.ts'
-import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
-import { writeOneRecord } from '../../../../services/repo-writes.ts'
+import { writeOneRecord } from '../../../../writes/prepare.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 

@@ -1,21 +1,21 @@
+import { checkHandleForAccount } from '../../../../accounts/handles.ts'
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
+import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { requireSecret } from '../../../../config.ts'
 import { Secp256k1Keypair } from '../../../../crypto/index.ts'
 import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
 import { type Db, getDb, isUniqueConstraintError } from '../../../../db/index.ts'
 import { remainingInviteUses, useInviteCode } from '../../../../db/invites.ts'
+import { didDocumentFromOperation } from '../../../../identity/did-document-from-op.ts'
 import {
   createGenesisOperation,
   didForGenesisOperation,
   PlcError,
   signPlcOperation,
 } from '../../../../identity/index.ts'
+import { identityServices, plcRotationKey } from '../../../../identity/services.ts'
 import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
-import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
-import { didDocumentFromOperation } from '../../../../services/did-doc.ts'
-import { checkHandleForAccount } from '../../../../services/handles.ts'
-import { identityServices, plcRotationKey } from '../../../../services/identity.ts'
-import { openSession } from '../../../../services/sessions.ts'
+import { openSession } from '../../../../sessions/open.ts'
 import { isValidDid } from '../../../../syntax/index.ts'
 import {
   AuthRequiredError,

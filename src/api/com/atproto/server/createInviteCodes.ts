@@ -1,5 +1,5 @@
+import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../accounts/invite-codes.ts'
 import { getDb } from '../../../../db/index.ts'
-import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
 

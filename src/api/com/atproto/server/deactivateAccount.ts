@@ -1,6 +1,6 @@
+import { requireCallerAccount } from '../../../../accounts/caller.ts'
+import { assertNotModerated, changeAccountStatus } from '../../../../accounts/status.ts'
 import { getDb } from '../../../../db/index.ts'
-import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
-import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'

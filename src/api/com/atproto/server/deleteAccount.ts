@@ -1,12 +1,10 @@
+import { checkAccountToken } from '../../../../accounts/tokens.ts'
 import { verifyPassword } from '../../../../auth/index.ts'
+import { accountStub, sequencerStub, unwrapAccount } from '../../../../bindings.ts'
 import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
 import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
-import { deleteRepoIndexRows } from '../../../../db/records.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
-import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
-import { checkAccountToken } from '../../../../services/account-tokens.ts'
-import { sequencerStub } from '../../../../sync/subscribe-repos.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 
@@ -44,7 +42,6 @@ export const deleteAccount = defineMethod<unknown, Input>({
     // The `#account` deleted event is out (deleteRepo waits for it); the rest of the
     // account's events leave the replay window, so relays stop redistributing its records.
     await sequencerStub(env).purgeAccount(account.did)
-    await deleteRepoIndexRows(db, account.did)
     await deleteAccountBlobs(env, account.did)
     await deleteAccountRows(db, account.did)
     return undefined

@@ -1,6 +1,6 @@
 import { getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
-import { sessionView } from '../../../../services/session-view.ts'
+import { sessionView } from '../../../../sessions/view.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'

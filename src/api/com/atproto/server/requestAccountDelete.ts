@@ -1,7 +1,7 @@
+import { requireCallerAccount } from '../../../../accounts/caller.ts'
+import { issueAccountToken } from '../../../../accounts/tokens.ts'
 import { getDb } from '../../../../db/index.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
-import { issueAccountToken } from '../../../../services/account-tokens.ts'
-import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 

@@ -1,7 +1,7 @@
+import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { serveBlob } from '../../../../blobs/serve.ts'
 import { getBlobRow } from '../../../../db/blobs.ts'
 import { getDb } from '../../../../db/index.ts'
-import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 

@@ -1,6 +1,6 @@
+import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
+import { accountStub } from '../../../../bindings.ts'
 import { getDb } from '../../../../db/index.ts'
-import { accountStub } from '../../../../services/account-do.ts'
-import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 

@@ -1,6 +1,6 @@
+import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { listBlobCids } from '../../../../db/blobs.ts'
 import { getDb } from '../../../../db/index.ts'
-import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 

@@ -1,7 +1,7 @@
+import { accountTokenExpiry } from '../../../../accounts/tokens.ts'
 import { listAccountTokens } from '../../../../db/account-tokens.ts'
 import { getAccountByDid } from '../../../../db/accounts.ts'
 import { getDb } from '../../../../db/index.ts'
-import { accountTokenExpiry } from '../../../../services/account-tokens.ts'
 import { isValidDid } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'

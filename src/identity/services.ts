@@ -4,7 +4,7 @@
  */
 import { type Config, requireSecret } from '../config.ts'
 import { Secp256k1Keypair } from '../crypto/index.ts'
-import { DidResolver, HandleResolver, PlcClient } from '../identity/index.ts'
+import { DidResolver, HandleResolver, PlcClient } from './index.ts'
 
 interface IdentityServices {
   didResolver: DidResolver

@@ -5,8 +5,8 @@
  * here before its identity does.
  */
 import type { Config } from '../config.ts'
-import { DidNotFoundError, DidResolutionError, parseDidDocument } from '../identity/index.ts'
-import { identityServices } from './identity.ts'
+import { DidNotFoundError, DidResolutionError, parseDidDocument } from './index.ts'
+import { identityServices } from './services.ts'
 
 export type DidCheck = { valid: true } | { valid: false; problem: string }
 

@@ -1,12 +1,21 @@
 /**
- * Calling an account's Durable Object from a handler: the stub by DID, and the object's
- * refusals turned into the XRPC errors the spec gives.
+ * The Durable Object bindings: the account object of a DID, the host's one sequencer, and the
+ * account object's refusals turned into the XRPC errors the spec gives.
  */
-import { type AccountResult, RepoWriteError, unwrapAccountResult } from '../account/errors.ts'
-import { AuthRequiredError, InvalidRequestError, type XrpcError } from '../xrpc/errors.ts'
+import { type AccountResult, RepoWriteError, unwrapAccountResult } from './account/errors.ts'
+import { AuthRequiredError, InvalidRequestError, type XrpcError } from './xrpc/errors.ts'
 
+/** The name of the host's one sequencer object. */
+export const SEQUENCER_NAME = 'main'
+
+/** The account object of a DID: one per account, addressed by name. */
 export function accountStub(env: Env, did: string) {
   return env.ACCOUNT.get(env.ACCOUNT.idFromName(did))
+}
+
+/** The host's one sequencer object. */
+export function sequencerStub(env: Env) {
+  return env.SEQUENCER.get(env.SEQUENCER.idFromName(SEQUENCER_NAME))
 }
 
 /** The value of an account RPC result, or the XRPC error for its refusal. */

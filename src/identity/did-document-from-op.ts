@@ -1,5 +1,5 @@
 /** The DID document a PLC operation describes, as the directory will serve it. */
-import type { PlcOperation } from '../identity/index.ts'
+import type { PlcOperation } from './index.ts'
 
 export function didDocumentFromOperation(did: string, op: PlcOperation): Record<string, unknown> {
   const verificationMethod = Object.entries(op.verificationMethods).map(([id, key]) => ({

@@ -3,9 +3,19 @@
  * signing later): issued into `account_token`, checked in constant time, valid 15 minutes.
  */
 import { generateEmailToken, normalizeEmailToken, timingSafeEqualString } from '../auth/index.ts'
-import { type AccountTokenPurpose, getAccountToken, putAccountToken } from '../db/account-tokens.ts'
+import {
+  type AccountTokenPurpose,
+  deleteAccountTokensRequestedBefore,
+  getAccountToken,
+  putAccountToken,
+} from '../db/account-tokens.ts'
 import type { Db } from '../db/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { RequestRefusedError } from '../errors.ts'
+
+/** A token that does not work: InvalidToken or ExpiredToken. */
+export class AccountTokenError extends RequestRefusedError {
+  override name = 'AccountTokenError'
+}
 
 export const ACCOUNT_TOKEN_TTL_MS = 15 * 60 * 1000
 
@@ -46,8 +56,14 @@ export async function checkAccountToken(
   const row = await getAccountToken(db, did, purpose)
   // Compared even without a row, so the timing does not tell whether a token was requested.
   const matches = timingSafeEqualString(normalizeEmailToken(input), row?.token ?? '')
-  if (!row || !matches) throw new InvalidRequestError('Token is invalid', 'InvalidToken')
+  if (!row || !matches) throw new AccountTokenError('Token is invalid', 'InvalidToken')
   if (nowMs > Date.parse(row.requestedAt) + ACCOUNT_TOKEN_TTL_MS) {
-    throw new InvalidRequestError('Token is expired', 'ExpiredToken')
+    throw new AccountTokenError('Token is expired', 'ExpiredToken')
   }
+}
+
+/** The cleanup job's part: tokens past their 15 minutes. */
+export async function deleteExpiredAccountTokens(db: Db, now: Date): Promise<void> {
+  const cutoff = new Date(now.getTime() - ACCOUNT_TOKEN_TTL_MS).toISOString()
+  await deleteAccountTokensRequestedBefore(db, cutoff)
 }

@@ -11,11 +11,11 @@
  */
 
 import { encodeCbor } from '../data/cbor.ts'
+import { readHead, skipItem } from '../data/cbor-scan.ts'
 import { CID } from '../data/cid.ts'
-import { MissingBlockError } from '../repo/block-store.ts'
-import { parseCommit } from '../repo/commit.ts'
-import { encodeVarint } from '../repo/varint.ts'
-import { readHead, skipItem } from '../sequencer/cbor-scan.ts'
+import { MissingBlockError } from './block-store.ts'
+import { parseCommit } from './commit.ts'
+import { encodeVarint } from './varint.ts'
 
 /** Reads many blocks at once by CID string; missing ones are absent from the map. */
 export type ReadBlocks = (cids: string[]) => Map<string, Uint8Array>

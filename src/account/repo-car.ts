@@ -14,9 +14,9 @@ import { type BlockReader, readBlock } from '../repo/block-store.ts'
 import { carToReadableStream, encodeCarBytes } from '../repo/car.ts'
 import { parseCommit } from '../repo/commit.ts'
 import { exportRepoBlocks } from '../repo/export.ts'
+import { chunksToStream, type ReadBlocks, wholeRepoCar } from '../repo/export-stream.ts'
 import { diffRoots, Mst } from '../repo/mst/index.ts'
-import { blobBytes, type SqlLike } from '../sequencer/sql.ts'
-import { chunksToStream, type ReadBlocks, wholeRepoCar } from './repo-export.ts'
+import { blobBytes, type SqlLike } from '../storage/sql.ts'
 
 /** Looks up the commit a repo had at `rev` (null if this store never had that rev). */
 export type CommitAtRev = (rev: string) => Promise<CID | null>

@@ -6,6 +6,7 @@
 import { decodeCbor, encodeCbor } from '../data/cbor.ts'
 import { CID, cidForCborBytes, isBlessedCid, parseCid } from '../data/cid.ts'
 import { isPlainObject } from '../data/object.ts'
+import { MAX_COMMIT_CAR_BYTES, MAX_RECORD_BYTES, MAX_WRITES_PER_COMMIT } from '../limits.ts'
 import { BlockMap } from '../repo/block-map.ts'
 import { commitToBlock, type SigningKey, signCommit } from '../repo/commit.ts'
 import { isValidMstKey, type Mst } from '../repo/mst/index.ts'
@@ -18,13 +19,6 @@ import { RepoWriteError } from './errors.ts'
 import type { CommitOp } from './events.ts'
 import type { IndexOp } from './outbox.ts'
 import type { PreparedWrite, WriteOutcome } from './types.ts'
-
-/** Writes per commit, as the reference PDS allows [ref:transactor.ts]. */
-export const MAX_WRITES_PER_COMMIT = 200
-/** A record block, per the sync spec. */
-export const MAX_RECORD_BYTES = 1_000_000
-/** A commit's CAR slice: the `blocks` maxLength of `#commit`. */
-export const MAX_COMMIT_CAR_BYTES = 2_000_000
 
 export type BuiltCommit = {
   mst: Mst

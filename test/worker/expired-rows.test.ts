@@ -1,0 +1,77 @@
+/**
+ * The Cron Trigger's cleanup of D1 rows that expire (src/scheduled.ts): each table's job
+ * deletes the rows past their time and keeps the ones still live.
+ */
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { getConfig } from '../../src/config.ts'
+import { putAccountToken } from '../../src/db/account-tokens.ts'
+import { getDb } from '../../src/db/index.ts'
+import { insertRefreshToken } from '../../src/db/sessions.ts'
+import { claimJti } from '../../src/db/used-jti.ts'
+import { consumeRateLimit, LIMITS } from '../../src/rate-limit.ts'
+import { expiredRowsJobs, runScheduledJobs, scheduledJobs } from '../../src/scheduled.ts'
+
+const db = getDb(env.DB)
+const now = new Date('2030-01-01T12:00:00.000Z')
+const at = (deltaMs: number) => new Date(now.getTime() + deltaMs)
+
+async function ids(query: string): Promise<string[]> {
+  const { results } = await env.DB.prepare(query).all<{ id: string }>()
+  return results.map((row) => row.id).sort()
+}
+
+describe('expired D1 rows', () => {
+  it('every cleanup job is registered with the Cron Trigger', () => {
+    for (const job of expiredRowsJobs) expect(scheduledJobs).toContain(job)
+    expect(expiredRowsJobs.map((job) => job.name).sort()).toEqual([
+      'expired-account_token',
+      'expired-rate_limit',
+      'expired-refresh_token',
+      'expired-used_jti',
+    ])
+  })
+
+  it('deletes expired rows of each table and keeps live ones', async () => {
+    const did = 'did:plc:expiredrows'
+    for (const [id, expiresAt] of [
+      ['refresh-old', at(-1000)],
+      ['refresh-live', at(60_000)],
+    ] as const) {
+      await insertRefreshToken(db, {
+        id,
+        did,
+        appPasswordName: null,
+        expiresAt: expiresAt.toISOString(),
+      })
+    }
+    // Valid 15 minutes from the request.
+    await putAccountToken(db, {
+      did,
+      purpose: 'delete_account',
+      token: 'OLD',
+      requestedAt: at(-16 * 60_000).toISOString(),
+    })
+    await putAccountToken(db, {
+      did,
+      purpose: 'confirm_email',
+      token: 'LIVE',
+      requestedAt: at(-14 * 60_000).toISOString(),
+    })
+    const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
+    await claimJti(db, 'iss:jti-old', seconds(at(-1000)))
+    await claimJti(db, 'iss:jti-live', seconds(at(60_000)))
+    // The longest window is an hour: a counter from two hours ago is over, one from now is not.
+    const config = { ...getConfig(env), rateLimitsEnabled: true }
+    const limit = LIMITS.requestAccountDeletePerDid
+    await consumeRateLimit(db, config, limit, 'old-subject', at(-2 * 3600_000).getTime())
+    await consumeRateLimit(db, config, limit, 'live-subject', now.getTime())
+
+    await runScheduledJobs(env, now, expiredRowsJobs)
+
+    expect(await ids('SELECT id FROM refresh_token')).toEqual(['refresh-live'])
+    expect(await ids('SELECT token AS id FROM account_token')).toEqual(['LIVE'])
+    expect(await ids('SELECT id FROM used_jti')).toEqual(['iss:jti-live'])
+    expect(await ids('SELECT key AS id FROM rate_limit')).toEqual([`${limit.name}:live-subject`])
+  })
+})
