@@ -1,5 +1,5 @@
 /** Refresh tokens and app passwords in D1. */
-import { and, eq, lt } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Db } from './index.ts'
 import { appPassword, refreshToken } from './schema.ts'
 
@@ -21,12 +21,6 @@ export async function consumeRefreshToken(db: Db, id: string): Promise<RefreshTo
 
 export async function deleteRefreshToken(db: Db, id: string): Promise<void> {
   await db.delete(refreshToken).where(eq(refreshToken.id, id))
-}
-
-export async function deleteExpiredRefreshTokens(db: Db, did: string, now: string): Promise<void> {
-  await db
-    .delete(refreshToken)
-    .where(and(eq(refreshToken.did, did), lt(refreshToken.expiresAt, now)))
 }
 
 export async function insertAppPassword(db: Db, row: AppPasswordRow): Promise<void> {

@@ -1,10 +1,11 @@
 import { SCOPE_ACCESS } from '../../../../auth/index.ts'
-import { getDb } from '../../../../db/index.ts'
 import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
 import { otherServiceRequested } from '../../../../proxy/target.ts'
 import { readPreferences } from '../../../../services/preferences.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { rpcToTargetService } from '../../../proxy-fallback.ts'
 
 /**
  * The account's private preferences, stored here. Only a request whose `atproto-proxy` names
@@ -13,11 +14,13 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 export const getPreferences = defineMethod<Record<string, never>, undefined, AccessAuth>({
   nsid: 'app.bsky.actor.getPreferences',
   auth: accessStandard,
-  async handler({ nsid, auth, request, env, config }) {
+  permission: rpcToTargetService,
+  rateLimits: noRateLimits,
+  async handler({ nsid, auth, request, env, config, db }) {
     if (otherServiceRequested(request, config.appView)) {
       return forwardAsAccount({ nsid, request, did: auth.did }, { env, config })
     }
-    const preferences = await readPreferences(getDb(env.DB), auth.did, {
+    const preferences = await readPreferences(db, auth.did, {
       fullAccess: auth.scope === SCOPE_ACCESS,
     })
     return { body: { preferences } }

@@ -1,9 +1,10 @@
 import { getAccountByHandle, isActive } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { identityServices } from '../../../../services/identity.ts'
 import { normalizeHandle } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /**
  * Handle → DID: our own active accounts from D1, anyone else through DNS TXT or HTTPS
@@ -12,9 +13,12 @@ import { defineMethod } from '../../../../xrpc/method.ts'
  */
 export const resolveHandle = defineMethod<{ handle: string }>({
   nsid: 'com.atproto.identity.resolveHandle',
-  async handler({ params, env, config }) {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, config, db }) {
     const handle = normalizeHandle(params.handle)
-    const local = await getAccountByHandle(getDb(env.DB), handle)
+    const local = await getAccountByHandle(db, handle)
     if (local && isActive(local)) return { body: { did: local.did } }
     // A handle under our own domains that no account holds cannot resolve anywhere else.
     const ours = config.handleDomains.some((domain) => handle.endsWith(domain))

@@ -1,5 +1,5 @@
 import { updateAccountHandle } from '../../../../db/accounts.ts'
-import { getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { isUniqueConstraintError } from '../../../../db/index.ts'
 import {
   cidForPlcOperation,
   createUpdateOperation,
@@ -12,6 +12,8 @@ import { checkHandleForAccount } from '../../../../services/handles.ts'
 import { identityServices, plcRotationKey } from '../../../../services/identity.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { identityPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -21,8 +23,9 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 export const updateHandle = defineMethod<unknown, { handle: string }, AccessAuth>({
   nsid: 'com.atproto.identity.updateHandle',
   auth: accessStandard,
-  async handler({ input, auth, env, config }) {
-    const db = getDb(env.DB)
+  permission: [identityPermission('handle')],
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, config, db }) {
     await requireCallerAccount(db, auth.did)
     const handle = await checkHandleForAccount(db, config, input.handle, auth.did)
 

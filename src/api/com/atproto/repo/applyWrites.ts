@@ -1,8 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { commitWrites, prepareWrites, type WriteRequest } from '../../../../services/repo-writes.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { type RepoAction, repoPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.applyWrites'
@@ -25,11 +26,14 @@ interface Input {
 export const applyWrites = defineMethod<unknown, Input, AccessAuth>({
   nsid: NSID,
   auth: accessStandard,
-  async handler({ input, auth, env }) {
+  permission: ({ input }) =>
+    input.writes.map((write) => repoPermission(write.collection, actionOf(write))),
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
     if (input.writes.length > MAX_WRITES) {
       throw new InvalidRequestError(`Too many writes: at most ${MAX_WRITES} in one commit`)
     }
-    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+    const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes, validation } = await prepareWrites(input.writes.map(toRequest), input.validate)
     const result = await commitWrites(env, did, writes, input.swapCommit)
     const results = result.results.map((outcome, i) =>
@@ -48,6 +52,11 @@ export const applyWrites = defineMethod<unknown, Input, AccessAuth>({
     }
   },
 })
+
+function actionOf(write: Write): RepoAction {
+  if (write.$type === `${NSID}#create`) return 'create'
+  return write.$type === `${NSID}#update` ? 'update' : 'delete'
+}
 
 function toRequest(write: Write): WriteRequest {
   switch (write.$type) {

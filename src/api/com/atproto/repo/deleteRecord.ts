@@ -1,8 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { repoPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -20,8 +21,10 @@ interface Input {
 export const deleteRecord = defineMethod<unknown, Input, AccessAuth>({
   nsid: 'com.atproto.repo.deleteRecord',
   auth: accessStandard,
-  async handler({ input, auth, env }) {
-    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+  permission: ({ input }) => [repoPermission(input.collection, 'delete')],
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
+    const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes } = await prepareWrites(
       [
         {

@@ -1,8 +1,10 @@
 import { lookupRecordPage } from '../../../../db/record-reads.ts'
 import { ensureReadable } from '../../../../services/repo-target.ts'
 import { AtUri } from '../../../../syntax/index.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { jsonTextResponse } from '../../../../xrpc/raw-json.ts'
 
 interface Params {
@@ -19,6 +21,9 @@ interface Params {
  */
 export const listRecords = defineMethod<Params>({
   nsid: 'com.atproto.repo.listRecords',
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
   async handler({ params, env, config }) {
     const { limit, collection, cursor: after } = params
     let did = ''

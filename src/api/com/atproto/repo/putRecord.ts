@@ -1,7 +1,8 @@
-import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { repoPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -18,8 +19,13 @@ interface Input {
 export const putRecord = defineMethod<unknown, Input, AccessAuth>({
   nsid: 'com.atproto.repo.putRecord',
   auth: accessStandard,
-  async handler({ input, auth, env }) {
-    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+  permission: ({ input }) => [
+    repoPermission(input.collection, 'create'),
+    repoPermission(input.collection, 'update'),
+  ],
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
+    const did = await resolveRepoForWrite(db, auth.did, input.repo)
     return writeOneRecord(
       env,
       did,

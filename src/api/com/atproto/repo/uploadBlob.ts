@@ -1,5 +1,7 @@
 import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
 import { defineMethod, type RawInput } from '../../../../xrpc/method.ts'
+import { blobPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import {
   type AccessAuth,
   accessStandardOrServiceAuth,
@@ -16,6 +18,8 @@ const NSID = 'com.atproto.repo.uploadBlob'
 export const uploadBlob = defineMethod<unknown, RawInput, AccessAuth | ServiceAuth>({
   nsid: NSID,
   auth: accessStandardOrServiceAuth(NSID),
+  permission: ({ input }) => [blobPermission(input.encoding)],
+  rateLimits: noRateLimits,
   async handler({ input, auth, env, config, request }) {
     const blob = await storeBlob(env, config, {
       did: auth.did,

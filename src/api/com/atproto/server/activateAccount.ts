@@ -1,10 +1,11 @@
-import { getDb } from '../../../../db/index.ts'
 import { DidResolutionError } from '../../../../identity/index.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { checkDidForThisPds } from '../../../../services/did-check.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
 /**
@@ -15,8 +16,10 @@ import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 export const activateAccount = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.activateAccount',
   auth: accessFull,
-  async handler({ auth, env, config }) {
-    const account = await requireCallerAccount(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ auth, env, config, db }) {
+    const account = await requireCallerAccount(db, auth.did)
     assertNotModerated(account)
     let check: Awaited<ReturnType<typeof checkDidForThisPds>>
     try {

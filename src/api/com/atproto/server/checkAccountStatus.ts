@@ -1,11 +1,12 @@
 import { getBlobCounts } from '../../../../db/blobs.ts'
-import { getDb } from '../../../../db/index.ts'
 import { countIndexedRecords } from '../../../../db/records.ts'
 import { accountStub } from '../../../../services/account-do.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { checkDidForThisPds } from '../../../../services/did-check.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -16,8 +17,9 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.checkAccountStatus',
   auth: accessStandard,
-  async handler({ auth, env, config }) {
-    const db = getDb(env.DB)
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ auth, env, config, db }) {
     const account = await requireCallerAccount(db, auth.did)
     const stub = accountStub(env, auth.did)
     const [head, repoBlocks, indexedRecords, blobs, validDid] = await Promise.all([

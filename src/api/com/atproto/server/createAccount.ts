@@ -2,7 +2,7 @@ import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { requireSecret } from '../../../../config.ts'
 import { Secp256k1Keypair } from '../../../../crypto/index.ts'
 import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
-import { type Db, getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { type Db, isUniqueConstraintError } from '../../../../db/index.ts'
 import { remainingInviteUses, useInviteCode } from '../../../../db/invites.ts'
 import {
   createGenesisOperation,
@@ -22,7 +22,9 @@ import {
   InvalidRequestError,
   UpstreamFailureError,
 } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -45,8 +47,10 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
  */
 export const createAccount = defineMethod<unknown, Input>({
   nsid: 'com.atproto.server.createAccount',
-  async handler({ input, env, config, request }) {
-    const db = getDb(env.DB)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ input, env, config, request, db }) {
     await consumeRateLimit(db, config, LIMITS.createAccountPerIp, clientIp(request))
 
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null

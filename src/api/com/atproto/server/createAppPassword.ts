@@ -1,9 +1,11 @@
 import { generateAppPassword, hashAppPassword } from '../../../../auth/index.ts'
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { isUniqueConstraintError } from '../../../../db/index.ts'
 import { insertAppPassword, listAppPasswords } from '../../../../db/sessions.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -22,8 +24,9 @@ export const MAX_APP_PASSWORDS = 50
 export const createAppPassword = defineMethod<unknown, Input, AccessAuth>({
   nsid: 'com.atproto.server.createAppPassword',
   auth: accessFull,
-  async handler({ input, auth, env }) {
-    const db = getDb(env.DB)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ input, auth, db }) {
     const name = checkName(input.name)
     const account = await getAccountByDid(db, auth.did)
     if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')

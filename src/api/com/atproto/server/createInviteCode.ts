@@ -1,6 +1,7 @@
-import { getDb } from '../../../../db/index.ts'
 import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -12,8 +13,10 @@ interface Input {
 export const createInviteCode = defineMethod<unknown, Input, AdminAuth>({
   nsid: 'com.atproto.server.createInviteCode',
   auth: adminAuth,
-  async handler({ input, env, config }) {
-    const [created] = await createInviteCodesFor(getDb(env.DB), config, {
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ input, config, db }) {
+    const [created] = await createInviteCodesFor(db, config, {
       accounts: [input.forAccount ?? ADMIN_INVITE_OWNER],
       codeCount: 1,
       useCount: input.useCount,

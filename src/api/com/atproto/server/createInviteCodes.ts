@@ -1,6 +1,7 @@
-import { getDb } from '../../../../db/index.ts'
 import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -13,8 +14,10 @@ interface Input {
 export const createInviteCodes = defineMethod<unknown, Input, AdminAuth>({
   nsid: 'com.atproto.server.createInviteCodes',
   auth: adminAuth,
-  async handler({ input, env, config }) {
-    const codes = await createInviteCodesFor(getDb(env.DB), config, {
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ input, config, db }) {
+    const codes = await createInviteCodesFor(db, config, {
       accounts: input.forAccounts ?? [ADMIN_INVITE_OWNER],
       codeCount: input.codeCount,
       useCount: input.useCount,

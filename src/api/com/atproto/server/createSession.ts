@@ -6,13 +6,15 @@ import {
 } from '../../../../auth/index.ts'
 import type { Config } from '../../../../config.ts'
 import { getAccountByIdentifier } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
+import type { Db } from '../../../../db/index.ts'
 import { listAppPasswords } from '../../../../db/sessions.ts'
 import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
 import { sessionView } from '../../../../services/session-view.ts'
 import { openSession, type SessionGrant } from '../../../../services/sessions.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Input {
   identifier: string
@@ -38,8 +40,10 @@ function dummyHash(config: Config): Promise<string> {
 /** Log in with a handle, email or DID and the account password or an app password. */
 export const createSession = defineMethod<unknown, Input>({
   nsid: 'com.atproto.server.createSession',
-  async handler({ input, env, config, request }) {
-    const db = getDb(env.DB)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ input, config, request, db }) {
     await consumeRateLimit(db, config, LIMITS.createSessionPerIp, clientIp(request))
     await consumeRateLimit(db, config, LIMITS.createSessionPerIdentifier, input.identifier)
 
@@ -60,7 +64,7 @@ export const createSession = defineMethod<unknown, Input>({
 })
 
 async function checkCredentials(
-  db: ReturnType<typeof getDb>,
+  db: Db,
   account: { did: string; passwordHash: string },
   password: string,
 ): Promise<SessionGrant | null> {

@@ -1,8 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../services/account-status.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
 /**
@@ -15,8 +16,10 @@ import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 export const deactivateAccount = defineMethod<unknown, { deleteAfter?: string }, AccessAuth>({
   nsid: 'com.atproto.server.deactivateAccount',
   auth: accessFull,
-  async handler({ input, auth, env }) {
-    const account = await requireCallerAccount(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
+    const account = await requireCallerAccount(db, auth.did)
     assertNotModerated(account)
     await changeAccountStatus(env, account, {
       active: false,

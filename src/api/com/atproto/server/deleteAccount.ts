@@ -1,14 +1,15 @@
 import { verifyPassword } from '../../../../auth/index.ts'
 import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
 import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { deleteRepoIndexRows } from '../../../../db/records.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
 import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
 import { checkAccountToken } from '../../../../services/account-tokens.ts'
 import { sequencerStub } from '../../../../sync/subscribe-repos.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Input {
   did: string
@@ -27,8 +28,10 @@ const MAX_PASSWORD_LENGTH = 256
  */
 export const deleteAccount = defineMethod<unknown, Input>({
   nsid: 'com.atproto.server.deleteAccount',
-  async handler({ input, env, config }) {
-    const db = getDb(env.DB)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ input, env, config, db }) {
     await consumeRateLimit(db, config, LIMITS.deleteAccountPerDid, input.did)
     const account = await getAccountByDid(db, input.did)
     if (!account) throw new InvalidRequestError('Account not found')

@@ -1,6 +1,7 @@
-import { getDb } from '../../../../db/index.ts'
 import { getInviteCodesFor } from '../../../../db/invites.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
 interface Params {
@@ -19,8 +20,10 @@ interface Params {
 export const getAccountInviteCodes = defineMethod<Params, unknown, AccessAuth>({
   nsid: 'com.atproto.server.getAccountInviteCodes',
   auth: accessFull,
-  async handler({ params, auth, env }) {
-    const rows = await getInviteCodesFor(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ params, auth, db }) {
+    const rows = await getInviteCodesFor(db, auth.did)
     const codes = rows
       .filter((row) => !row.disabled)
       .filter((row) => params.includeUsed || row.uses.length < row.availableUses)

@@ -1,6 +1,7 @@
-import { getDb } from '../../../../db/index.ts'
 import { listAppPasswords as listAppPasswordRows } from '../../../../db/sessions.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -10,8 +11,10 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 export const listAppPasswords = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.listAppPasswords',
   auth: accessStandard,
-  async handler({ auth, env }) {
-    const rows = await listAppPasswordRows(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ auth, db }) {
+    const rows = await listAppPasswordRows(db, auth.did)
     rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name))
     const passwords = rows.map(({ name, createdAt, privileged }) => ({
       name,

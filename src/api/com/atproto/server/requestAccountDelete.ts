@@ -1,8 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
 import { issueAccountToken } from '../../../../services/account-tokens.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
 /**
@@ -14,8 +15,9 @@ import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 export const requestAccountDelete = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.requestAccountDelete',
   auth: accessFull,
-  async handler({ auth, env, config }) {
-    const db = getDb(env.DB)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ auth, config, db }) {
     const account = await requireCallerAccount(db, auth.did)
     await consumeRateLimit(db, config, LIMITS.requestAccountDeletePerDid, auth.did)
     const issued = await issueAccountToken(db, auth.did, 'delete_account')

@@ -1,10 +1,11 @@
-import { getDb } from '../../../../db/index.ts'
 import {
   getAppPassword,
   revokeAppPassword as revokeAppPasswordRows,
 } from '../../../../db/sessions.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -15,8 +16,9 @@ import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 export const revokeAppPassword = defineMethod<unknown, { name: string }, AccessAuth>({
   nsid: 'com.atproto.server.revokeAppPassword',
   auth: accessStandard,
-  async handler({ input, auth, env }) {
-    const db = getDb(env.DB)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ input, auth, db }) {
     const name = input.name.trim()
     if (!(await getAppPassword(db, auth.did, name))) {
       throw new InvalidRequestError(`No app password named "${name}"`)

@@ -1,9 +1,10 @@
 import { serveBlob } from '../../../../blobs/serve.ts'
 import { getBlobRow } from '../../../../db/blobs.ts'
-import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Params {
   did: string
@@ -16,8 +17,10 @@ interface Params {
  */
 export const getBlob = defineMethod<Params>({
   nsid: 'com.atproto.sync.getBlob',
-  async handler({ params, env, request }) {
-    const db = getDb(env.DB)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, request, db }) {
     const account = await resolveRepoForRead(db, params.did)
     const row = await getBlobRow(db, account.did, params.cid)
     if (!row || row.temp) {

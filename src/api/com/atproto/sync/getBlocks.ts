@@ -1,12 +1,13 @@
 import { CID } from '../../../../data/cid.ts'
-import { getDb } from '../../../../db/index.ts'
 import { encodeCarBytes } from '../../../../repo/car.ts'
 import { accountStub } from '../../../../services/account-do.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { blockKind } from '../../../../sync/repo-car.ts'
 import { currentRecordCids } from '../../../../sync/repo-listing.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Params {
   did: string
@@ -20,8 +21,10 @@ interface Params {
  */
 export const getBlocks = defineMethod<Params>({
   nsid: 'com.atproto.sync.getBlocks',
-  async handler({ params, env }) {
-    const db = getDb(env.DB)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, db }) {
     const account = await resolveRepoForRead(db, params.did)
     const wanted = [...new Set(params.cids)]
     const { blocks, missing } = await accountStub(env, account.did).getBlocks(wanted)

@@ -1,8 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { accountStub } from '../../../../services/account-do.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Params {
   did: string
@@ -17,8 +18,11 @@ interface Params {
  */
 export const getRecord = defineMethod<Params>({
   nsid: 'com.atproto.sync.getRecord',
-  async handler({ params, env }) {
-    const account = await resolveRepoForRead(getDb(env.DB), params.did)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, db }) {
+    const account = await resolveRepoForRead(db, params.did)
     const car = await accountStub(env, account.did).getRecordProof({
       collection: params.collection,
       rkey: params.rkey,

@@ -1,8 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { accountStub } from '../../../../services/account-do.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Params {
   did: string
@@ -15,8 +16,11 @@ interface Params {
  */
 export const getRepo = defineMethod<Params>({
   nsid: 'com.atproto.sync.getRepo',
-  async handler({ params, env }) {
-    const account = await resolveRepoForRead(getDb(env.DB), params.did)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, db }) {
+    const account = await resolveRepoForRead(db, params.did)
     const body = await accountStub(env, account.did).exportRepo({ since: params.since ?? null })
     if (!body) throw new InvalidRequestError(`Could not find repo: ${params.did}`, 'RepoNotFound')
     return { encoding: 'application/vnd.ipld.car', body }

@@ -1,8 +1,9 @@
 import { listBlobCids } from '../../../../db/blobs.ts'
-import { getDb } from '../../../../db/index.ts'
 import { resolveRepoForRead } from '../../../../services/repo-target.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Params {
   did: string
@@ -17,8 +18,10 @@ interface Params {
  */
 export const listBlobs = defineMethod<Params>({
   nsid: 'com.atproto.sync.listBlobs',
-  async handler({ params, env }) {
-    const db = getDb(env.DB)
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, db }) {
     const account = await resolveRepoForRead(db, params.did)
     const { rows, cursor } = await fetchPage(
       params.limit,

@@ -1,7 +1,8 @@
-import { getDb } from '../../../../db/index.ts'
 import { listRepoHeads } from '../../../../sync/repo-listing.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Params {
   limit: number
@@ -14,10 +15,13 @@ interface Params {
  */
 export const listRepos = defineMethod<Params>({
   nsid: 'com.atproto.sync.listRepos',
-  async handler({ params, env }) {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, db }) {
     const { rows, cursor } = await fetchPage(
       params.limit,
-      (limit) => listRepoHeads(getDb(env.DB), { cursor: params.cursor, limit }),
+      (limit) => listRepoHeads(db, { cursor: params.cursor, limit }),
       (row) => row.did,
     )
     const repos = rows.map((row) => {
