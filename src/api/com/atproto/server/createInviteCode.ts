@@ -2,16 +2,10 @@ import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/i
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
-
-interface Input {
-  useCount: number
-  forAccount?: string
-}
+import { adminAuth } from '../../../auth-verifiers.ts'
 
 /** Creates one code with `useCount` uses, for `forAccount` (`admin` by default). Admin only. */
-export const createInviteCode = defineMethod<unknown, Input, AdminAuth>({
-  nsid: 'com.atproto.server.createInviteCode',
+export const createInviteCode = defineMethod('com.atproto.server.createInviteCode', {
   auth: adminAuth,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -8,15 +8,12 @@ import type { Config } from '../../../../config.ts'
 import { getAccountByIdentifier } from '../../../../db/accounts.ts'
 import type { Db } from '../../../../db/index.ts'
 import { listAppPasswords } from '../../../../db/sessions.ts'
-import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { LIMITS } from '../../../../rate-limit.ts'
 import { sessionView } from '../../../../services/session-view.ts'
 import { openSession, type SessionGrant } from '../../../../services/sessions.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-
-type Types = XrpcMethodTypes['com.atproto.server.createSession']
 
 /**
  * A stand-in hash at the configured cost, so that an unknown identifier costs the same as a
@@ -34,8 +31,7 @@ function dummyHash(config: Config): Promise<string> {
 }
 
 /** Log in with a handle, email or DID and the account password or an app password. */
-export const createSession = defineMethod<Types['params'], Types['input']>({
-  nsid: 'com.atproto.server.createSession',
+export const createSession = defineMethod('com.atproto.server.createSession', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: [

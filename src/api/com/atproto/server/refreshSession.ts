@@ -9,8 +9,7 @@ import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { refreshAuth } from '../../../auth-verifiers.ts'
 
 /** Trades a refresh token (single use) for a new access and refresh token. */
-export const refreshSession = defineMethod({
-  nsid: 'com.atproto.server.refreshSession',
+export const refreshSession = defineMethod('com.atproto.server.refreshSession', {
   auth: refreshAuth,
   permission: noPermission,
   rateLimits: noRateLimits,
