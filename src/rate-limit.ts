@@ -1,18 +1,11 @@
 /**
- * Fixed-window rate limits backed by D1 (one upsert per checked request), used on the
- * endpoints that attract abuse: login and sign-up.
+ * The rate limits' numbers, and their counters in D1 (one upsert per counted call). Which
+ * limits a method has, and on what they are keyed, is declared with the method
+ * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
 import { sql } from 'drizzle-orm'
-import type { Config } from './config.ts'
 import type { Db } from './db/index.ts'
-import { RateLimitExceededError } from './xrpc/errors.ts'
-
-export interface RateLimit {
-  /** Names the limit in the counter key, e.g. `createSession-ip`. */
-  name: string
-  windowSeconds: number
-  max: number
-}
+import type { RateLimit, RateLimitStore } from './xrpc/rate-limits.ts'
 
 export const LIMITS = {
   createSessionPerIdentifier: { name: 'createSession-id', windowSeconds: 300, max: 30 },
@@ -23,36 +16,31 @@ export const LIMITS = {
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
 } satisfies Record<string, RateLimit>
 
-/** Counts one hit against `limit` for `subject`; throws RateLimitExceeded (429) past the max. */
-export async function consumeRateLimit(
-  db: Db,
-  config: Config,
-  limit: RateLimit,
-  subject: string,
-  nowMs = Date.now(),
-): Promise<void> {
-  if (!config.rateLimitsEnabled) return
-  const windowMs = limit.windowSeconds * 1000
-  const windowStart = Math.floor(nowMs / windowMs) * windowMs
-  const key = `${limit.name}:${subject.toLowerCase()}`
-  const row = await db.get<{ count: number }>(sql`
-    INSERT INTO rate_limit (key, window_start, count) VALUES (${key}, ${windowStart}, 1)
-    ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN rate_limit.window_start = excluded.window_start
-                   THEN rate_limit.count + 1 ELSE 1 END,
-      window_start = excluded.window_start
-    RETURNING count`)
-  if (row && row.count > limit.max) {
-    throw new RateLimitExceededError((windowStart + windowMs - nowMs) / 1000)
+/** Counters in the `rate_limit` table: one row per key, reset when a new window starts. */
+export function d1RateLimitStore(db: Db): RateLimitStore {
+  return {
+    async add(key, windowStart, points) {
+      const row = await db.get<{ count: number }>(sql`
+        INSERT INTO rate_limit (key, window_start, count) VALUES (${key}, ${windowStart}, ${points})
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN rate_limit.window_start = excluded.window_start
+                       THEN rate_limit.count + excluded.count ELSE excluded.count END,
+          window_start = excluded.window_start
+        RETURNING count`)
+      return row?.count ?? points
+    },
+    async read(key, windowStart) {
+      const row = await db.get<{ count: number }>(sql`
+        SELECT count FROM rate_limit WHERE key = ${key} AND window_start = ${windowStart}`)
+      return row?.count ?? 0
+    },
   }
 }
 
-/** The client's IP as Cloudflare reports it; a constant locally so limits still apply. */
-export function clientIp(request: Request): string {
-  return request.headers.get('cf-connecting-ip') ?? 'local'
-}
-
-const LONGEST_WINDOW_MS = Math.max(...Object.values(LIMITS).map((l) => l.windowSeconds)) * 1000
+/** Declared limits may count per day (write points); no window is longer than that. */
+const ONE_DAY_SECONDS = 86_400
+const LONGEST_WINDOW_MS =
+  Math.max(ONE_DAY_SECONDS, ...Object.values(LIMITS).map((l) => l.windowSeconds)) * 1000
 
 /**
  * Forgets counters whose window ended: the next hit would start the count afresh anyway.

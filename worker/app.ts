@@ -4,8 +4,6 @@
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
-import { buildRegistry } from '../src/api/index.ts'
-import { proxyUnservedMethod } from '../src/api/proxy-fallback.ts'
 import { getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
@@ -14,11 +12,9 @@ import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
 import { serviceDidDocument } from '../src/well-known/did-json.ts'
 import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
 import { toErrorResponse, toXrpcError } from '../src/xrpc/errors.ts'
-import { getXrpcSchemas } from '../src/xrpc/lexicon-schemas.ts'
+import { dispatchDeps } from './dispatch-deps.ts'
 
 export type AppEnv = { Bindings: Env }
-
-const registry = buildRegistry()
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -62,17 +58,13 @@ export function createApp(): Hono<AppEnv> {
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
 
-  app.all('/xrpc/:nsid', (c) => {
-    const config = getConfig(c.env)
-    return dispatchXrpc(c.req.param('nsid'), c.req.raw, {
-      registry,
-      schemas: getXrpcSchemas(),
-      env: c.env,
-      config,
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-      fallback: (nsid, request) => proxyUnservedMethod(nsid, request, c.env, config),
-    })
-  })
+  app.all('/xrpc/:nsid', (c) =>
+    dispatchXrpc(
+      c.req.param('nsid'),
+      c.req.raw,
+      dispatchDeps(c.env, getConfig(c.env), (promise) => c.executionCtx.waitUntil(promise)),
+    ),
+  )
 
   app.notFound((c) => c.json({ error: 'NotFound', message: `Not found: ${c.req.path}` }, 404))
   app.onError((err) => {

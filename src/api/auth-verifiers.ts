@@ -21,12 +21,11 @@ import {
 import { parseJwt } from '../auth/jwt.ts'
 import { type Config, requireSecret } from '../config.ts'
 import { getAccountByDid } from '../db/accounts.ts'
-import { getDb } from '../db/index.ts'
 import { getAppPassword } from '../db/sessions.ts'
 import { claimJti } from '../db/used-jti.ts'
 import { identityServices } from '../identity/services.ts'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
-import type { AuthVerifier } from '../xrpc/method.ts'
+import type { AuthVerifier, VerifierDeps } from '../xrpc/method.ts'
 
 export interface AccessAuth {
   kind: 'access'
@@ -47,24 +46,18 @@ export interface AdminAuth {
 }
 
 /** Any session of the account: full access or an app password (the common case). */
-export const accessStandard: AuthVerifier<AccessAuth> = (request, env, config) =>
-  verifyAccess(request, env, config, ['full', 'privileged', 'appPass'])
+export const accessStandard: AuthVerifier<AccessAuth> = (request, deps) =>
+  verifyAccess(request, deps, ['full', 'privileged', 'appPass'])
 
 /** Account management that an app password must not do (app passwords, deletion...). */
-export const accessFull: AuthVerifier<AccessAuth> = (request, env, config) =>
-  verifyAccess(request, env, config, ['full'])
+export const accessFull: AuthVerifier<AccessAuth> = (request, deps) =>
+  verifyAccess(request, deps, ['full'])
 
 /** Full access or a privileged app password (chat, and the like). */
-export const accessPrivileged: AuthVerifier<AccessAuth> = (request, env, config) =>
-  verifyAccess(request, env, config, ['full', 'privileged'])
+export const accessPrivileged: AuthVerifier<AccessAuth> = (request, deps) =>
+  verifyAccess(request, deps, ['full', 'privileged'])
 
-/** A session token of any kind, when the method also works without one. */
-export const accessOptional: AuthVerifier<AccessAuth | null> = (request, env, config) =>
-  request.headers.get('authorization')
-    ? verifyAccess(request, env, config, ['full', 'privileged', 'appPass'])
-    : Promise.resolve(null)
-
-export const refreshAuth: AuthVerifier<RefreshAuth> = async (request, _env, config) => {
+export const refreshAuth: AuthVerifier<RefreshAuth> = async (request, { config }) => {
   const token = bearerToken(request)
   const payload = await asXrpcError(() =>
     verifyRefreshToken(token, {
@@ -76,7 +69,7 @@ export const refreshAuth: AuthVerifier<RefreshAuth> = async (request, _env, conf
 }
 
 /** HTTP Basic `admin:<PDS_ADMIN_PASSWORD>`. */
-export const adminAuth: AuthVerifier<AdminAuth> = async (request, _env, config) => {
+export const adminAuth: AuthVerifier<AdminAuth> = async (request, { config }) => {
   const header = request.headers.get('authorization')
   if (!header) throw new AuthRequiredError('Admin authentication required', 'AuthMissing')
   if (!checkAdminBasicAuth(header, requireSecret(config, 'adminPassword'))) {
@@ -89,8 +82,7 @@ type SessionKind = 'full' | 'privileged' | 'appPass'
 
 async function verifyAccess(
   request: Request,
-  env: Env,
-  config: Config,
+  { db, config }: VerifierDeps,
   allowed: SessionKind[],
 ): Promise<AccessAuth> {
   const token = bearerToken(request)
@@ -118,7 +110,7 @@ async function verifyAccess(
   if (appPassword !== null) {
     // Stateless tokens outlive a revoked app password; this lookup ends those sessions at
     // once, also when a new app password later takes the same name.
-    const row = await getAppPassword(getDb(env.DB), payload.sub, appPassword)
+    const row = await getAppPassword(db, payload.sub, appPassword)
     if (!row || payload.iat * 1000 < Date.parse(row.createdAt) - 1000) {
       throw new AuthRequiredError('This app password has been revoked', 'ExpiredToken')
     }
@@ -156,10 +148,10 @@ export interface ServiceAuth {
  * Each token works once when it carries a `jti`.
  */
 export function accessStandardOrServiceAuth(lxm: string): AuthVerifier<AccessAuth | ServiceAuth> {
-  return async (request, env, config) => {
+  return async (request, deps) => {
+    const { db, config } = deps
     const token = bearerToken(request)
-    if (!isServiceAuthToken(token)) return accessStandard(request, env, config)
-    const db = getDb(env.DB)
+    if (!isServiceAuthToken(token)) return accessStandard(request, deps)
     const { didResolver } = identityServices(config)
     let account: Awaited<ReturnType<typeof getAccountByDid>> = null
     const claims = await verifyIncomingServiceAuth(

@@ -1,21 +1,24 @@
 /**
  * The XRPC dispatcher: one place that turns `/xrpc/<nsid>` requests into handler calls.
  * It checks the HTTP verb against the Lexicon's method type, authenticates, validates and
- * coerces params and input, calls the handler, and encodes (and optionally validates) the
- * output. Errors thrown anywhere become XRPC error responses in `toErrorResponse`.
+ * coerces params and input, computes the method's permissions and authorizes them, applies
+ * its rate limits, calls the handler, and encodes (and optionally validates) the output.
+ * Errors thrown anywhere become XRPC error responses in `toErrorResponse`.
  */
 import type { Config } from '../config.ts'
 import { ipldToJson } from '../data/json.ts'
 import { isValidNsid } from '../syntax/index.ts'
 import { readJsonBody } from './body.ts'
 import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './errors.ts'
-import type { HandlerOutput, RawInput, XrpcMethod } from './method.ts'
+import type { AnyXrpcMethod, AppServices, HandlerOutput, MethodCall, RawInput } from './method.ts'
+import type { Permission } from './permission.ts'
+import { enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
 import type { XrpcSchemas } from './schemas.ts'
 
-export type MethodRegistry = ReadonlyMap<string, XrpcMethod<unknown, unknown, unknown>>
+export type MethodRegistry = ReadonlyMap<string, AnyXrpcMethod>
 
-export function createRegistry(methods: XrpcMethod<unknown, unknown, unknown>[]): MethodRegistry {
-  const registry = new Map<string, XrpcMethod<unknown, unknown, unknown>>()
+export function createRegistry(methods: AnyXrpcMethod[]): MethodRegistry {
+  const registry = new Map<string, AnyXrpcMethod>()
   for (const method of methods) {
     if (registry.has(method.nsid)) throw new Error(`duplicate XRPC method ${method.nsid}`)
     registry.set(method.nsid, method)
@@ -23,14 +26,31 @@ export function createRegistry(methods: XrpcMethod<unknown, unknown, unknown>[])
   return registry
 }
 
+/**
+ * Whether the caller's credentials allow what the call needs; throws (403) to refuse. The one
+ * place OAuth scopes are checked.
+ */
+export type Authorize = (
+  permissions: readonly Permission[],
+  auth: unknown,
+  nsid: string,
+) => void | Promise<void>
+
 export interface DispatchDeps {
   registry: MethodRegistry
   schemas: XrpcSchemas
   env: Env
   config: Config
+  /** Given to every handler and auth verifier. */
+  services: AppServices
+  rateLimits: RateLimitStore
+  authorize: Authorize
   waitUntil(promise: Promise<unknown>): void
-  /** Called for methods we do not serve ourselves (service proxying); 501 by default. */
-  fallback?: (nsid: string, request: Request) => Promise<Response>
+  /**
+   * The method for an nsid we do not serve ourselves (service proxying), or a throw when it
+   * cannot be served; 501 without one.
+   */
+  fallback?: (nsid: string, request: Request) => AnyXrpcMethod
 }
 
 export async function dispatchXrpc(
@@ -41,28 +61,41 @@ export async function dispatchXrpc(
   if (!isValidNsid(nsid)) {
     throw new InvalidRequestError(`Invalid XRPC method name: ${nsid}`)
   }
-  const method = deps.registry.get(nsid)
-  if (!method) {
-    if (deps.fallback) return deps.fallback(nsid, request)
-    throw new MethodNotImplementedError(`Method not implemented: ${nsid}`)
-  }
-  const type = deps.schemas.methodType(nsid)
-  checkVerb(nsid, type, request.method)
+  const method = deps.registry.get(nsid) ?? deps.fallback?.(nsid, request)
+  if (!method) throw new MethodNotImplementedError(`Method not implemented: ${nsid}`)
+  const type = method.passthrough ? null : deps.schemas.methodType(nsid)
+  if (!method.passthrough) checkVerb(nsid, type, request.method)
 
-  const auth = method.auth ? await method.auth(request, deps.env, deps.config) : null
-  const params = deps.schemas.validateParams(nsid, readQueryParams(request.url))
-  const input = type === 'procedure' ? await readInput(nsid, request, deps.schemas) : undefined
-
-  const output = await method.handler({
+  const auth = await method.auth(request, { ...deps.services, env: deps.env, config: deps.config })
+  const rawParams = readQueryParams(request.url)
+  const call: MethodCall = {
     nsid,
-    params,
-    input,
+    params: method.passthrough ? rawParams : deps.schemas.validateParams(nsid, rawParams),
+    input: type === 'procedure' ? await readInput(nsid, request, deps.schemas) : undefined,
     auth,
     request,
-    env: deps.env,
     config: deps.config,
-    waitUntil: deps.waitUntil,
-  })
+  }
+  const permissions =
+    typeof method.permission === 'function' ? method.permission(call) : method.permission
+  await deps.authorize(permissions, auth, nsid)
+  const countFailure = deps.config.rateLimitsEnabled
+    ? await enforceRateLimits(method.rateLimits, call, deps.rateLimits)
+    : null
+
+  let output: HandlerOutput
+  try {
+    output = await method.handler({
+      ...call,
+      ...deps.services,
+      permissions,
+      env: deps.env,
+      waitUntil: deps.waitUntil,
+    })
+  } catch (err) {
+    if (countFailure) await countFailure()
+    throw err
+  }
   return encodeOutput(nsid, output, deps)
 }
 

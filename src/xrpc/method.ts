@@ -1,20 +1,42 @@
 /**
  * How an XRPC method is declared. One file per method under `src/api/` exports one
- * `XrpcMethod`, built with `defineMethod`; the dispatcher does the plumbing around it
- * (HTTP verb, params and input validation, auth, output validation, error mapping).
+ * `XrpcMethod`, built with `defineMethod`, which declares side by side who may call it
+ * (`auth`), what an OAuth scope must allow (`permission`), how often (`rateLimits`) and what
+ * it does (`handler`). Each of the four is required: a public method says `publicAccess`,
+ * `noPermission`, `noRateLimits`. The dispatcher applies them (HTTP verb, auth, params and
+ * input validation, permissions, rate limits, output validation, error mapping).
  */
 import type { Config } from '../config.ts'
+import type { RawBody, XrpcMethodTypes, XrpcNsid } from '../lexicon/generated/method-types.ts'
+import type { Permission } from './permission.ts'
+import type { RateLimitRule } from './rate-limits.ts'
 
-/** What a method's handler receives, already validated against its Lexicon. */
-export interface HandlerContext<Params = Record<string, unknown>, Input = unknown, Auth = unknown> {
+/**
+ * What the layers above give every handler and auth verifier (D1 today). Empty here and
+ * filled in by `src/api/app-services.ts` through declaration merging, so `src/xrpc` stays
+ * below the storage layers it serves.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging
+export interface AppServices {}
+
+/** The call as far as the dispatcher knows it before the handler: authenticated, validated. */
+export interface MethodCall<Params = unknown, Input = unknown, Auth = unknown> {
   nsid: string
   params: Params
   /** Data-model form of a JSON body, or the raw body for other encodings. */
   input: Input
   auth: Auth
   request: Request
-  env: Env
   config: Config
+}
+
+/** What a method's handler receives. */
+export interface HandlerContext<Params = unknown, Input = unknown, Auth = unknown>
+  extends MethodCall<Params, Input, Auth>,
+    AppServices {
+  /** What this call was authorized for (the method's declared permissions, computed). */
+  permissions: readonly Permission[]
+  env: Env
   /** Work that may finish after the response (event fan-out, crawl requests). */
   waitUntil(promise: Promise<unknown>): void
 }
@@ -27,9 +49,9 @@ export interface RawInput {
 }
 
 /** A JSON body in data-model form (CIDs and bytes are converted for the wire). */
-export interface JsonOutput {
+export interface JsonOutput<Body = unknown> {
   encoding?: 'application/json'
-  body: unknown
+  body: Body
   headers?: Record<string, string>
 }
 
@@ -42,18 +64,74 @@ export interface RawOutput {
 
 export type HandlerOutput = JsonOutput | RawOutput | Response | undefined
 
+/** What an auth verifier may use to check credentials. */
+export interface VerifierDeps extends AppServices {
+  env: Env
+  config: Config
+}
+
 /** Decides who is calling; throws AuthRequiredError/ForbiddenError to refuse. */
-export type AuthVerifier<Auth> = (request: Request, env: Env, config: Config) => Promise<Auth>
+export type AuthVerifier<Auth> = (request: Request, deps: VerifierDeps) => Promise<Auth>
+
+/** Anyone may call: no credentials are read (the handler's `auth` is null). */
+export const publicAccess: AuthVerifier<null> = async () => null
+
+/** A constant list, or one that depends on the call (applyWrites: one per write). */
+export type PermissionDeclaration<Params, Input, Auth> =
+  | readonly Permission[]
+  | ((call: MethodCall<Params, Input, Auth>) => readonly Permission[])
 
 export interface XrpcMethod<Params = never, Input = never, Auth = never> {
   nsid: string
-  auth?: AuthVerifier<Auth>
+  auth: AuthVerifier<Auth>
+  permission: PermissionDeclaration<Params, Input, Auth>
+  rateLimits: readonly RateLimitRule<MethodCall<Params, Input, Auth>>[]
   handler: (ctx: HandlerContext<Params, Input, Auth>) => Promise<HandlerOutput>
+  /**
+   * Forwarded as is to another service (proxied methods): the verb, params and body are not
+   * checked against a Lexicon here, the service does that.
+   */
+  passthrough?: boolean
 }
 
-/** Identity function that keeps the handler's context types and erases them for the registry. */
+export type AnyXrpcMethod = XrpcMethod<unknown, unknown, unknown>
+
+/** A method's types as its Lexicon gives them (src/lexicon/generated/method-types.ts). */
+type LexiconParams<N extends XrpcNsid> = XrpcMethodTypes[N]['params']
+type LexiconInput<N extends XrpcNsid> = [XrpcMethodTypes[N]['input']] extends [RawBody]
+  ? RawInput
+  : XrpcMethodTypes[N]['input']
+/** What the handler may return for its Lexicon's output: a `Response` always does. */
+type LexiconOutput<N extends XrpcNsid> = [XrpcMethodTypes[N]['output']] extends [RawBody]
+  ? RawOutput | Response
+  : [XrpcMethodTypes[N]['output']] extends [undefined]
+    ? undefined | Response
+    : JsonOutput<XrpcMethodTypes[N]['output']> | Response
+
+/** The policy and handler of a method whose types come from its Lexicon. */
+export interface MethodSpec<N extends XrpcNsid, Auth> {
+  auth: AuthVerifier<Auth>
+  permission: PermissionDeclaration<LexiconParams<N>, LexiconInput<N>, Auth>
+  rateLimits: readonly RateLimitRule<MethodCall<LexiconParams<N>, LexiconInput<N>, Auth>>[]
+  handler: (
+    ctx: HandlerContext<LexiconParams<N>, LexiconInput<N>, Auth>,
+  ) => Promise<LexiconOutput<N>>
+}
+
+/**
+ * Declares a method. With its NSID first, params, input and output are its Lexicon's types and
+ * `Auth` is what its verifier returns: `defineMethod('com.atproto.repo.createRecord', {...})`.
+ * The one-object form with explicit types is for methods without a Lexicon (our own
+ * `dev.edgepds.*`, proxied calls). Either way the registry gets the types erased.
+ */
+export function defineMethod<N extends XrpcNsid, Auth>(
+  nsid: N,
+  spec: MethodSpec<N, Auth>,
+): AnyXrpcMethod
 export function defineMethod<Params = Record<string, unknown>, Input = unknown, Auth = null>(
   method: XrpcMethod<Params, Input, Auth>,
-): XrpcMethod<unknown, unknown, unknown> {
-  return method as unknown as XrpcMethod<unknown, unknown, unknown>
+): AnyXrpcMethod
+export function defineMethod(nsidOrMethod: string | object, spec?: object): AnyXrpcMethod {
+  const method = typeof nsidOrMethod === 'string' ? { nsid: nsidOrMethod, ...spec } : nsidOrMethod
+  return method as AnyXrpcMethod
 }

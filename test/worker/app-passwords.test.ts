@@ -6,6 +6,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { accessPrivileged, accessStandard } from '../../src/api/auth-verifiers.ts'
 import { getConfig } from '../../src/config.ts'
+import { getDb } from '../../src/db/index.ts'
 import { XrpcError } from '../../src/xrpc/errors.ts'
 import { expectWrongSessionKind } from './helpers/auth.ts'
 import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
@@ -47,7 +48,7 @@ async function verifierError(
     headers: { authorization: `Bearer ${token}` },
   })
   try {
-    await verifier(request, env, getConfig(env))
+    await verifier(request, { env, config: getConfig(env), db: getDb(env.DB) })
     return null
   } catch (err) {
     if (err instanceof XrpcError) return err

@@ -4,14 +4,22 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { authorizeCall } from '../../src/api/authorize.ts'
 import { readConfig } from '../../src/config.ts'
+import { getDb } from '../../src/db/index.ts'
+import { d1RateLimitStore } from '../../src/rate-limit.ts'
 import { createRegistry, dispatchXrpc } from '../../src/xrpc/dispatch.ts'
 import { toErrorResponse } from '../../src/xrpc/errors.ts'
 import { getXrpcSchemas } from '../../src/xrpc/lexicon-schemas.ts'
-import { defineMethod } from '../../src/xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../src/xrpc/method.ts'
+import { noPermission } from '../../src/xrpc/permission.ts'
+import { noRateLimits } from '../../src/xrpc/rate-limits.ts'
 
 const echoParams = defineMethod({
   nsid: 'com.atproto.repo.listRecords',
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
   async handler({ params }) {
     // Deliberately not a valid listRecords output when asked, to exercise output validation.
     if ((params as { collection: string }).collection === 'com.example.bad.output') {
@@ -23,6 +31,9 @@ const echoParams = defineMethod({
 
 const echoInput = defineMethod({
   nsid: 'com.atproto.server.createSession',
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
   async handler({ input }) {
     const { identifier } = input as { identifier: string }
     return {
@@ -42,6 +53,9 @@ async function call(path: string, init?: RequestInit): Promise<Response> {
       schemas: getXrpcSchemas(),
       env,
       config: readConfig({ PDS_VALIDATE_RESPONSES: 'true' }),
+      services: { db: getDb(env.DB) },
+      rateLimits: d1RateLimitStore(getDb(env.DB)),
+      authorize: authorizeCall,
       waitUntil: () => {},
     })
   } catch (err) {

@@ -9,7 +9,7 @@ import { putAccountToken } from '../../src/db/account-tokens.ts'
 import { getDb } from '../../src/db/index.ts'
 import { insertRefreshToken } from '../../src/db/sessions.ts'
 import { claimJti } from '../../src/db/used-jti.ts'
-import { consumeRateLimit, LIMITS } from '../../src/rate-limit.ts'
+import { d1RateLimitStore, LIMITS } from '../../src/rate-limit.ts'
 import { expiredRowsJobs, runScheduledJobs, scheduledJobs } from '../../src/scheduled.ts'
 
 const db = getDb(env.DB)
@@ -62,10 +62,11 @@ describe('expired D1 rows', () => {
     await claimJti(db, 'iss:jti-old', seconds(at(-1000)))
     await claimJti(db, 'iss:jti-live', seconds(at(60_000)))
     // The longest window is an hour: a counter from two hours ago is over, one from now is not.
-    const config = { ...getConfig(env), rateLimitsEnabled: true }
+    // Counters live as long as the longest window a method may declare (a day).
     const limit = LIMITS.requestAccountDeletePerDid
-    await consumeRateLimit(db, config, limit, 'old-subject', at(-2 * 3600_000).getTime())
-    await consumeRateLimit(db, config, limit, 'live-subject', now.getTime())
+    const store = d1RateLimitStore(db)
+    await store.add(`${limit.name}:old-subject`, at(-25 * 3600_000).getTime(), 1)
+    await store.add(`${limit.name}:live-subject`, at(-23 * 3600_000).getTime(), 1)
 
     await runScheduledJobs(env, now, expiredRowsJobs)
 

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { accessStandardOrServiceAuth } from '../../src/api/auth-verifiers.ts'
 import { getConfig } from '../../src/config.ts'
+import { getDb } from '../../src/db/index.ts'
 import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 import {
   didWebDocument,
@@ -272,8 +273,7 @@ describe('com.atproto.server.getServiceAuth', () => {
     const verify = (token: string, method = lxm) =>
       accessStandardOrServiceAuth(method)(
         new Request('http://localhost/', { headers: { authorization: `Bearer ${token}` } }),
-        env,
-        config,
+        { env, config, db: getDb(env.DB) },
       )
     await expect(verify(minted.body.token, 'com.atproto.repo.createRecord')).rejects.toMatchObject({
       status: 401,

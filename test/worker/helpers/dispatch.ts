@@ -3,29 +3,25 @@
  * are fixed per run in vitest.config.ts): e.g. invites required, or responses not validated.
  */
 import { env } from 'cloudflare:test'
-import { buildRegistry } from '../../../src/api/index.ts'
 import { type ConfigEnv, readConfig } from '../../../src/config.ts'
 import { dispatchXrpc } from '../../../src/xrpc/dispatch.ts'
 import { toErrorResponse } from '../../../src/xrpc/errors.ts'
-import { getXrpcSchemas } from '../../../src/xrpc/lexicon-schemas.ts'
+import { dispatchDeps } from '../../../worker/dispatch-deps.ts'
 
 export type Dispatch = (nsid: string, init?: RequestInit, query?: string) => Promise<Response>
 
 export function dispatcherWith(overrides: ConfigEnv): Dispatch {
   const config = readConfig({ ...(env as unknown as ConfigEnv), ...overrides })
-  const registry = buildRegistry()
   return async (nsid, init, query = '') => {
     const request = new Request(`http://localhost:2583/xrpc/${nsid}${query}`, init)
     const pending: Promise<unknown>[] = []
     let res: Response
     try {
-      res = await dispatchXrpc(nsid, request, {
-        registry,
-        schemas: getXrpcSchemas(),
-        env,
-        config,
-        waitUntil: (promise) => pending.push(promise),
-      })
+      res = await dispatchXrpc(
+        nsid,
+        request,
+        dispatchDeps(env, config, (promise) => pending.push(promise)),
+      )
     } catch (err) {
       res = toErrorResponse(err)
     }

@@ -2,25 +2,23 @@ import { writePreferences } from '../../../../accounts/preferences.ts'
 import { SCOPE_ACCESS } from '../../../../auth/index.ts'
 import { ipldToJson } from '../../../../data/json.ts'
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
 import { otherServiceRequested } from '../../../../proxy/target.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Input {
-  preferences: unknown[]
-}
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
+import { rpcToTargetService } from '../../../proxy-fallback.ts'
 
 /**
  * Replaces the account's `app.bsky` preferences. A deactivated account may still set them
  * (a migration imports them before activating); a taken-down or suspended one may not.
  */
-export const putPreferences = defineMethod<Record<string, never>, Input, AccessAuth>({
-  nsid: 'app.bsky.actor.putPreferences',
+export const putPreferences = defineMethod('app.bsky.actor.putPreferences', {
   auth: accessStandard,
-  async handler({ nsid, input, auth, request, env, config }) {
+  permission: rpcToTargetService,
+  rateLimits: noRateLimits,
+  async handler({ nsid, input, auth, request, env, config, db }) {
     if (otherServiceRequested(request, config.appView)) {
       // The dispatcher has read the body: send the validated input on.
       const bytes = new TextEncoder().encode(JSON.stringify(ipldToJson(input)))
@@ -29,7 +27,6 @@ export const putPreferences = defineMethod<Record<string, never>, Input, AccessA
         { env, config },
       )
     }
-    const db = getDb(env.DB)
     const account = await getAccountByDid(db, auth.did)
     if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
     if (account.status === 'takendown') {

@@ -1,14 +1,9 @@
-import { getDb } from '../../../../db/index.ts'
 import { resolveFeedGenerator } from '../../../../proxy/feed-generator.ts'
 import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Params {
-  feed: string
-  limit?: number
-  cursor?: string
-}
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
+import { rpcToTargetService } from '../../../proxy-fallback.ts'
 
 export const GET_FEED_SKELETON = 'app.bsky.feed.getFeedSkeleton'
 
@@ -17,11 +12,12 @@ export const GET_FEED_SKELETON = 'app.bsky.feed.getFeedSkeleton'
  * service) with a token addressed to the feed generator itself (`aud` its DID as the record
  * names it, `lxm` getFeedSkeleton), which the AppView hands on when it asks the generator.
  */
-export const getFeed = defineMethod<Params, undefined, AccessAuth>({
-  nsid: 'app.bsky.feed.getFeed',
+export const getFeed = defineMethod('app.bsky.feed.getFeed', {
   auth: accessStandard,
-  async handler({ nsid, params, auth, request, env, config }) {
-    const generator = await resolveFeedGenerator(params.feed, { db: getDb(env.DB), config })
+  permission: rpcToTargetService,
+  rateLimits: noRateLimits,
+  async handler({ nsid, params, auth, request, env, config, db }) {
+    const generator = await resolveFeedGenerator(params.feed, { db: db, config })
     return forwardAsAccount(
       { nsid, request, did: auth.did, aud: generator.did, lxm: GET_FEED_SKELETON },
       { env, config },

@@ -1,11 +1,14 @@
-import { getDb } from '../../../../db/index.ts'
 import { resolveIdentity as lookUpIdentity } from '../../../../identity/lookup.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** A handle or DID → its DID, bidirectionally verified handle (or `handle.invalid`) and document. */
-export const resolveIdentity = defineMethod<{ identifier: string }>({
-  nsid: 'com.atproto.identity.resolveIdentity',
-  async handler({ params, env, config }) {
-    return { body: await lookUpIdentity(getDb(env.DB), config, params.identifier) }
+export const resolveIdentity = defineMethod('com.atproto.identity.resolveIdentity', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, config, db }) {
+    return { body: await lookUpIdentity(db, config, params.identifier) }
   },
 })

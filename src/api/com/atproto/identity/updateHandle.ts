@@ -2,7 +2,7 @@ import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { checkHandleForAccount } from '../../../../accounts/handles.ts'
 import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { updateAccountHandle } from '../../../../db/accounts.ts'
-import { getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { isUniqueConstraintError } from '../../../../db/index.ts'
 import {
   cidForPlcOperation,
   createUpdateOperation,
@@ -12,17 +12,19 @@ import {
 import { identityServices, plcRotationKey } from '../../../../identity/services.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { identityPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Changes the account's handle: our D1 row, the DID document's `alsoKnownAs` (a signed PLC
  * update for did:plc accounts), and an `#identity` event.
  */
-export const updateHandle = defineMethod<unknown, { handle: string }, AccessAuth>({
-  nsid: 'com.atproto.identity.updateHandle',
+export const updateHandle = defineMethod('com.atproto.identity.updateHandle', {
   auth: accessStandard,
-  async handler({ input, auth, env, config }) {
-    const db = getDb(env.DB)
+  permission: [identityPermission('handle')],
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, config, db }) {
     await requireCallerAccount(db, auth.did)
     const handle = await checkHandleForAccount(db, config, input.handle, auth.did)
 

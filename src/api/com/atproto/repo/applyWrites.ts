@@ -1,44 +1,60 @@
+import type { WriteOutcome } from '../../../../account/types.ts'
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
-import { getDb } from '../../../../db/index.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
-import { MAX_WRITES_PER_COMMIT as MAX_WRITES } from '../../../../limits.ts'
-import { commitWrites, prepareWrites, type WriteRequest } from '../../../../writes/prepare.ts'
+import {
+  commitWrites,
+  prepareWrites,
+  type ValidationStatus,
+  type WriteRequest,
+} from '../../../../writes/prepare.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { type RepoAction, repoPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.applyWrites'
+/** The most operations one commit may carry (the firehose's `ops` limit). */
+export const MAX_WRITES = 200
 
 type Types = XrpcMethodTypes[typeof NSID]
 type Write = Types['input']['writes'][number]
+type Result = NonNullable<Types['output']['results']>[number]
 
 /** Up to 200 creates, updates and deletes in one signed commit: all of them or none. */
-export const applyWrites = defineMethod<Types['params'], Types['input'], AccessAuth>({
-  nsid: NSID,
+export const applyWrites = defineMethod(NSID, {
   auth: accessStandard,
-  async handler({ input, auth, env }) {
+  permission: ({ input }) =>
+    input.writes.map((write) => repoPermission(write.collection, actionOf(write))),
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
     if (input.writes.length > MAX_WRITES) {
       throw new InvalidRequestError(`Too many writes: at most ${MAX_WRITES} in one commit`)
     }
-    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+    const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes, validation } = await prepareWrites(input.writes.map(toRequest), input.validate)
     const result = await commitWrites(env, did, writes, input.swapCommit)
-    const results = result.results.map((outcome, i) =>
-      outcome.action === 'delete'
-        ? { $type: `${NSID}#deleteResult` }
-        : {
-            $type: `${NSID}#${outcome.action}Result`,
-            uri: outcome.uri,
-            cid: outcome.cid,
-            validationStatus: validation[i] ?? undefined,
-          },
-    )
+    const results = result.results.map((outcome, i) => toResult(outcome, validation[i]))
     return {
       body: { commit: result.commit, results },
       headers: { 'Atproto-Repo-Rev': result.commit.rev },
     }
   },
 })
+
+function toResult(outcome: WriteOutcome, validation: ValidationStatus | null | undefined): Result {
+  if (outcome.action === 'delete') return { $type: `${NSID}#deleteResult` }
+  // @NOTE Creates and updates always report the new record's CID.
+  const written = { uri: outcome.uri, cid: outcome.cid!, validationStatus: validation ?? undefined }
+  return outcome.action === 'create'
+    ? { $type: `${NSID}#createResult`, ...written }
+    : { $type: `${NSID}#updateResult`, ...written }
+}
+
+function actionOf(write: Write): RepoAction {
+  if (write.$type === `${NSID}#create`) return 'create'
+  return write.$type === `${NSID}#update` ? 'update' : 'delete'
+}
 
 function toRequest(write: Write): WriteRequest {
   switch (write.$type) {

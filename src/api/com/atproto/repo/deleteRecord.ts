@@ -1,27 +1,21 @@
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
-import { getDb } from '../../../../db/index.ts'
 import { commitWrites, prepareWrites } from '../../../../writes/prepare.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Input {
-  repo: string
-  collection: string
-  rkey: string
-  swapRecord?: string
-  swapCommit?: string
-}
+import { repoPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Deletes a record. Deleting one that is not there succeeds without a commit, as on the
  * reference PDS (unless `swapRecord` insists on a version).
  */
-export const deleteRecord = defineMethod<unknown, Input, AccessAuth>({
-  nsid: 'com.atproto.repo.deleteRecord',
+export const deleteRecord = defineMethod('com.atproto.repo.deleteRecord', {
   auth: accessStandard,
-  async handler({ input, auth, env }) {
-    const did = await resolveRepoForWrite(getDb(env.DB), auth.did, input.repo)
+  permission: ({ input }) => [repoPermission(input.collection, 'delete')],
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
+    const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes } = await prepareWrites(
       [
         {

@@ -1,15 +1,17 @@
 import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
-import { getDb } from '../../../../db/index.ts'
 import { listCollections } from '../../../../db/record-reads.ts'
 import { getHandle } from '../../../../identity/index.ts'
 import { identityServices } from '../../../../identity/services.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Who a repo belongs to, its DID document, and which collections it holds. */
-export const describeRepo = defineMethod<{ repo: string }>({
-  nsid: 'com.atproto.repo.describeRepo',
-  async handler({ params, env, config }) {
-    const db = getDb(env.DB)
+export const describeRepo = defineMethod('com.atproto.repo.describeRepo', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, config, db }) {
     const account = await resolveRepoForRead(db, params.repo)
     const [didDoc, collections] = await Promise.all([
       identityServices(config)

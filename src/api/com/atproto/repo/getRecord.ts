@@ -2,19 +2,16 @@ import { ensureReadable } from '../../../../accounts/repo-target.ts'
 import { lookupRecord } from '../../../../db/record-reads.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { jsonTextResponse } from '../../../../xrpc/raw-json.ts'
 
-interface Params {
-  repo: string
-  collection: string
-  rkey: string
-  cid?: string
-}
-
 /** One record from the D1 index, in one query (the account's Durable Object is not woken). */
-export const getRecord = defineMethod<Params>({
-  nsid: 'com.atproto.repo.getRecord',
+export const getRecord = defineMethod('com.atproto.repo.getRecord', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
   async handler({ params, env, config }) {
     const found = ensureReadable(
       await lookupRecord(env.DB, params.repo, params.collection, params.rkey),

@@ -1,26 +1,23 @@
 import { listMissingBlobs as listMissing } from '../../../../db/blobs.ts'
-import { getDb } from '../../../../db/index.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Params {
-  limit: number
-  cursor?: string
-}
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Blobs the caller's records reference that this PDS does not hold (after an account
  * migration imported the repo), in CID order, one referencing record each.
  */
-export const listMissingBlobs = defineMethod<Params, unknown, AccessAuth>({
-  nsid: 'com.atproto.repo.listMissingBlobs',
+export const listMissingBlobs = defineMethod('com.atproto.repo.listMissingBlobs', {
   auth: accessStandard,
-  async handler({ params, auth, env }) {
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, auth, db }) {
     const { rows, cursor } = await fetchPage(
       params.limit,
-      (limit) => listMissing(getDb(env.DB), { did: auth.did, cursor: params.cursor, limit }),
+      (limit) => listMissing(db, { did: auth.did, cursor: params.cursor, limit }),
       (row) => row.cid,
     )
     const blobs = rows.map((row) => ({

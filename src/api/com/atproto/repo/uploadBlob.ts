@@ -1,10 +1,8 @@
 import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
-import { defineMethod, type RawInput } from '../../../../xrpc/method.ts'
-import {
-  type AccessAuth,
-  accessStandardOrServiceAuth,
-  type ServiceAuth,
-} from '../../../auth-verifiers.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
+import { blobPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandardOrServiceAuth } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.uploadBlob'
 
@@ -13,9 +11,10 @@ const NSID = 'com.atproto.repo.uploadBlob'
  * within the grace period or it is collected. Takes the account's sessions and service-auth
  * tokens for this method (the video service uploads on the user's behalf).
  */
-export const uploadBlob = defineMethod<unknown, RawInput, AccessAuth | ServiceAuth>({
-  nsid: NSID,
+export const uploadBlob = defineMethod(NSID, {
   auth: accessStandardOrServiceAuth(NSID),
+  permission: ({ input }) => [blobPermission(input.encoding)],
+  rateLimits: noRateLimits,
   async handler({ input, auth, env, config, request }) {
     const blob = await storeBlob(env, config, {
       did: auth.did,

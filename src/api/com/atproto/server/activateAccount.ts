@@ -1,22 +1,24 @@
 import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../accounts/status.ts'
-import { getDb } from '../../../../db/index.ts'
 import { checkDidForThisPds } from '../../../../identity/did-check.ts'
 import { DidResolutionError } from '../../../../identity/index.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * Activates a deactivated account (the end of a migration, or a change of mind). The DID
  * document must already name this PDS and the account's signing key: a migrated account does
  * not go live here while its identity still points at the old host.
  */
-export const activateAccount = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.activateAccount',
+export const activateAccount = defineMethod('com.atproto.server.activateAccount', {
   auth: accessFull,
-  async handler({ auth, env, config }) {
-    const account = await requireCallerAccount(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ auth, env, config, db }) {
+    const account = await requireCallerAccount(db, auth.did)
     assertNotModerated(account)
     let check: Awaited<ReturnType<typeof checkDidForThisPds>>
     try {

@@ -1,23 +1,24 @@
 import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { accountStub } from '../../../../bindings.ts'
 import { getBlobCounts } from '../../../../db/blobs.ts'
-import { getDb } from '../../../../db/index.ts'
 import { countIndexedRecords } from '../../../../db/records.ts'
 import { checkDidForThisPds } from '../../../../identity/did-check.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Where the account stands, mostly for a migration in progress: activation, whether the DID
  * document points here, the repo head and what the record index holds.
  * `repoBlocks` counts the blocks the account's object holds, less those awaiting collection.
  */
-export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.checkAccountStatus',
+export const checkAccountStatus = defineMethod('com.atproto.server.checkAccountStatus', {
   auth: accessStandard,
-  async handler({ auth, env, config }) {
-    const db = getDb(env.DB)
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ auth, env, config, db }) {
     const account = await requireCallerAccount(db, auth.did)
     const stub = accountStub(env, auth.did)
     const [head, repoBlocks, indexedRecords, blobs, validDid] = await Promise.all([

@@ -4,7 +4,7 @@ import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { requireSecret } from '../../../../config.ts'
 import { Secp256k1Keypair } from '../../../../crypto/index.ts'
 import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
-import { type Db, getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { type Db, isUniqueConstraintError } from '../../../../db/index.ts'
 import { remainingInviteUses, useInviteCode } from '../../../../db/invites.ts'
 import { didDocumentFromOperation } from '../../../../identity/did-document-from-op.ts'
 import {
@@ -14,7 +14,7 @@ import {
   signPlcOperation,
 } from '../../../../identity/index.ts'
 import { identityServices, plcRotationKey } from '../../../../identity/services.ts'
-import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { openSession } from '../../../../sessions/open.ts'
 import { isValidDid } from '../../../../syntax/index.ts'
 import {
@@ -22,17 +22,9 @@ import {
   InvalidRequestError,
   UpstreamFailureError,
 } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
 import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
-
-interface Input {
-  handle: string
-  email?: string
-  password?: string
-  inviteCode?: string
-  did?: string
-  recoveryKey?: string
-}
 
 export const MIN_PASSWORD_LENGTH = 8
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
@@ -43,12 +35,11 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
  * `did` and a service-auth token from the old PDS, it instead imports an existing identity
  * as a deactivated account (the migration path).
  */
-export const createAccount = defineMethod<unknown, Input>({
-  nsid: 'com.atproto.server.createAccount',
-  async handler({ input, env, config, request }) {
-    const db = getDb(env.DB)
-    await consumeRateLimit(db, config, LIMITS.createAccountPerIp, clientIp(request))
-
+export const createAccount = defineMethod('com.atproto.server.createAccount', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: [{ limit: LIMITS.createAccountPerIp, key: 'ip' }],
+  async handler({ input, env, config, request, db }) {
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
     const email = checkEmail(input.email)
     const password = checkPassword(input.password)

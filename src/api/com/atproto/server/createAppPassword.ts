@@ -1,15 +1,12 @@
 import { generateAppPassword, hashAppPassword } from '../../../../auth/index.ts'
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb, isUniqueConstraintError } from '../../../../db/index.ts'
+import { isUniqueConstraintError } from '../../../../db/index.ts'
 import { insertAppPassword, listAppPasswords } from '../../../../db/sessions.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
-
-interface Input {
-  name: string
-  privileged?: boolean
-}
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 export const MAX_APP_PASSWORD_NAME_LENGTH = 64
 /** A login tries each of the account's app passwords, so their number stays small. */
@@ -19,11 +16,11 @@ export const MAX_APP_PASSWORDS = 50
  * Creates an app password: the generated secret is returned this once and only its hash is
  * kept. Full-access sessions only, as on the reference PDS.
  */
-export const createAppPassword = defineMethod<unknown, Input, AccessAuth>({
-  nsid: 'com.atproto.server.createAppPassword',
+export const createAppPassword = defineMethod('com.atproto.server.createAppPassword', {
   auth: accessFull,
-  async handler({ input, auth, env }) {
-    const db = getDb(env.DB)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ input, auth, db }) {
     const name = checkName(input.name)
     const account = await getAccountByDid(db, auth.did)
     if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')

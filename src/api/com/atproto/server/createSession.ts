@@ -6,16 +6,14 @@ import {
 } from '../../../../auth/index.ts'
 import type { Config } from '../../../../config.ts'
 import { getAccountByIdentifier } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
+import type { Db } from '../../../../db/index.ts'
 import { listAppPasswords } from '../../../../db/sessions.ts'
-import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
-import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { openSession, type SessionGrant } from '../../../../sessions/open.ts'
 import { sessionView } from '../../../../sessions/view.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
-
-type Types = XrpcMethodTypes['com.atproto.server.createSession']
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
 
 /**
  * A stand-in hash at the configured cost, so that an unknown identifier costs the same as a
@@ -33,13 +31,14 @@ function dummyHash(config: Config): Promise<string> {
 }
 
 /** Log in with a handle, email or DID and the account password or an app password. */
-export const createSession = defineMethod<Types['params'], Types['input']>({
-  nsid: 'com.atproto.server.createSession',
-  async handler({ input, env, config, request }) {
-    const db = getDb(env.DB)
-    await consumeRateLimit(db, config, LIMITS.createSessionPerIp, clientIp(request))
-    await consumeRateLimit(db, config, LIMITS.createSessionPerIdentifier, input.identifier)
-
+export const createSession = defineMethod('com.atproto.server.createSession', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: [
+    { limit: LIMITS.createSessionPerIp, key: 'ip' },
+    { limit: LIMITS.createSessionPerIdentifier, key: ({ input }) => input.identifier },
+  ],
+  async handler({ input, config, db }) {
     const account = await getAccountByIdentifier(db, input.identifier)
     const grant = account ? await checkCredentials(db, account, input.password) : null
     if (!account) await verifyPassword(input.password, await dummyHash(config))
@@ -57,7 +56,7 @@ export const createSession = defineMethod<Types['params'], Types['input']>({
 })
 
 async function checkCredentials(
-  db: ReturnType<typeof getDb>,
+  db: Db,
   account: { did: string; passwordHash: string },
   password: string,
 ): Promise<SessionGrant | null> {

@@ -1,9 +1,10 @@
 import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../accounts/status.ts'
-import { getDb } from '../../../../db/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * Deactivates the account: writes are refused and the repo is no longer served until
@@ -12,11 +13,12 @@ import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
  *
  * @TODO nothing deletes accounts past `deleteAfter` yet.
  */
-export const deactivateAccount = defineMethod<unknown, { deleteAfter?: string }, AccessAuth>({
-  nsid: 'com.atproto.server.deactivateAccount',
+export const deactivateAccount = defineMethod('com.atproto.server.deactivateAccount', {
   auth: accessFull,
-  async handler({ input, auth, env }) {
-    const account = await requireCallerAccount(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ input, auth, env, db }) {
+    const account = await requireCallerAccount(db, auth.did)
     assertNotModerated(account)
     await changeAccountStatus(env, account, {
       active: false,

@@ -3,16 +3,10 @@ import { verifyPassword } from '../../../../auth/index.ts'
 import { accountStub, sequencerStub, unwrapAccount } from '../../../../bindings.ts'
 import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
 import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
-import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
-
-interface Input {
-  did: string
-  password: string
-  token: string
-}
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
 
 /** Longer than any password createAccount accepts; bounds the hashing work of a bad request. */
 const MAX_PASSWORD_LENGTH = 256
@@ -23,11 +17,11 @@ const MAX_PASSWORD_LENGTH = 256
  * repo; then the account's older events, the record index and the account's D1 rows go. Every step is idempotent, so a
  * failed deletion is finished by repeating the request (the token lives until the end).
  */
-export const deleteAccount = defineMethod<unknown, Input>({
-  nsid: 'com.atproto.server.deleteAccount',
-  async handler({ input, env, config }) {
-    const db = getDb(env.DB)
-    await consumeRateLimit(db, config, LIMITS.deleteAccountPerDid, input.did)
+export const deleteAccount = defineMethod('com.atproto.server.deleteAccount', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: [{ limit: LIMITS.deleteAccountPerDid, key: ({ input }) => input.did }],
+  async handler({ input, env, db }) {
     const account = await getAccountByDid(db, input.did)
     if (!account) throw new InvalidRequestError('Account not found')
     if (input.password.length > MAX_PASSWORD_LENGTH) {

@@ -1,12 +1,8 @@
-import { getDb } from '../../../../db/index.ts'
 import { getInviteCodesFor } from '../../../../db/invites.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
-
-interface Params {
-  includeUsed: boolean
-  createAvailable: boolean
-}
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * The invite codes made for the caller's account, with their uses. Disabled codes are left
@@ -16,11 +12,12 @@ interface Params {
  * @NOTE `createAvailable` is accepted and ignored: this PDS does not earn accounts codes over
  * time; the operator hands them out with createInviteCodes.
  */
-export const getAccountInviteCodes = defineMethod<Params, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.getAccountInviteCodes',
+export const getAccountInviteCodes = defineMethod('com.atproto.server.getAccountInviteCodes', {
   auth: accessFull,
-  async handler({ params, auth, env }) {
-    const rows = await getInviteCodesFor(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ params, auth, db }) {
+    const rows = await getInviteCodesFor(db, auth.did)
     const codes = rows
       .filter((row) => !row.disabled)
       .filter((row) => params.includeUsed || row.uses.length < row.availableUses)

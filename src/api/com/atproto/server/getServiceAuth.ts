@@ -1,18 +1,13 @@
 import { SCOPE_ACCESS, SCOPE_APP_PASS_PRIVILEGED } from '../../../../auth/index.ts'
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { isProtectedMethod, needsPrivilegedSession } from '../../../../proxy/method-policy.ts'
 import { createAccountServiceToken } from '../../../../proxy/service-token.ts'
 import { isValidDid } from '../../../../syntax/did.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Params {
-  aud: string
-  exp?: number
-  lxm?: string
-}
+import { rpcPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 const MINUTE = 60
 const HOUR = 60 * MINUTE
@@ -23,10 +18,11 @@ const HOUR = 60 * MINUTE
  * `exp` within the hour, within the minute for a token bound to no method; no tokens for
  * account management; chat methods need a full-access or privileged session.
  */
-export const getServiceAuth = defineMethod<Params, undefined, AccessAuth>({
-  nsid: 'com.atproto.server.getServiceAuth',
+export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', {
   auth: accessStandard,
-  async handler({ params, auth, env, config }) {
+  permission: ({ params }) => [rpcPermission(params.lxm ?? '*', params.aud)],
+  rateLimits: noRateLimits,
+  async handler({ params, auth, config, db }) {
     const { aud } = params
     const lxm = params.lxm ?? null
     if (!isServiceReference(aud)) {
@@ -62,7 +58,7 @@ export const getServiceAuth = defineMethod<Params, undefined, AccessAuth>({
         `insufficient access to request a service auth token for the following method: ${lxm}`,
       )
     }
-    const account = await getAccountByDid(getDb(env.DB), auth.did)
+    const account = await getAccountByDid(db, auth.did)
     if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
     const token = await createAccountServiceToken(config, account, {
       aud,

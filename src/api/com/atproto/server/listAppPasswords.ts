@@ -1,17 +1,19 @@
-import { getDb } from '../../../../db/index.ts'
 import { listAppPasswords as listAppPasswordRows } from '../../../../db/sessions.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * The account's app passwords (names and dates, never the secrets). Any session may list
  * them, an app-password session included, as on the reference PDS.
  */
-export const listAppPasswords = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.listAppPasswords',
+export const listAppPasswords = defineMethod('com.atproto.server.listAppPasswords', {
   auth: accessStandard,
-  async handler({ auth, env }) {
-    const rows = await listAppPasswordRows(getDb(env.DB), auth.did)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ auth, db }) {
+    const rows = await listAppPasswordRows(db, auth.did)
     rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name))
     const passwords = rows.map(({ name, createdAt, privileged }) => ({
       name,

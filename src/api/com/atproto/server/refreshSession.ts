@@ -1,18 +1,19 @@
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { consumeRefreshToken, getAppPassword } from '../../../../db/sessions.ts'
 import { openSession } from '../../../../sessions/open.ts'
 import { sessionView } from '../../../../sessions/view.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { refreshAuth } from '../../../auth-verifiers.ts'
 
 /** Trades a refresh token (single use) for a new access and refresh token. */
-export const refreshSession = defineMethod({
-  nsid: 'com.atproto.server.refreshSession',
+export const refreshSession = defineMethod('com.atproto.server.refreshSession', {
   auth: refreshAuth,
-  async handler({ auth, env, config }) {
-    const db = getDb(env.DB)
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ auth, config, db }) {
     const row = await consumeRefreshToken(db, auth.token.jti)
     if (!row || row.did !== auth.did) {
       throw new InvalidRequestError('Token has been revoked', 'ExpiredToken')

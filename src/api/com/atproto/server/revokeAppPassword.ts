@@ -1,22 +1,23 @@
-import { getDb } from '../../../../db/index.ts'
 import {
   getAppPassword,
   revokeAppPassword as revokeAppPasswordRows,
 } from '../../../../db/sessions.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Revokes an app password: its refresh tokens are deleted with it, and its access tokens stop
  * working at once (the access verifier looks the app password up on every request). Any
  * session may revoke, an app-password session included, as on the reference PDS.
  */
-export const revokeAppPassword = defineMethod<unknown, { name: string }, AccessAuth>({
-  nsid: 'com.atproto.server.revokeAppPassword',
+export const revokeAppPassword = defineMethod('com.atproto.server.revokeAppPassword', {
   auth: accessStandard,
-  async handler({ input, auth, env }) {
-    const db = getDb(env.DB)
+  permission: passwordSessionOnly,
+  rateLimits: noRateLimits,
+  async handler({ input, auth, db }) {
     const name = input.name.trim()
     if (!(await getAppPassword(db, auth.did, name))) {
       throw new InvalidRequestError(`No app password named "${name}"`)

@@ -1,23 +1,20 @@
 import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { serveBlob } from '../../../../blobs/serve.ts'
 import { getBlobRow } from '../../../../db/blobs.ts'
-import { getDb } from '../../../../db/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
-
-interface Params {
-  did: string
-  cid: string
-}
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /**
  * The bytes of a blob a record references, streamed from R2 (byte ranges for video). Not for
  * temporary uploads, nor while the account is deactivated, taken down or deleted.
  */
-export const getBlob = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getBlob',
-  async handler({ params, env, request }) {
-    const db = getDb(env.DB)
+export const getBlob = defineMethod('com.atproto.sync.getBlob', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, request, db }) {
     const account = await resolveRepoForRead(db, params.did)
     const row = await getBlobRow(db, account.did, params.cid)
     if (!row || row.temp) {

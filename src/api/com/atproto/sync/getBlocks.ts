@@ -2,26 +2,23 @@ import { blockKind } from '../../../../account/repo-car.ts'
 import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { accountStub } from '../../../../bindings.ts'
 import { CID } from '../../../../data/cid.ts'
-import { getDb } from '../../../../db/index.ts'
 import { encodeCarBytes } from '../../../../repo/car.ts'
 import { currentRecordCids } from '../../../../sync/repo-listing.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
-
-interface Params {
-  did: string
-  cids: string[]
-}
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /**
  * Blocks of the repo by CID, as a CAR without a root. Commits and MST nodes are served as
  * stored; a record block only while a record of the repo has that CID, since the account's
  * store keeps deleted and replaced records for a while (the block GC's grace period).
  */
-export const getBlocks = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getBlocks',
-  async handler({ params, env }) {
-    const db = getDb(env.DB)
+export const getBlocks = defineMethod('com.atproto.sync.getBlocks', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, db }) {
     const account = await resolveRepoForRead(db, params.did)
     const wanted = [...new Set(params.cids)]
     const { blocks, missing } = await accountStub(env, account.did).getBlocks(wanted)

@@ -1,14 +1,17 @@
 import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { accountStub } from '../../../../bindings.ts'
-import { getDb } from '../../../../db/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Deprecated (getLatestCommit): the head commit CID. */
-export const getHead = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.sync.getHead',
-  async handler({ params, env }) {
-    const account = await resolveRepoForRead(getDb(env.DB), params.did)
+export const getHead = defineMethod('com.atproto.sync.getHead', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, db }) {
+    const account = await resolveRepoForRead(db, params.did)
     const head = await accountStub(env, account.did).getHead()
     if (!head) {
       throw new InvalidRequestError(`Could not find root for DID: ${params.did}`, 'HeadNotFound')

@@ -1,24 +1,21 @@
 import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { accountStub } from '../../../../bindings.ts'
-import { getDb } from '../../../../db/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
-
-interface Params {
-  did: string
-  collection: string
-  rkey: string
-}
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /**
  * A record with the proof of it: the head commit, the MST nodes on its path and the record. A
  * missing record answers the same way without the record (a proof of absence), as the
  * reference PDS does.
  */
-export const getRecord = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getRecord',
-  async handler({ params, env }) {
-    const account = await resolveRepoForRead(getDb(env.DB), params.did)
+export const getRecord = defineMethod('com.atproto.sync.getRecord', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, env, db }) {
+    const account = await resolveRepoForRead(db, params.did)
     const car = await accountStub(env, account.did).getRecordProof({
       collection: params.collection,
       rkey: params.rkey,

@@ -1,14 +1,16 @@
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { getIndexedHead } from '../../../../sync/repo-listing.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Whether the repo is hosted and active here; `rev` only while it is active (as the reference). */
-export const getRepoStatus = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.sync.getRepoStatus',
-  async handler({ params, env }) {
-    const db = getDb(env.DB)
+export const getRepoStatus = defineMethod('com.atproto.sync.getRepoStatus', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, db }) {
     const account = await getAccountByDid(db, params.did)
     if (!account)
       throw new InvalidRequestError(`Could not find repo: ${params.did}`, 'RepoNotFound')

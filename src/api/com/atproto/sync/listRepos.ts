@@ -1,23 +1,21 @@
-import { getDb } from '../../../../db/index.ts'
 import { listRepoHeads } from '../../../../sync/repo-listing.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
-
-interface Params {
-  limit: number
-  cursor?: string
-}
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /**
  * Every repo hosted here with its head and status, in DID order (relays list them to
  * backfill). The cursor is the last DID of a page; no cursor means the end.
  */
-export const listRepos = defineMethod<Params>({
-  nsid: 'com.atproto.sync.listRepos',
-  async handler({ params, env }) {
+export const listRepos = defineMethod('com.atproto.sync.listRepos', {
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, db }) {
     const { rows, cursor } = await fetchPage(
       params.limit,
-      (limit) => listRepoHeads(getDb(env.DB), { cursor: params.cursor, limit }),
+      (limit) => listRepoHeads(db, { cursor: params.cursor, limit }),
       (row) => row.did,
     )
     const repos = rows.map((row) => {

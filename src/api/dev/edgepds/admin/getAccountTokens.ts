@@ -1,10 +1,11 @@
 import { accountTokenExpiry } from '../../../../accounts/tokens.ts'
 import { listAccountTokens } from '../../../../db/account-tokens.ts'
 import { getAccountByDid } from '../../../../db/accounts.ts'
-import { getDb } from '../../../../db/index.ts'
 import { isValidDid } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
+import { noPermission } from '../../../../xrpc/permission.ts'
+import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
 
 /**
@@ -16,12 +17,13 @@ import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
 export const getAccountTokens = defineMethod<{ did?: string | string[] }, unknown, AdminAuth>({
   nsid: 'dev.edgepds.admin.getAccountTokens',
   auth: adminAuth,
-  async handler({ params, env }) {
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ params, db }) {
     const did = params.did
     if (typeof did !== 'string' || !isValidDid(did)) {
       throw new InvalidRequestError('Expected one `did` parameter holding a DID')
     }
-    const db = getDb(env.DB)
     if (!(await getAccountByDid(db, did))) {
       throw new InvalidRequestError(`No account ${did} on this server`, 'AccountNotFound')
     }

@@ -1,0 +1,97 @@
+/**
+ * Rate limits as methods declare them (`rateLimits:` in `defineMethod`) and as the dispatcher
+ * applies them around the handler. Windows are fixed (aligned on multiples of their length);
+ * the counters live behind `RateLimitStore` (D1 in the Worker: `src/rate-limit.ts`).
+ *
+ * A rule counts every call by default: the call is counted first and refused past the max.
+ * A rule that counts `failures` (password guesses) is checked before the handler, refusing
+ * once the max is reached, and counted only when the handler throws; concurrent calls may
+ * each pass the check before any of them is counted.
+ */
+import { RateLimitExceededError } from './errors.ts'
+
+export interface RateLimit {
+  /** Names the limit in the counter key, e.g. `createSession-ip`. */
+  name: string
+  windowSeconds: number
+  max: number
+}
+
+/** What a rule's key and cost may depend on: the call after auth and validation. */
+export interface RateLimitedCall {
+  nsid: string
+  auth: unknown
+  request: Request
+}
+
+export interface RateLimitRule<Call extends RateLimitedCall = RateLimitedCall> {
+  limit: RateLimit
+  /**
+   * `ip`: the client's address; `account`: the authenticated caller's DID; or a key computed
+   * from the validated call (e.g. the identifier a login names). Keys are case-insensitive.
+   */
+  key: 'ip' | 'account' | ((call: Call) => string)
+  /** Points one call takes (1 by default), e.g. per operation of a batch of writes. */
+  cost?: number | ((call: Call) => number)
+  counts?: 'every-call' | 'failures'
+}
+
+/** For methods without limits, written out so that none is forgotten. */
+export const noRateLimits: readonly [] = Object.freeze([]) as readonly []
+
+export interface RateLimitStore {
+  /** Adds `points` to `key`'s counter for the window starting at `windowStart`; the new count. */
+  add(key: string, windowStart: number, points: number): Promise<number>
+  /** The count of `key` in the window starting at `windowStart` (0 when none). */
+  read(key: string, windowStart: number): Promise<number>
+}
+
+/**
+ * Applies `rules` in order before the handler runs. Returns what to do when the handler fails:
+ * count the rules that count failures.
+ */
+export async function enforceRateLimits<Call extends RateLimitedCall>(
+  rules: readonly RateLimitRule<Call>[],
+  call: Call,
+  store: RateLimitStore,
+  nowMs = Date.now(),
+): Promise<() => Promise<void>> {
+  const onFailure: { key: string; windowStart: number; cost: number }[] = []
+  for (const rule of rules) {
+    const windowMs = rule.limit.windowSeconds * 1000
+    const windowStart = Math.floor(nowMs / windowMs) * windowMs
+    const retryAfter = (windowStart + windowMs - nowMs) / 1000
+    const key = `${rule.limit.name}:${subjectOf(rule, call).toLowerCase()}`
+    const cost = typeof rule.cost === 'function' ? rule.cost(call) : (rule.cost ?? 1)
+    if (rule.counts === 'failures') {
+      if ((await store.read(key, windowStart)) + cost > rule.limit.max) {
+        throw new RateLimitExceededError(retryAfter)
+      }
+      onFailure.push({ key, windowStart, cost })
+    } else if ((await store.add(key, windowStart, cost)) > rule.limit.max) {
+      throw new RateLimitExceededError(retryAfter)
+    }
+  }
+  return async () => {
+    for (const { key, windowStart, cost } of onFailure) await store.add(key, windowStart, cost)
+  }
+}
+
+function subjectOf<Call extends RateLimitedCall>(rule: RateLimitRule<Call>, call: Call): string {
+  if (rule.key === 'ip') return clientIp(call.request)
+  if (rule.key === 'account') {
+    const did = (call.auth as { did?: unknown } | null)?.did
+    if (typeof did !== 'string') {
+      throw new Error(
+        `${call.nsid}: rate limit ${rule.limit.name} is per account, but no account called`,
+      )
+    }
+    return did
+  }
+  return rule.key(call)
+}
+
+/** The client's IP as Cloudflare reports it; a constant locally so limits still apply. */
+export function clientIp(request: Request): string {
+  return request.headers.get('cf-connecting-ip') ?? 'local'
+}
