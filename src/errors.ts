@@ -1,8 +1,8 @@
 /**
  * The base of the errors domain modules throw (`src/accounts`, `src/identity`, `src/writes`,
  * `src/blobs`, ...). Each carries the XRPC error name the client gets and the kind of refusal;
- * only `src/xrpc/errors.ts` turns a kind into an HTTP status, so no module below the
- * dispatcher speaks HTTP.
+ * only `src/xrpc/errors.ts` turns a kind into an HTTP status, so domain modules do not speak
+ * HTTP.
  */
 
 /** What went wrong, from the client's side; see `STATUS_OF` in src/xrpc/errors.ts. */
