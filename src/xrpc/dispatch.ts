@@ -7,7 +7,7 @@
 import type { Config } from '../config.ts'
 import { ipldToJson } from '../data/json.ts'
 import { isValidNsid } from '../syntax/index.ts'
-import { readJsonBody } from './body.ts'
+import { jsonBodyLimit, readJsonBody } from './body.ts'
 import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './errors.ts'
 import type { HandlerOutput, RawInput, XrpcMethod } from './method.ts'
 import type { XrpcSchemas } from './schemas.ts'
@@ -91,7 +91,7 @@ async function readInput(nsid: string, request: Request, schemas: XrpcSchemas): 
   const encoding = schemas.inputEncoding(nsid)
   if (encoding === null) return undefined
   if (encoding === 'application/json') {
-    return schemas.validateInput(nsid, await readJsonBody(request))
+    return schemas.validateInput(nsid, await readJsonBody(request, jsonBodyLimit(nsid)))
   }
   const length = request.headers.get('content-length')
   const raw: RawInput = {

@@ -204,6 +204,24 @@ describe('atproto-proxy', () => {
     expect(JSON.parse(res.text)).toMatchObject({ error: 'UpstreamFailure' })
   })
 
+  it('answers a JSON 502 to a large body when the named service is down', async () => {
+    const { accessJwt } = await newAccount('pxdownbig')
+    for (const size of [50_000, 5_000_000, 9_000_000]) {
+      const res = await fetch(new URL('/xrpc/app.bsky.graph.muteActor', pdsUrl), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${accessJwt}`,
+          'content-type': 'application/json',
+          'atproto-proxy': `${second.did}#dead`,
+        },
+        body: JSON.stringify({ actor: 'x'.repeat(size) }),
+      })
+      expect(res.status).toBe(502)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(await res.json()).toMatchObject({ error: 'UpstreamFailure' })
+    }
+  })
+
   it('answers 400 for a service the DID document does not have', async () => {
     const { accessJwt } = await newAccount('pxnosvc')
     const res = await xrpc('app.bsky.feed.getTimeline', {

@@ -1,6 +1,6 @@
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { requireSecret } from '../../../../config.ts'
-import { Secp256k1Keypair } from '../../../../crypto/index.ts'
+import { isValidDidKey, Secp256k1Keypair } from '../../../../crypto/index.ts'
 import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
 import { type Db, getDb, isUniqueConstraintError } from '../../../../db/index.ts'
 import { remainingInviteUses, useInviteCode } from '../../../../db/invites.ts'
@@ -52,6 +52,7 @@ export const createAccount = defineMethod<unknown, Input>({
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
     const email = checkEmail(input.email)
     const password = checkPassword(input.password)
+    const recoveryKey = checkRecoveryKey(input.recoveryKey)
     const handle = await checkHandleForAccount(db, config, input.handle, migratingDid)
     if (config.inviteRequired) await checkInvite(db, input.inviteCode)
 
@@ -67,7 +68,7 @@ export const createAccount = defineMethod<unknown, Input>({
           handle,
           pdsEndpoint: config.publicUrl,
           rotationKeys: [rotationKey.did()],
-          recoveryKey: input.recoveryKey,
+          recoveryKey,
         }),
         rotationKey,
       )
@@ -154,6 +155,12 @@ function checkPassword(password: string | undefined): string {
     throw new InvalidRequestError('Password must be at most 256 characters', 'InvalidPassword')
   }
   return password
+}
+
+function checkRecoveryKey(key: string | undefined): string | undefined {
+  if (!key) return undefined
+  if (isValidDidKey(key)) return key
+  throw new InvalidRequestError('recoveryKey must be a did:key of a p256 or secp256k1 public key')
 }
 
 async function checkInvite(db: Db, code: string | undefined): Promise<void> {
