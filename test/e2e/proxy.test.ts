@@ -31,6 +31,8 @@ beforeAll(async () => {
       { id: 'atproto_labeler', type: 'AtprotoLabeler' },
       { id: 'bsky_fg', type: 'BskyFeedGenerator' },
       { id: 'dead', type: 'Other', endpoint: `http://localhost:${deadPort}` },
+      { id: 'private', type: 'Other', endpoint: 'http://10.0.0.1:2583' },
+      { id: 'metadata', type: 'Other', endpoint: 'http://169.254.169.254' },
     ],
     otherwise: echo({ feed: [] }),
   })
@@ -219,6 +221,21 @@ describe('atproto-proxy', () => {
       expect(res.status).toBe(502)
       expect(res.headers.get('content-type')).toMatch(/^application\/json/)
       expect(await res.json()).toMatchObject({ error: 'UpstreamFailure' })
+    }
+  })
+
+  it('refuses a service on a private or link-local address, even in development', async () => {
+    const { accessJwt } = await newAccount('pxpriv')
+    for (const id of ['private', 'metadata']) {
+      const started = Date.now()
+      const res = await xrpc('app.bsky.feed.getTimeline', {
+        token: accessJwt,
+        headers: { 'atproto-proxy': `${second.did}#${id}` },
+      })
+      expect(res.status, id).toBe(400)
+      expect(JSON.parse(res.text)).toMatchObject({ error: 'InvalidRequest' })
+      // Refused before any connection attempt (an unroutable address would hang until the deadline).
+      expect(Date.now() - started).toBeLessThan(2_000)
     }
   })
 
