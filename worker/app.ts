@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { buildRegistry } from '../src/api/index.ts'
 import { proxyUnservedMethod } from '../src/api/proxy-fallback.ts'
-import { getConfig } from '../src/config.ts'
+import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
@@ -42,6 +42,13 @@ export function createApp(): Hono<AppEnv> {
       maxAge: 86400,
     }),
   )
+
+  // Nothing is served until the deployment is configured (src/config.ts says what is missing).
+  app.use('*', async (c, next) => {
+    const problem = configProblem(c.env)
+    if (problem) return toErrorResponse(new XrpcError(503, 'NotConfigured', problem.message))
+    await next()
+  })
 
   app.get('/', (c) =>
     c.text(

@@ -50,7 +50,7 @@ async function call(path: string, init?: RequestInit): Promise<Response> {
       registry,
       schemas: getXrpcSchemas(),
       env,
-      config: readConfig({ PDS_VALIDATE_RESPONSES: 'true' }),
+      config: readConfig({ PDS_DEV_MODE: 'true', PDS_VALIDATE_RESPONSES: 'true' }),
       waitUntil: () => {},
     })
   } catch (err) {

@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { readConfig } from '../../src/config.ts'
+import { type ConfigEnv, readConfig } from '../../src/config.ts'
 import { getDb } from '../../src/db/index.ts'
 import type { DidDocument } from '../../src/identity/did-document.ts'
 import { resolveFeedGenerator } from '../../src/proxy/feed-generator.ts'
@@ -68,7 +68,9 @@ describe('the proxy target named by atproto-proxy', () => {
 })
 
 describe('the feed-generator lookup', () => {
+  // A production deployment: the pool's secrets, a public hostname, no dev mode.
   const config = readConfig({
+    ...(env as unknown as ConfigEnv),
     PDS_HOSTNAME: 'pds.example.com',
     PDS_DEV_MODE: 'false',
     PDS_PLC_URL: 'https://plc.invalid',
