@@ -77,7 +77,8 @@ function checkVerb(nsid: string, type: string | null, verb: string): void {
 }
 
 function readQueryParams(url: string): Record<string, string | string[]> {
-  const params: Record<string, string | string[]> = {}
+  // No prototype: a param named `__proto__` is a key like any other, not the object's type.
+  const params: Record<string, string | string[]> = Object.create(null)
   for (const [key, value] of new URL(url).searchParams) {
     const existing = params[key]
     if (existing === undefined) params[key] = value

@@ -103,6 +103,28 @@ describe('params', () => {
   })
 })
 
+describe('untrusted param names', () => {
+  it('treats __proto__ and constructor as unknown params, not as the params object', async () => {
+    for (const query of [
+      '__proto__=a&__proto__=b',
+      '__proto__=a',
+      'constructor=a&constructor=b',
+      '__proto__[limit]=1000',
+    ]) {
+      const res = await call(
+        `com.atproto.repo.listRecords?repo=alice.test&collection=app.bsky.feed.post&${query}`,
+      )
+      expect(res.status, query).toBe(200)
+      const { cursor } = (await res.json()) as { cursor: string }
+      expect(JSON.parse(cursor), query).toEqual({
+        repo: 'alice.test',
+        collection: 'app.bsky.feed.post',
+        limit: 50,
+      })
+    }
+  })
+})
+
 describe('JSON input', () => {
   const post = (body: string, contentType = 'application/json') =>
     call('com.atproto.server.createSession', {
