@@ -142,6 +142,16 @@ describe('proxying to the configured AppView', () => {
     })
   })
 
+  it('marks proxied responses nosniff', async () => {
+    const { did, accessJwt } = await newAccount('pxsniff')
+    const res = await xrpc('app.bsky.actor.getProfile', {
+      token: accessJwt,
+      params: { actor: did },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+
   it('passes an upstream 4xx through with its body', async () => {
     const { agent, accessJwt } = await newAccount('px4xx')
     await expect(agent.app.bsky.actor.getProfile({ actor: MISSING_ACTOR })).rejects.toMatchObject({
