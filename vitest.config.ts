@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config'
 
 /** Settings the Worker under test runs with (secrets are test-only values). */
 const testBindings = {
+  PDS_DEV_MODE: 'true',
   PDS_HOSTNAME: 'localhost',
   PDS_VALIDATE_RESPONSES: 'true',
   PDS_CRAWLERS: 'none',

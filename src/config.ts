@@ -1,9 +1,11 @@
 /**
  * Every operator setting, read from the Worker's `env` in one place.
  *
- * Defaults point at the real network for services (PLC directory, AppView, relays) and at
- * `localhost` for this server's own name, so that `wrangler dev` works with no setup;
- * `npm run dev` overrides the services with local ones (scripts/dev.mjs).
+ * Outside local development the hostname and the secrets are required: a deployment missing
+ * one refuses to serve (ConfigError) rather than run as a development server under the real
+ * PLC directory. `PDS_DEV_MODE=true` is local development: `localhost` for this server's own
+ * name, plain http and loopback identity resolution; `npm run dev` sets it and points the
+ * services at local ones (scripts/dev.mjs).
  */
 import { InternalServerError } from './xrpc/errors.ts'
 
@@ -120,7 +122,25 @@ export type ConfigEnv = Partial<Record<ConfigVar, string>>
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
+  /** Required settings that are not set. */
+  readonly missing: string[]
+
+  constructor(message: string, missing: string[] = []) {
+    super(message)
+    this.missing = missing
+  }
 }
+
+/** What a deployment cannot run without (local development can). */
+const REQUIRED_OUTSIDE_DEV_MODE = [
+  'PDS_HOSTNAME',
+  'PDS_JWT_SECRET',
+  'PDS_ADMIN_PASSWORD',
+  'PDS_PLC_ROTATION_KEY',
+  'PDS_KEY_ENCRYPTION_SECRET',
+] as const satisfies readonly ConfigVar[]
+
+const DEV_MODE_HINT = 'PDS_DEV_MODE=true is for local development only'
 
 const cache = new WeakMap<object, Config>()
 
@@ -134,12 +154,38 @@ export function getConfig(env: object): Config {
   return config
 }
 
+const reported = new WeakSet<object>()
+
+/**
+ * The ConfigError that keeps this `env` from serving, or null; logged the first time it is
+ * seen (an isolate keeps one `env`), so a misconfigured deployment says why once, not per
+ * request.
+ */
+export function configProblem(env: object): ConfigError | null {
+  try {
+    getConfig(env)
+    return null
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    if (!reported.has(env)) {
+      reported.add(env)
+      console.error(err.message)
+    }
+    return err
+  }
+}
+
 export function readConfig(env: ConfigEnv): Config {
+  const devMode = bool(env.PDS_DEV_MODE, false)
+  if (!devMode) checkDeployment(env)
   const hostname = str(env.PDS_HOSTNAME) ?? 'localhost'
-  const isLocal = hostname === 'localhost' || hostname.endsWith('.localhost')
+  const isLocal = isLocalHostname(hostname)
   const publicUrl = trimSlash(
     str(env.PDS_PUBLIC_URL) ?? (isLocal ? `http://${hostname}:2583` : `https://${hostname}`),
   )
+  if (!devMode && !publicUrl.startsWith('https://')) {
+    throw new ConfigError(`PDS_PUBLIC_URL must be https (${DEV_MODE_HINT}): ${publicUrl}`)
+  }
   const handleDomains = list(env.PDS_HANDLE_DOMAINS) ?? [isLocal ? '.test' : `.${hostname}`]
   for (const domain of handleDomains) {
     if (!domain.startsWith('.')) {
@@ -181,7 +227,7 @@ export function readConfig(env: ConfigEnv): Config {
     firehoseConsumerMibPerSecond: Math.max(1, int(env.PDS_FIREHOSE_CONSUMER_MIBPS, 16)),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
-    devMode: bool(env.PDS_DEV_MODE, isLocal),
+    devMode,
     passwordHash: {
       N: 2 ** int(env.PDS_PASSWORD_SCRYPT_LOG_N, 14),
       r: 8,
@@ -194,6 +240,25 @@ export function readConfig(env: ConfigEnv): Config {
       keyEncryptionSecret: str(env.PDS_KEY_ENCRYPTION_SECRET),
     },
   }
+}
+
+/** The settings a deployment needs, and a hostname that is not a local one. */
+function checkDeployment(env: ConfigEnv): void {
+  const missing = REQUIRED_OUTSIDE_DEV_MODE.filter((name) => str(env[name]) === null)
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `This PDS is not configured: set ${missing.join(', ')} (or PDS_DEV_MODE=true for local development)`,
+      missing,
+    )
+  }
+  const hostname = str(env.PDS_HOSTNAME) ?? ''
+  if (isLocalHostname(hostname)) {
+    throw new ConfigError(`PDS_HOSTNAME is ${hostname}: set the public hostname (${DEV_MODE_HINT})`)
+  }
+}
+
+function isLocalHostname(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost')
 }
 
 /** A secret the current request cannot do without; a clear 500 names the missing variable. */

@@ -4,14 +4,14 @@
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
-import { getConfig } from '../src/config.ts'
+import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
 import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
 import { serviceDidDocument } from '../src/well-known/did-json.ts'
 import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
-import { toErrorResponse, toXrpcError } from '../src/xrpc/errors.ts'
+import { toErrorResponse, toXrpcError, XrpcError } from '../src/xrpc/errors.ts'
 import { dispatchDeps } from './dispatch-deps.ts'
 
 export type AppEnv = { Bindings: Env }
@@ -38,6 +38,13 @@ export function createApp(): Hono<AppEnv> {
       maxAge: 86400,
     }),
   )
+
+  // Nothing is served until the deployment is configured (src/config.ts says what is missing).
+  app.use('*', async (c, next) => {
+    const problem = configProblem(c.env)
+    if (problem) return toErrorResponse(new XrpcError(503, 'NotConfigured', problem.message))
+    await next()
+  })
 
   app.get('/', (c) =>
     c.text(

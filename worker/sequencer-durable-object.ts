@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { getConfig } from '../src/config.ts'
 import type { AppendEvent, EventLog, SequencedEvent } from '../src/sequencer/event-log.ts'
-import { firehoseOptionsFor } from '../src/sequencer/firehose.ts'
+import { firehoseOptionsFor, refuseSocket } from '../src/sequencer/firehose.ts'
 import { Sequencer } from '../src/sequencer/sequencer.ts'
 import {
   CRAWL_REQUEST_INTERVAL_MS,
@@ -67,8 +67,17 @@ export class SequencerDurableObject extends DurableObject<Env> {
     const cursor = parseCursor(new URL(request.url).searchParams.get('cursor'))
     if (cursor === undefined) return new Response('Invalid cursor', { status: 400 })
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server)
-    this.sequencer.hub.subscribe(server, cursor)
+    const refusal = this.sequencer.hub.refusalFor(cursor)
+    if (refusal) {
+      // @NOTE workerd sends the close frame of a hibernatable socket the server closes but then
+      // never ends the TCP connection, even after the client's reply: a client waits forever.
+      // A plain accepted socket is ended, and a refused one has nothing to hibernate for.
+      server.accept()
+      refuseSocket(server, refusal)
+    } else {
+      this.ctx.acceptWebSocket(server)
+      this.sequencer.hub.subscribe(server, cursor)
+    }
     return new Response(null, { status: 101, webSocket: client })
   }
 

@@ -51,6 +51,17 @@ export function parseDidKey(didKey: string): ParsedDidKey {
   return parseMultikey(didKey.slice(DID_KEY_PREFIX.length))
 }
 
+/** Whether `value` is a did:key of a supported curve with a valid public key. */
+export function isValidDidKey(value: string): boolean {
+  try {
+    parseDidKey(value)
+    return true
+  } catch (err) {
+    if (err instanceof DidKeyError) return false
+    throw err
+  }
+}
+
 /**
  * The did:key for a DID-document verification method: `Multikey`, or the deprecated
  * `EcdsaSecp256{k,r}1VerificationKey2019` whose multibase holds the bare key (no multicodec),

@@ -9,7 +9,7 @@ import { CID } from 'multiformats/cid'
 import { bytesEqual } from './bytes.ts'
 import { cidForCborBytes } from './cid.ts'
 import { DataModelError, describeType } from './errors.ts'
-import { isPlainObject } from './object.ts'
+import { isPlainObject, setOwn } from './object.ts'
 
 export { DataModelError }
 
@@ -69,7 +69,7 @@ function prepareForEncoding(value: unknown, depth: number): unknown {
     const out: Record<string, unknown> = {}
     for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
       if (entry === undefined) continue
-      out[key] = prepareForEncoding(entry, depth + 1)
+      setOwn(out, key, prepareForEncoding(entry, depth + 1))
     }
     return out
   }

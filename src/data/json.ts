@@ -6,7 +6,7 @@
 import { base64Decode, base64Encode } from './base64.ts'
 import { CID, parseCid } from './cid.ts'
 import { type DataPath, describeType, errorAt, preview } from './errors.ts'
-import { isPlainObject } from './object.ts'
+import { isPlainObject, setOwn } from './object.ts'
 
 /** CIDs longer than this are not something atproto produces [guide:data-validation]. */
 export const MAX_CID_BYTES = 100
@@ -75,7 +75,7 @@ function fromJson(value: unknown, path: DataPath): unknown {
       const entry = value[key]
       if (entry === undefined) continue
       path.push(key)
-      out[key] = fromJson(entry, path)
+      setOwn(out, key, fromJson(entry, path))
       path.pop()
     }
     return out
@@ -113,7 +113,7 @@ function toJson(value: unknown, path: DataPath): unknown {
       const entry = value[key]
       if (entry === undefined) continue
       path.push(key)
-      out[key] = toJson(entry, path)
+      setOwn(out, key, toJson(entry, path))
       path.pop()
     }
     return out

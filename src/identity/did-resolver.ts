@@ -19,14 +19,13 @@ import {
   readTextLimited,
 } from './http.ts'
 import { PlcClient, PlcError } from './plc-client.ts'
+import { checkServiceUrl, isLoopbackHostname, ServiceUrlError } from './service-url.ts'
 
 export const DEFAULT_DID_TIMEOUT_MS = 3_000
 export const DEFAULT_DID_CACHE_TTL_MS = 5 * 60_000
 export const DEFAULT_DID_CACHE_MAX_ENTRIES = 1_000
 /** did:web documents come from arbitrary hosts: cap what we are willing to read. */
 export const MAX_DID_WEB_DOCUMENT_BYTES = 64 * 1024
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1'])
 
 export interface DidResolverOptions {
   /** Base URL of the PLC directory, e.g. `https://plc.directory`. */
@@ -172,19 +171,19 @@ export class DidResolver {
       port = portMatch[2]!
     }
     host = host.toLowerCase()
-    if (host.includes('%')) throw new DidResolutionError(`malformed did:web: ${did}`)
-    const loopback = LOOPBACK_HOSTS.has(host)
-    if (loopback && !this.#devMode) {
-      throw new DidResolutionError(`did:web on ${host} is only allowed in development: ${did}`)
+    if (host.includes('%') || !/^[a-z0-9.-]+$/.test(host)) {
+      throw new DidResolutionError(`malformed did:web: ${did}`)
     }
-    if (port && !loopback) {
-      throw new DidResolutionError(`did:web with a port is only allowed for localhost: ${did}`)
+    // Loopback is served over plain http in development; checkServiceUrl refuses it otherwise.
+    const scheme = isLoopbackHostname(host) ? 'http' : 'https'
+    const url = `${scheme}://${host}${port ? `:${port}` : ''}/.well-known/did.json`
+    try {
+      checkServiceUrl(url, { devMode: this.#devMode })
+    } catch (err) {
+      if (!(err instanceof ServiceUrlError)) throw err
+      throw new DidResolutionError(`did:web host is not allowed (${err.message}): ${did}`)
     }
-    if (!loopback && !/^[a-z0-9.-]+\.[a-z][a-z0-9-]*$/.test(host)) {
-      throw new DidResolutionError(`did:web host is not a hostname: ${did}`)
-    }
-    const origin = loopback ? `http://${host}${port ? `:${port}` : ''}` : `https://${host}`
-    return `${origin}/.well-known/did.json`
+    return url
   }
 
   #remember(did: string, doc: DidDocument): void {

@@ -19,7 +19,11 @@ export class HttpFetchError extends Error {
   }
 }
 
-/** Fetches with a deadline; network failures and timeouts become HttpFetchError. */
+/**
+ * Fetches with a deadline; network failures and timeouts become HttpFetchError. Redirects are
+ * not followed (a 3xx is answered as it is): a URL checked before the call must be the URL
+ * fetched.
+ */
 export async function fetchWithTimeout(
   fetchFn: FetchFn,
   url: string,
@@ -27,7 +31,11 @@ export async function fetchWithTimeout(
   timeoutMs: number,
 ): Promise<Response> {
   try {
-    return await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+    return await fetchFn(url, {
+      redirect: 'manual',
+      ...init,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
   } catch (err) {
     throw toFetchError(err, url, timeoutMs)
   }

@@ -10,6 +10,7 @@ import { getIndexedRecord } from '../db/record-reads.ts'
 import { type DidDocument, getServiceEndpoint } from '../identity/did-document.ts'
 import { DidResolutionError } from '../identity/errors.ts'
 import { type FetchFn, fetchWithTimeout, globalFetch, readTextLimited } from '../identity/http.ts'
+import { isServiceUrlAllowed } from '../identity/service-url.ts'
 import { identityServices } from '../identity/services.ts'
 import { isValidDid } from '../syntax/did.ts'
 import { AtUri } from '../syntax/index.ts'
@@ -98,6 +99,9 @@ async function generatorRecord(
     throw err
   }
   if (!pds) throw unknownFeed(`the feed's creator ${creator} has no PDS`)
+  if (!isServiceUrlAllowed(pds, deps.config)) {
+    throw unknownFeed(`the feed's creator ${creator} names a PDS this server may not contact`)
+  }
   const url = new URL('/xrpc/com.atproto.repo.getRecord', pds)
   url.searchParams.set('repo', creator)
   url.searchParams.set('collection', FEED_GENERATOR_COLLECTION)
@@ -118,20 +122,25 @@ async function generatorRecord(
       url.toString(),
       RECORD_FETCH_TIMEOUT_MS,
     )
-  } catch (err) {
-    throw new UpstreamFailureError(
-      `could not fetch the feed generator record: ${err instanceof Error ? err.message : err}`,
-    )
+  } catch {
+    throw recordUnavailable()
   }
   if (status === 400 || status === 404) return null
-  if (status !== 200) throw new UpstreamFailureError(`the creator's PDS answered ${status}`)
+  // What another host answered is not repeated to the caller (this would map its network).
+  if (status !== 200) throw recordUnavailable()
   try {
     const body = JSON.parse(text) as { value?: unknown }
     const value = body.value
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null
   } catch {
-    throw new UpstreamFailureError("the creator's PDS answered with invalid JSON")
+    throw recordUnavailable()
   }
+}
+
+function recordUnavailable(): UpstreamFailureError {
+  return new UpstreamFailureError(
+    "could not fetch the feed generator record from its creator's PDS",
+  )
 }
 
 function unknownFeed(message: string): InvalidRequestError {

@@ -2,14 +2,15 @@
  * One forwarded XRPC call: the client's request, re-addressed to the target service with a
  * service-auth token and allow-listed headers, and the upstream's answer streamed back.
  *
- * Limits: a request body larger than `maxRequestBytes` is refused (413) up front when its
- * length is declared, or cut off while streaming; a response larger than `maxResponseBytes`
- * is refused (502) when declared, else the stream to the client is cut at the limit. One
- * deadline covers the whole exchange, response body included.
+ * Limits: the request body is read whole before the call, and one larger than
+ * `maxRequestBytes` is refused (413), up front when its length is declared. A response larger
+ * than `maxResponseBytes` is refused (502) when declared, else the stream to the client is cut
+ * at the limit. One deadline covers the whole exchange, response body included.
  */
 import type { ProxyConfig } from '../config.ts'
 import { type FetchFn, globalFetch } from '../identity/http.ts'
-import { InvalidRequestError, PayloadTooLargeError, UpstreamFailureError } from '../xrpc/errors.ts'
+import { readBodyBytes } from '../xrpc/body.ts'
+import { InvalidRequestError, UpstreamFailureError } from '../xrpc/errors.ts'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { limitStream } from './limited-stream.ts'
 import type { ProxyTarget } from './target.ts'
@@ -31,8 +32,6 @@ export interface ForwardRequest {
   fetch?: FetchFn
 }
 
-type StreamingRequestInit = RequestInit & { duplex?: 'half' }
-
 export async function forwardXrpc(opts: ForwardRequest): Promise<Response> {
   const { request, target, limits } = opts
   const method = request.method
@@ -42,43 +41,31 @@ export async function forwardXrpc(opts: ForwardRequest): Promise<Response> {
   const url = `${target.url}/xrpc/${opts.nsid}${new URL(request.url).search}`
   const serviceName = target.aud
 
-  let requestLimitHit = false
-  let body: BodyInit | null = null
-  let contentLength: number | null = null
+  let body: Uint8Array | null = null
   if (method === 'POST' && opts.body) {
     body = opts.body.bytes
-    contentLength = opts.body.bytes.byteLength
   } else if (method === 'POST' && request.body) {
-    contentLength = declaredLength(request.headers)
-    if (Number.isNaN(contentLength)) throw new InvalidRequestError('invalid content-length')
-    if (contentLength !== null && contentLength > limits.maxRequestBytes) {
-      throw new PayloadTooLargeError(`request body is larger than ${limits.maxRequestBytes} bytes`)
+    if (Number.isNaN(declaredLength(request.headers))) {
+      throw new InvalidRequestError('invalid content-length')
     }
-    // A declared length is enforced by HTTP framing; only a chunked body needs counting.
-    body =
-      contentLength !== null
-        ? request.body
-        : limitStream(request.body, limits.maxRequestBytes, () => {
-            requestLimitHit = true
-          })
+    // Read whole before forwarding: a client body streamed into a fetch that fails is
+    // cancelled mid-upload, and workerd then resets the client's connection or answers a
+    // bare 500 instead of our 502.
+    body = await readBodyBytes(request, limits.maxRequestBytes)
   }
   const headers = upstreamRequestHeaders(request.headers, {
     authorization: opts.authorization,
     hasBody: body !== null,
-    contentLength,
+    contentLength: body?.byteLength ?? null,
   })
   if (opts.body) headers.set('content-type', opts.body.contentType)
 
   const signal = AbortSignal.timeout(limits.timeoutMs)
-  const init: StreamingRequestInit = { method, headers, body, signal, redirect: 'manual' }
-  if (body instanceof ReadableStream) init.duplex = 'half'
+  const init: RequestInit = { method, headers, body, signal, redirect: 'manual' }
   let upstream: Response
   try {
     upstream = await (opts.fetch ?? globalFetch)(url, init)
   } catch {
-    if (requestLimitHit) {
-      throw new PayloadTooLargeError(`request body is larger than ${limits.maxRequestBytes} bytes`)
-    }
     throw upstreamFetchError(serviceName, signal.aborted)
   }
 

@@ -45,6 +45,8 @@ export function upstreamRequestHeaders(
 export function clientResponseHeaders(upstream: Headers): Headers {
   const headers = new Headers()
   copy(upstream, headers, FORWARDED_RESPONSE_HEADERS)
+  // The body comes from another service, served from our origin: never sniffed into HTML.
+  headers.set('x-content-type-options', 'nosniff')
   return headers
 }
 

@@ -10,14 +10,10 @@ export class StreamLimitError extends Error {
   }
 }
 
-/**
- * Passes `body` through unchanged, erroring the stream past `maxBytes`. `onLimit` tells the
- * caller, since whoever reads the stream (fetch, for a request body) may wrap the error.
- */
+/** Passes `body` through unchanged, erroring the stream past `maxBytes`. */
 export function limitStream(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
-  onLimit?: () => void,
 ): ReadableStream<Uint8Array> {
   let total = 0
   return body.pipeThrough(
@@ -25,7 +21,6 @@ export function limitStream(
       transform(chunk, controller) {
         total += chunk.byteLength
         if (total > maxBytes) {
-          onLimit?.()
           controller.error(new StreamLimitError(maxBytes))
         } else {
           controller.enqueue(chunk)

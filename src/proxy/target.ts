@@ -12,6 +12,7 @@
 import type { Config, ServiceConfig } from '../config.ts'
 import { type DidDocument, getServiceEndpoint } from '../identity/did-document.ts'
 import { didResolutionXrpcError } from '../identity/lookup.ts'
+import { checkServiceUrl, ServiceUrlError } from '../identity/service-url.ts'
 import { isValidDid } from '../syntax/did.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
 
@@ -81,9 +82,15 @@ export async function resolveServiceReference(
   if (!url) {
     throw new InvalidRequestError(`${ref.did} has no service #${ref.serviceId} with an endpoint`)
   }
-  // The token travels in the request: only local development may send it in the clear.
-  if (!opts.devMode && !url.startsWith('https:')) {
-    throw new InvalidRequestError(`the endpoint of ${ref.did}#${ref.serviceId} is not https`)
+  // The token travels in the request, and the header is the caller's to choose: only a
+  // public https service may be the target (loopback http in local development).
+  try {
+    checkServiceUrl(url, opts)
+  } catch (err) {
+    if (!(err instanceof ServiceUrlError)) throw err
+    throw new InvalidRequestError(
+      `the endpoint of ${ref.did}#${ref.serviceId} is not allowed: ${err.message}`,
+    )
   }
   return { url: url.replace(/\/+$/, ''), aud: `${ref.did}#${ref.serviceId}` }
 }

@@ -75,6 +75,15 @@ export const OUTDATED_CURSOR_MESSAGE = 'Requested cursor exceeded limit. Possibl
 
 type Attachment = { lastSeq: number; live: boolean }
 
+/** An error frame that ends a subscription. */
+export type Refusal = { error: string; message: string }
+
+/** Sends the error frame, then closes the socket, as the event stream spec asks. */
+export function refuseSocket(socket: SubscriberSocket, refusal: Refusal): void {
+  trySend(socket, encodeErrorFrame(refusal.error, refusal.message))
+  closeQuietly(socket, CLOSE_POLICY, refusal.error)
+}
+
 class Subscriber {
   readonly socket: SubscriberSocket
   lastSeq: number
@@ -135,8 +144,9 @@ export class FirehoseHub {
       this.add(socket, { lastSeq: latest, live: true })
       return
     }
-    if (cursor > latest) {
-      this.refuse(socket, 'FutureCursor', 'Cursor in the future.')
+    const refusal = this.refusalFor(cursor)
+    if (refusal) {
+      this.refuse(socket, refusal)
       return
     }
     let from = cursor
@@ -148,6 +158,18 @@ export class FirehoseHub {
     }
     const sub = this.add(socket, { lastSeq: from, live: false })
     void this.replay(sub)
+  }
+
+  /**
+   * Why a connection from `cursor` would be refused (a cursor ahead of the log), or null. The
+   * host asks before it accepts the socket, since how it accepts one decides whether closing
+   * it ends the connection (worker/sequencer-durable-object.ts).
+   */
+  refusalFor(cursor: number | null): Refusal | null {
+    if (cursor !== null && cursor > this.log.latestSeq()) {
+      return { error: 'FutureCursor', message: 'Cursor in the future.' }
+    }
+    return null
   }
 
   /** Re-adopts sockets that outlived a hibernation; their state is in their attachments. */
@@ -190,7 +212,7 @@ export class FirehoseHub {
       }
       if (sub.closed) continue
       if (this.backlogOf(sub) > this.options.maxBacklogBytes) {
-        this.refuse(sub.socket, 'ConsumerTooSlow', 'Stream consumer too slow')
+        this.refuse(sub.socket, { error: 'ConsumerTooSlow', message: 'Stream consumer too slow' })
         continue
       }
       this.persist(sub)
@@ -214,10 +236,9 @@ export class FirehoseHub {
   }
 
   /** Sends an error frame and closes the connection, as the spec asks. */
-  private refuse(socket: SubscriberSocket, error: string, message: string): void {
+  private refuse(socket: SubscriberSocket, refusal: Refusal): void {
     this.drop(socket)
-    trySend(socket, encodeErrorFrame(error, message))
-    closeQuietly(socket, CLOSE_POLICY, error)
+    refuseSocket(socket, refusal)
   }
 
   /** Replays from storage until caught up, then the subscriber is live. One loop per socket. */

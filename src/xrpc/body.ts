@@ -6,8 +6,30 @@ import { concatBytes } from '../data/bytes.ts'
 import { jsonToIpld } from '../data/json.ts'
 import { InvalidRequestError, PayloadTooLargeError } from './errors.ts'
 
-/** Largest JSON request body (applyWrites with 200 records fits well within it). */
-export const MAX_JSON_BODY_BYTES = 10 * 1024 * 1024
+/** Largest JSON request body by default: the reference PDS's `jsonLimit` (150 KiB). */
+export const DEFAULT_JSON_BODY_BYTES = 150 * 1024
+
+/**
+ * Methods whose input carries records get room for a whole commit: a record may be 1 MB of
+ * CBOR and a commit 2 MB (src/account/repo-writer.ts), and their JSON is larger (escapes,
+ * base64 for bytes).
+ */
+const RECORD_WRITE_JSON_BODY_BYTES = 4 * 1024 * 1024
+
+/**
+ * @TODO Per-method limits belong with the method's other policies (`defineMethod`); until
+ * then the dispatcher looks them up here.
+ */
+const JSON_BODY_LIMITS: ReadonlyMap<string, number> = new Map([
+  ['com.atproto.repo.createRecord', RECORD_WRITE_JSON_BODY_BYTES],
+  ['com.atproto.repo.putRecord', RECORD_WRITE_JSON_BODY_BYTES],
+  ['com.atproto.repo.applyWrites', RECORD_WRITE_JSON_BODY_BYTES],
+])
+
+/** The JSON body cap of a method. */
+export function jsonBodyLimit(nsid: string): number {
+  return JSON_BODY_LIMITS.get(nsid) ?? DEFAULT_JSON_BODY_BYTES
+}
 
 export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length')
@@ -40,15 +62,26 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
   return concatBytes(chunks, total)
 }
 
-/** Reads a JSON body and converts it to the data model (`$link` → CID, `$bytes` → bytes). */
-export async function readJsonBody(request: Request): Promise<unknown> {
+/**
+ * Reads a JSON body of at most `maxBytes` and converts it to the data model (`$link` → CID,
+ * `$bytes` → bytes). Like the reference, a body must say it is JSON.
+ */
+export async function readJsonBody(
+  request: Request,
+  maxBytes: number = DEFAULT_JSON_BODY_BYTES,
+): Promise<unknown> {
   const contentType = request.headers.get('content-type')
-  if (contentType && !isJsonContentType(contentType)) {
+  if (!contentType) {
+    throw new InvalidRequestError(
+      'Request encoding (Content-Type) required but not provided; expected application/json',
+    )
+  }
+  if (!isJsonContentType(contentType)) {
     throw new InvalidRequestError(
       `Wrong request encoding (Content-Type): ${contentType}; expected application/json`,
     )
   }
-  const bytes = await readBodyBytes(request, MAX_JSON_BODY_BYTES)
+  const bytes = await readBodyBytes(request, maxBytes)
   if (bytes.byteLength === 0) throw new InvalidRequestError('Request body is required')
   let json: unknown
   try {

@@ -8,7 +8,7 @@
 import type { Config } from '../config.ts'
 import { ipldToJson } from '../data/json.ts'
 import { isValidNsid } from '../syntax/index.ts'
-import { readJsonBody } from './body.ts'
+import { jsonBodyLimit, readJsonBody } from './body.ts'
 import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './errors.ts'
 import type { AnyXrpcMethod, AppServices, HandlerOutput, MethodCall, RawInput } from './method.ts'
 import type { Permission } from './permission.ts'
@@ -110,7 +110,8 @@ function checkVerb(nsid: string, type: string | null, verb: string): void {
 }
 
 function readQueryParams(url: string): Record<string, string | string[]> {
-  const params: Record<string, string | string[]> = {}
+  // No prototype: a param named `__proto__` is a key like any other, not the object's type.
+  const params: Record<string, string | string[]> = Object.create(null)
   for (const [key, value] of new URL(url).searchParams) {
     const existing = params[key]
     if (existing === undefined) params[key] = value
@@ -124,7 +125,7 @@ async function readInput(nsid: string, request: Request, schemas: XrpcSchemas): 
   const encoding = schemas.inputEncoding(nsid)
   if (encoding === null) return undefined
   if (encoding === 'application/json') {
-    return schemas.validateInput(nsid, await readJsonBody(request))
+    return schemas.validateInput(nsid, await readJsonBody(request, jsonBodyLimit(nsid)))
   }
   const length = request.headers.get('content-length')
   const raw: RawInput = {

@@ -327,3 +327,23 @@ async function checkRawFrames(raw: RawSubscriber, ours: Set<string>): Promise<vo
   }
   expect(commits).toBeGreaterThanOrEqual(15)
 }
+
+describe('a refused subscription', () => {
+  it('sends the FutureCursor error frame, then closes the connection', async () => {
+    const socket = new WebSocket(`${wsUrl}/xrpc/com.atproto.sync.subscribeRepos?cursor=999999999`)
+    socket.binaryType = 'arraybuffer'
+    const frames: DecodedFrame[] = []
+    socket.addEventListener('message', (event) => {
+      frames.push(decodeFrame(new Uint8Array(event.data as ArrayBuffer)))
+    })
+    const closed = new Promise<CloseEvent | 'open'>((resolve) => {
+      socket.addEventListener('close', (event) => resolve(event))
+      setTimeout(() => resolve('open'), 10_000)
+    })
+    const outcome = await closed
+    if (outcome === 'open') socket.close()
+    expect(frames.map((f) => f.body)).toEqual([expect.objectContaining({ error: 'FutureCursor' })])
+    expect(outcome).not.toBe('open')
+    expect((outcome as CloseEvent).code).toBe(1008)
+  })
+})

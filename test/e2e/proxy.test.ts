@@ -31,6 +31,8 @@ beforeAll(async () => {
       { id: 'atproto_labeler', type: 'AtprotoLabeler' },
       { id: 'bsky_fg', type: 'BskyFeedGenerator' },
       { id: 'dead', type: 'Other', endpoint: `http://localhost:${deadPort}` },
+      { id: 'private', type: 'Other', endpoint: 'http://10.0.0.1:2583' },
+      { id: 'metadata', type: 'Other', endpoint: 'http://169.254.169.254' },
     ],
     otherwise: echo({ feed: [] }),
   })
@@ -140,6 +142,16 @@ describe('proxying to the configured AppView', () => {
     })
   })
 
+  it('marks proxied responses nosniff', async () => {
+    const { did, accessJwt } = await newAccount('pxsniff')
+    const res = await xrpc('app.bsky.actor.getProfile', {
+      token: accessJwt,
+      params: { actor: did },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+
   it('passes an upstream 4xx through with its body', async () => {
     const { agent, accessJwt } = await newAccount('px4xx')
     await expect(agent.app.bsky.actor.getProfile({ actor: MISSING_ACTOR })).rejects.toMatchObject({
@@ -202,6 +214,39 @@ describe('atproto-proxy', () => {
     })
     expect(res.status).toBe(502)
     expect(JSON.parse(res.text)).toMatchObject({ error: 'UpstreamFailure' })
+  })
+
+  it('answers a JSON 502 to a large body when the named service is down', async () => {
+    const { accessJwt } = await newAccount('pxdownbig')
+    for (const size of [50_000, 5_000_000, 9_000_000]) {
+      const res = await fetch(new URL('/xrpc/app.bsky.graph.muteActor', pdsUrl), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${accessJwt}`,
+          'content-type': 'application/json',
+          'atproto-proxy': `${second.did}#dead`,
+        },
+        body: JSON.stringify({ actor: 'x'.repeat(size) }),
+      })
+      expect(res.status).toBe(502)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(await res.json()).toMatchObject({ error: 'UpstreamFailure' })
+    }
+  })
+
+  it('refuses a service on a private or link-local address, even in development', async () => {
+    const { accessJwt } = await newAccount('pxpriv')
+    for (const id of ['private', 'metadata']) {
+      const started = Date.now()
+      const res = await xrpc('app.bsky.feed.getTimeline', {
+        token: accessJwt,
+        headers: { 'atproto-proxy': `${second.did}#${id}` },
+      })
+      expect(res.status, id).toBe(400)
+      expect(JSON.parse(res.text)).toMatchObject({ error: 'InvalidRequest' })
+      // Refused before any connection attempt (an unroutable address would hang until the deadline).
+      expect(Date.now() - started).toBeLessThan(2_000)
+    }
   })
 
   it('answers 400 for a service the DID document does not have', async () => {

@@ -9,6 +9,7 @@ import {
   didKeyFromVerificationMethod,
   formatDidKey,
   formatMultikey,
+  isValidDidKey,
   type Keypair,
   P256Keypair,
   PrivateKeyError,
@@ -113,6 +114,25 @@ describe('interop w3c did:key vectors', () => {
       })
     })
   }
+})
+
+describe('isValidDidKey', () => {
+  it('accepts supported keys and refuses anything else without throwing', () => {
+    for (const { publicDidKey } of [...k256DidKeys, ...p256DidKeys]) {
+      expect(isValidDidKey(publicDidKey)).toBe(true)
+    }
+    const valid = k256DidKeys[0]!.publicDidKey
+    for (const bad of [
+      '',
+      'did:key:zzzz',
+      'did:key:',
+      'did:plc:abc',
+      valid.slice(0, -1),
+      'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+    ]) {
+      expect(isValidDidKey(bad)).toBe(false)
+    }
+  })
 })
 
 describe.each([

@@ -334,3 +334,27 @@ describe('encodeCbor on non-data values', () => {
     expect(cborEquals({ a: 1 }, { a: 2 })).toBe(false)
   })
 })
+
+describe('untrusted map keys', () => {
+  const json = '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}'
+
+  it('keeps "__proto__" as a plain own key through JSON and CBOR, polluting nothing', () => {
+    const value = jsonToIpld(JSON.parse(json)) as Record<string, unknown>
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
+    expect(Object.keys(value)).toEqual(['__proto__', 'constructor'])
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toEqual({ polluted: true })
+    const decoded = decodeCbor(encodeCbor(value)) as Record<string, unknown>
+    expect(Object.keys(decoded).sort()).toEqual(['__proto__', 'constructor'])
+    expect(JSON.stringify(ipldToJson(decoded))).toBe(json)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.prototype).not.toHaveProperty('polluted')
+  })
+
+  it('gives a "__proto__" key its own CID, unlike the same record without it', async () => {
+    const withKey = await cidForCborBytes(encodeCbor(jsonToIpld(JSON.parse(json))))
+    const without = await cidForCborBytes(
+      encodeCbor(jsonToIpld(JSON.parse('{"constructor":{"prototype":{"polluted":true}}}'))),
+    )
+    expect(withKey.toString()).not.toBe(without.toString())
+  })
+})

@@ -3,7 +3,7 @@
  * Object and its events), checkAccountStatus, and deletion with a token.
  */
 import { env, SELF } from 'cloudflare:test'
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 import { accountStub, sequencerStub } from '../../src/bindings.ts'
 import { getConfig } from '../../src/config.ts'
 import { decodeCbor, encodeCbor } from '../../src/data/cbor.ts'
@@ -302,11 +302,17 @@ describe('checkAccountStatus', () => {
 
 describe('requestAccountDelete and deleteAccount', () => {
   async function requestToken(account: TestAccount): Promise<string> {
+    const logged: unknown[] = []
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args) => void logged.push(...args)),
+    )
     const res = await xrpcPost(
       'com.atproto.server.requestAccountDelete',
       undefined,
       account.accessJwt,
-    )
+    ).finally(() => {
+      for (const spy of spies) spy.mockRestore()
+    })
     expect(res.status).toBe(200)
     const tokens = await xrpcGet<{
       tokens: { purpose: string; token: string; expiresAt: string }[]
@@ -323,6 +329,8 @@ describe('requestAccountDelete and deleteAccount', () => {
     }
     const entry = body.tokens.find((t) => t.purpose === 'delete_account')!
     expect(entry.token).toMatch(/^[A-Z2-9]{5}-[A-Z2-9]{5}$/)
+    // The token is a credential: only the operator method shows it, never the log.
+    expect(logged.map(String).join('\n')).not.toContain(entry.token)
     expect(Date.parse(entry.expiresAt) - Date.parse(entry.requestedAt)).toBe(15 * 60 * 1000)
     return entry.token
   }

@@ -70,6 +70,14 @@ describe('createAccount', () => {
     ['a bad email', { email: 'nope' }, 400, 'InvalidEmail'],
     ['a short password', { password: 'short' }, 400, 'InvalidPassword'],
     ['no password', { password: undefined }, 400, 'InvalidPassword'],
+    ['a malformed recovery key', { recoveryKey: 'did:key:zzzz' }, 400, 'InvalidRequest'],
+    ['a recovery key that is no did:key', { recoveryKey: 'did:plc:abc' }, 400, 'InvalidRequest'],
+    [
+      'a recovery key off the curve',
+      { recoveryKey: 'did:key:zQ3shokaHAKwpyD5M387XUn4baNCBYt2gvF9cc81vQo6HwQU1' },
+      400,
+      'InvalidRequest',
+    ],
   ])('rejects %s', async (_label, override, status, error) => {
     const res = await xrpcPost('com.atproto.server.createAccount', {
       handle: uniqueHandle('bad'),

@@ -42,7 +42,19 @@ const echoInput = defineMethod({
   },
 })
 
-const registry = createRegistry([echoParams, echoInput])
+const echoRecord = defineMethod({
+  nsid: 'com.atproto.repo.createRecord',
+  auth: publicAccess,
+  permission: noPermission,
+  rateLimits: noRateLimits,
+  async handler({ input }) {
+    const { record } = input as { record: { text: string } }
+    const cid = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
+    return { body: { uri: `at://did:plc:abc/com.example.big/${record.text.length}`, cid } }
+  },
+})
+
+const registry = createRegistry([echoParams, echoInput, echoRecord])
 
 async function call(path: string, init?: RequestInit): Promise<Response> {
   const request = new Request(`http://localhost:2583/xrpc/${path}`, init)
@@ -52,7 +64,7 @@ async function call(path: string, init?: RequestInit): Promise<Response> {
       registry,
       schemas: getXrpcSchemas(),
       env,
-      config: readConfig({ PDS_VALIDATE_RESPONSES: 'true' }),
+      config: readConfig({ PDS_DEV_MODE: 'true', PDS_VALIDATE_RESPONSES: 'true' }),
       services: { db: getDb(env.DB) },
       rateLimits: d1RateLimitStore(getDb(env.DB)),
       authorize: authorizeCall,
@@ -108,6 +120,28 @@ describe('params', () => {
   })
 })
 
+describe('untrusted param names', () => {
+  it('treats __proto__ and constructor as unknown params, not as the params object', async () => {
+    for (const query of [
+      '__proto__=a&__proto__=b',
+      '__proto__=a',
+      'constructor=a&constructor=b',
+      '__proto__[limit]=1000',
+    ]) {
+      const res = await call(
+        `com.atproto.repo.listRecords?repo=alice.test&collection=app.bsky.feed.post&${query}`,
+      )
+      expect(res.status, query).toBe(200)
+      const { cursor } = (await res.json()) as { cursor: string }
+      expect(JSON.parse(cursor), query).toEqual({
+        repo: 'alice.test',
+        collection: 'app.bsky.feed.post',
+        limit: 50,
+      })
+    }
+  })
+})
+
 describe('JSON input', () => {
   const post = (body: string, contentType = 'application/json') =>
     call('com.atproto.server.createSession', {
@@ -144,6 +178,53 @@ describe('JSON input', () => {
     const res = await post(body, contentType)
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ error: 'InvalidRequest' })
+  })
+
+  it('rejects a JSON body without a Content-Type', async () => {
+    // Bytes, since a string body would be labelled text/plain by the Request.
+    const res = await call('com.atproto.server.createSession', {
+      method: 'POST',
+      body: new TextEncoder().encode(JSON.stringify({ identifier: 'abc', password: 'pw' })),
+    })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: 'InvalidRequest',
+      message: expect.stringContaining('Content-Type'),
+    })
+  })
+
+  it('caps JSON bodies at 150 KiB like the reference PDS, streamed or declared', async () => {
+    const body = JSON.stringify({ identifier: 'x'.repeat(160 * 1024), password: 'p' })
+    const declared = await post(body)
+    expect(declared.status).toBe(413)
+    expect(await declared.json()).toMatchObject({ error: 'PayloadTooLarge' })
+    const streamed = await call('com.atproto.server.createSession', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([body]).stream(),
+      duplex: 'half',
+    } as RequestInit)
+    expect(streamed.status).toBe(413)
+    expect(await streamed.json()).toMatchObject({ error: 'PayloadTooLarge' })
+  })
+
+  it('gives record writes room for a 1 MB record, and no more than a few MiB', async () => {
+    const write = (size: number) =>
+      call('com.atproto.repo.createRecord', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          repo: 'did:plc:abc',
+          collection: 'com.example.big',
+          record: { text: 'x'.repeat(size) },
+        }),
+      })
+    const fits = await write(999_000)
+    expect(fits.status).toBe(200)
+    expect(await fits.json()).toMatchObject({ uri: expect.stringMatching(/\/999000$/) })
+    const tooBig = await write(5 * 1024 * 1024)
+    expect(tooBig.status).toBe(413)
+    expect(await tooBig.json()).toMatchObject({ error: 'PayloadTooLarge' })
   })
 
   it('rejects a body larger than the limit with PayloadTooLarge', async () => {

@@ -51,6 +51,8 @@ describe('forwardXrpc', () => {
       fetch,
     })
     expect(res.status).toBe(200)
+    // Whatever the upstream labels its body, a browser must not sniff it into something else.
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     expect(await res.json()).toEqual({ feed: [] })
     expect(seen).toEqual({
       url: 'https://appview.example/xrpc/app.bsky.feed.getTimeline?limit=5&cursor=a%20b',

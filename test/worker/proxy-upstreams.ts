@@ -13,6 +13,8 @@ export interface UpstreamCall {
   method: string
   headers: Headers
   body: string
+  /** How the caller asked fetch to treat redirects (the stand-in never follows them). */
+  redirect: Request['redirect']
 }
 
 export type UpstreamHandler = (request: Request) => Response | Promise<Response>
@@ -31,6 +33,7 @@ export function fakeUpstreams(routes: Record<string, UpstreamHandler>): Upstream
       method: request.method,
       headers: request.headers,
       body,
+      redirect: request.redirect,
     })
     const replay = new Request(request.url, {
       method: request.method,

@@ -2,7 +2,7 @@ import { checkHandleForAccount } from '../../../../accounts/handles.ts'
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { requireSecret } from '../../../../config.ts'
-import { Secp256k1Keypair } from '../../../../crypto/index.ts'
+import { isValidDidKey, Secp256k1Keypair } from '../../../../crypto/index.ts'
 import { deleteAccountRows, insertAccount } from '../../../../db/accounts.ts'
 import { type Db, isUniqueConstraintError } from '../../../../db/index.ts'
 import { remainingInviteUses, useInviteCode } from '../../../../db/invites.ts'
@@ -43,6 +43,7 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
     const email = checkEmail(input.email)
     const password = checkPassword(input.password)
+    const recoveryKey = checkRecoveryKey(input.recoveryKey)
     const handle = await checkHandleForAccount(db, config, input.handle, migratingDid)
     if (config.inviteRequired) await checkInvite(db, input.inviteCode)
 
@@ -58,7 +59,7 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
           handle,
           pdsEndpoint: config.publicUrl,
           rotationKeys: [rotationKey.did()],
-          recoveryKey: input.recoveryKey,
+          recoveryKey,
         }),
         rotationKey,
       )
@@ -145,6 +146,12 @@ function checkPassword(password: string | undefined): string {
     throw new InvalidRequestError('Password must be at most 256 characters', 'InvalidPassword')
   }
   return password
+}
+
+function checkRecoveryKey(key: string | undefined): string | undefined {
+  if (!key) return undefined
+  if (isValidDidKey(key)) return key
+  throw new InvalidRequestError('recoveryKey must be a did:key of a p256 or secp256k1 public key')
 }
 
 async function checkInvite(db: Db, code: string | undefined): Promise<void> {

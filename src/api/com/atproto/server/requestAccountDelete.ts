@@ -8,8 +8,8 @@ import { accessFull } from '../../../auth-verifiers.ts'
 /**
  * Issues the token deleteAccount asks for (valid 15 minutes; a new request replaces it).
  *
- * @NOTE There is no email sender yet: the token goes to the Worker's log, and the operator
- * can read it with `dev.edgepds.admin.getAccountTokens` (admin auth) to pass it on.
+ * @NOTE There is no email sender yet: the operator reads the token with
+ * `dev.edgepds.admin.getAccountTokens` (admin auth) to pass it on; it never goes to the log.
  */
 export const requestAccountDelete = defineMethod('com.atproto.server.requestAccountDelete', {
   auth: accessFull,
@@ -18,9 +18,9 @@ export const requestAccountDelete = defineMethod('com.atproto.server.requestAcco
   async handler({ auth, db }) {
     const account = await requireCallerAccount(db, auth.did)
     const issued = await issueAccountToken(db, auth.did, 'delete_account')
+    // The token is a credential: the log only says there is one to pass on.
     console.log(
-      `account deletion requested by ${account.did} (${account.handle}, ${account.email ?? 'no email'}): ` +
-        `token ${issued.token}, valid until ${issued.expiresAt}`,
+      `account deletion requested by ${account.did}: token in dev.edgepds.admin.getAccountTokens until ${issued.expiresAt}`,
     )
     return undefined
   },
