@@ -9,6 +9,12 @@ import {
   requestCrawl,
 } from '../src/sync/request-crawl.ts'
 import { parseCursor, sequencerStub } from '../src/sync/subscribe-repos.ts'
+import {
+  admitSubscriber,
+  type SubscriberLimits,
+  subscriberTag,
+} from '../src/sync/subscriber-limits.ts'
+import { toErrorResponse } from '../src/xrpc/errors.ts'
 
 /** The one sequencer of the host (the same stub the library uses). */
 export { sequencerStub as getSequencer }
@@ -20,10 +26,15 @@ export { sequencerStub as getSequencer }
  */
 export class SequencerDurableObject extends DurableObject<Env> {
   readonly sequencer: Sequencer
+  readonly limits: SubscriberLimits
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     const config = getConfig(env)
+    this.limits = {
+      total: config.firehoseMaxSubscribers,
+      perAddress: config.firehoseMaxSubscribersPerIp,
+    }
     this.sequencer = new Sequencer({
       storage: ctx.storage,
       retentionMs: config.eventRetentionHours * 3_600_000,
@@ -69,8 +80,14 @@ export class SequencerDurableObject extends DurableObject<Env> {
     }
     const cursor = parseCursor(new URL(request.url).searchParams.get('cursor'))
     if (cursor === undefined) return new Response('Invalid cursor', { status: 400 })
+    const tag = subscriberTag(request)
+    try {
+      admitSubscriber(this.ctx, tag, this.limits)
+    } catch (err) {
+      return toErrorResponse(err)
+    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server)
+    this.ctx.acceptWebSocket(server, [tag])
     this.sequencer.hub.subscribe(server, cursor)
     return new Response(null, { status: 101, webSocket: client })
   }
