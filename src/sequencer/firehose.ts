@@ -256,6 +256,8 @@ export class FirehoseHub {
         let served = false
         let wait = Number.POSITIVE_INFINITY
         for (const sub of [...this.active]) {
+          // Ended during an earlier turn's yield (and maybe queued again since).
+          if (!this.active.has(sub)) continue
           if (sub.closed || sub.live) {
             this.endReplay(sub)
             continue
