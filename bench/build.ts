@@ -6,16 +6,19 @@ import { fileURLToPath } from 'node:url'
 const rootDir = fileURLToPath(new URL('..', import.meta.url))
 const wranglerBin = join(rootDir, 'node_modules/wrangler/bin/wrangler.js')
 
-/** Builds into `outDir` and returns the entry module (not minified unless asked, like `wrangler dev`). */
+/**
+ * Builds into `outDir` and returns the entry module (not minified unless asked, like `wrangler dev`).
+ * `root` builds another checkout of the project (an older commit, for before/after runs).
+ */
 export function buildWorker(
   outDir: string,
-  opts: { minify?: boolean; metafile?: string } = {},
+  opts: { minify?: boolean; metafile?: string; root?: string } = {},
 ): string {
   const args = [wranglerBin, 'deploy', '--dry-run', '--outdir', outDir]
   if (opts.minify) args.push('--minify')
   if (opts.metafile) args.push('--metafile', opts.metafile)
   const result = spawnSync(process.execPath, args, {
-    cwd: rootDir,
+    cwd: opts.root ?? rootDir,
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     encoding: 'utf8',
   })

@@ -124,11 +124,11 @@ export async function startReference(node: string): Promise<BenchServer> {
 
 /**
  * Our Worker directly in workerd. `inspectorPort` opens workerd's DevTools inspector (for CPU
- * profiles, bench/profile.ts).
+ * profiles, bench/profile.ts); `vars` adds settings to those of `npm run dev`.
  */
 export async function startDirect(
   bundle: string,
-  opts: { inspectorPort?: number } = {},
+  opts: { inspectorPort?: number; vars?: Record<string, string> } = {},
 ): Promise<BenchServer> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(rootDir, 'wrangler.toml'))
   const stateDir = mkdtempSync(join(tmpdir(), 'edge-pds-bench-direct-'))
@@ -173,7 +173,7 @@ export async function startDirect(
         modules: true,
         scriptPath: resolve(bundle),
         modulesRoot: dirname(resolve(bundle)),
-        bindings: ourVars(port, plc.url),
+        bindings: { ...ourVars(port, plc.url), ...opts.vars },
       },
     ],
   } as V4MiniflareOptions

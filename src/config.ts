@@ -60,6 +60,9 @@ export interface Config {
    * paced to it and a live consumer far behind it is cut off (src/sequencer/firehose.ts).
    */
   firehoseConsumerMibPerSecond: number
+  /** Firehose subscribers accepted at once, in all and per client address (IPv6: per /64). */
+  firehoseMaxSubscribers: number
+  firehoseMaxSubscribersPerIp: number
   rateLimitsEnabled: boolean
   /** Check every JSON response against its Lexicon (on in tests; costs CPU). */
   validateResponses: boolean
@@ -106,6 +109,8 @@ export const CONFIG_VARS = [
   'PDS_BLOB_QUOTA_BYTES',
   'PDS_EVENT_RETENTION_HOURS',
   'PDS_FIREHOSE_CONSUMER_MIBPS',
+  'PDS_FIREHOSE_MAX_SUBSCRIBERS',
+  'PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP',
   'PDS_RATE_LIMITS_ENABLED',
   'PDS_VALIDATE_RESPONSES',
   'PDS_DEV_MODE',
@@ -225,6 +230,8 @@ export function readConfig(env: ConfigEnv): Config {
     blobQuotaBytes: int(env.PDS_BLOB_QUOTA_BYTES, 0) || null,
     eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),
     firehoseConsumerMibPerSecond: Math.max(1, int(env.PDS_FIREHOSE_CONSUMER_MIBPS, 16)),
+    firehoseMaxSubscribers: int(env.PDS_FIREHOSE_MAX_SUBSCRIBERS, 1000),
+    firehoseMaxSubscribersPerIp: int(env.PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP, 20),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
     devMode,

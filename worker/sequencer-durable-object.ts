@@ -9,6 +9,12 @@ import {
   requestCrawl,
 } from '../src/sync/request-crawl.ts'
 import { parseCursor } from '../src/sync/subscribe-repos.ts'
+import {
+  admitSubscriber,
+  type SubscriberLimits,
+  subscriberTag,
+} from '../src/sync/subscriber-limits.ts'
+import { toErrorResponse } from '../src/xrpc/errors.ts'
 
 /**
  * The host-wide event sequencer behind `com.atproto.sync.subscribeRepos`: thin glue around
@@ -17,10 +23,15 @@ import { parseCursor } from '../src/sync/subscribe-repos.ts'
  */
 export class SequencerDurableObject extends DurableObject<Env> {
   readonly sequencer: Sequencer
+  readonly limits: SubscriberLimits
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     const config = getConfig(env)
+    this.limits = {
+      total: config.firehoseMaxSubscribers,
+      perAddress: config.firehoseMaxSubscribersPerIp,
+    }
     this.sequencer = new Sequencer({
       storage: ctx.storage,
       retentionMs: config.eventRetentionHours * 3_600_000,
@@ -66,6 +77,12 @@ export class SequencerDurableObject extends DurableObject<Env> {
     }
     const cursor = parseCursor(new URL(request.url).searchParams.get('cursor'))
     if (cursor === undefined) return new Response('Invalid cursor', { status: 400 })
+    const tag = subscriberTag(request)
+    try {
+      admitSubscriber(this.ctx, tag, this.limits)
+    } catch (err) {
+      return toErrorResponse(err)
+    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
     const refusal = this.sequencer.hub.refusalFor(cursor)
     if (refusal) {
@@ -75,7 +92,7 @@ export class SequencerDurableObject extends DurableObject<Env> {
       server.accept()
       refuseSocket(server, refusal)
     } else {
-      this.ctx.acceptWebSocket(server)
+      this.ctx.acceptWebSocket(server, [tag])
       this.sequencer.hub.subscribe(server, cursor)
     }
     return new Response(null, { status: 101, webSocket: client })

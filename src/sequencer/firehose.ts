@@ -11,6 +11,12 @@
  * is sent twice or skipped. State is kept in the socket's attachment so that it survives
  * hibernation.
  *
+ * Replays share the object with every account's appends, so they are served by one loop, a
+ * slice of one socket at a time with a yield after each: an append waits for one slice, not
+ * for every replaying socket's. At most `maxConcurrentReplays` replay at once (the others wait
+ * their turn, which also bounds what replays queue in the runtime); live subscribers are
+ * served by `publish` whatever the replays are doing.
+ *
  * @NOTE workerd gives no sign of how fast a consumer reads (WebSocket.bufferedAmount and send
  * callbacks do not exist: cloudflare/workerd#988); a send only queues bytes in the runtime.
  * So the backlog of each socket is estimated by assuming it drains at `drainBytesPerSecond`
@@ -37,6 +43,8 @@ export type FirehoseOptions = {
   pageBytes: number
   /** Bytes a replay sends before yielding to other work (appends, other sockets). */
   sliceBytes: number
+  /** Replays served at once; later ones wait for a free turn. */
+  maxConcurrentReplays: number
   /** The consumer speed the backlog estimate assumes. */
   drainBytesPerSecond: number
   /** Estimated backlog above which a replay waits. */
@@ -50,8 +58,9 @@ export function firehoseOptionsFor(mibPerSecond: number): FirehoseOptions {
   const drainBytesPerSecond = mibPerSecond * 1024 * 1024
   return {
     pageEvents: 500,
-    pageBytes: 1024 * 1024,
-    sliceBytes: 1024 * 1024,
+    pageBytes: 128 * 1024,
+    sliceBytes: 128 * 1024,
+    maxConcurrentReplays: 8,
     drainBytesPerSecond,
     replayHighWater: drainBytesPerSecond / 2,
     maxBacklogBytes: drainBytesPerSecond * 2,
@@ -70,6 +79,9 @@ const systemClock: Clock = {
 /** WebSocket close codes: policy violation (protocol errors), internal error. */
 const CLOSE_POLICY = 1008
 const CLOSE_INTERNAL = 1011
+
+/** Longest sleep of the replay loop while every replay waits for its backlog to drain. */
+const PACED_POLL_MS = 100
 
 export const OUTDATED_CURSOR_MESSAGE = 'Requested cursor exceeded limit. Possibly missing events'
 
@@ -105,6 +117,10 @@ export class FirehoseHub {
   private readonly log: EventLog
   private readonly clock: Clock
   private readonly subs = new Map<SubscriberSocket, Subscriber>()
+  /** Replays waiting for a turn, oldest first, and those being served. */
+  private readonly waiting: Subscriber[] = []
+  private readonly active = new Set<Subscriber>()
+  private pumping = false
   private readonly onError: (message: string, err: unknown) => void
 
   constructor(
@@ -157,7 +173,7 @@ export class FirehoseHub {
       from = pruned
     }
     const sub = this.add(socket, { lastSeq: from, live: false })
-    void this.replay(sub)
+    this.replay(sub)
   }
 
   /**
@@ -185,7 +201,7 @@ export class FirehoseHub {
       const sub = this.add(socket, state)
       if (!sub.live || sub.lastSeq < latest) {
         sub.live = false
-        void this.replay(sub)
+        this.replay(sub)
       }
     }
   }
@@ -201,7 +217,7 @@ export class FirehoseHub {
         // Not where a live subscriber should be: let storage fill the gap.
         sub.live = false
         this.persist(sub)
-        void this.replay(sub)
+        this.replay(sub)
         continue
       }
       frames ??= events.map((event) => encodeEventFrame(event))
@@ -241,28 +257,67 @@ export class FirehoseHub {
     refuseSocket(socket, refusal)
   }
 
-  /** Replays from storage until caught up, then the subscriber is live. One loop per socket. */
-  private async replay(sub: Subscriber): Promise<void> {
+  /** Queues a replay from storage until caught up; the subscriber then turns live. */
+  private replay(sub: Subscriber): void {
     if (sub.replaying) return
     sub.replaying = true
+    this.waiting.push(sub)
+    if (!this.pumping) void this.pump()
+  }
+
+  /** The one loop that serves every replay, a slice at a time, until none is left. */
+  private async pump(): Promise<void> {
+    this.pumping = true
     try {
-      while (!sub.closed && !sub.live) {
-        const wait = this.replayWait(sub)
-        if (wait > 0) {
-          await this.clock.sleep(wait)
-          continue
+      for (;;) {
+        while (this.active.size < this.options.maxConcurrentReplays && this.waiting.length > 0) {
+          this.active.add(this.waiting.shift()!)
         }
-        if (this.replaySlice(sub)) break
-        // Let appends and the other sockets have their turn.
-        await this.clock.sleep(0)
+        if (this.active.size === 0) return
+        let served = false
+        let wait = Number.POSITIVE_INFINITY
+        for (const sub of [...this.active]) {
+          // Ended during an earlier turn's yield (and maybe queued again since).
+          if (!this.active.has(sub)) continue
+          if (sub.closed || sub.live) {
+            this.endReplay(sub)
+            continue
+          }
+          const backlogWait = this.replayWait(sub)
+          if (backlogWait > 0) {
+            wait = Math.min(wait, backlogWait)
+            continue
+          }
+          if (this.replayTurn(sub)) this.endReplay(sub)
+          served = true
+          // Let appends, live delivery and the next socket have their turn.
+          await this.clock.sleep(0)
+        }
+        // Every socket is paced: sleep, but wake soon enough to start a newly queued replay.
+        if (!served && wait < Number.POSITIVE_INFINITY) {
+          await this.clock.sleep(Math.min(wait, PACED_POLL_MS))
+        }
       }
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  /** One slice of a replay; true when it is over (caught up, or failed and closed). */
+  private replayTurn(sub: Subscriber): boolean {
+    try {
+      return this.replaySlice(sub)
     } catch (err) {
       this.onError('firehose: replay failed', err)
       this.drop(sub.socket)
       closeQuietly(sub.socket, CLOSE_INTERNAL, 'replay failed')
-    } finally {
-      sub.replaying = false
+      return true
     }
+  }
+
+  private endReplay(sub: Subscriber): void {
+    this.active.delete(sub)
+    sub.replaying = false
   }
 
   /**

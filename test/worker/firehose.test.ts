@@ -162,6 +162,9 @@ describe('fan-out and flow control', () => {
   it('sends the same events in the same order to 100 concurrent subscribers', async () => {
     const stub = sequencerNamed('fan-out')
     await fillLog(stub, 10)
+    await runInDurableObject(stub, (instance: SequencerDurableObject) => {
+      instance.limits.perAddress = 100
+    })
     const subs: TestSubscriber[] = []
     for (let i = 0; i < 100; i++) subs.push(await subscribe(stub, i % 2 === 0 ? undefined : 0))
     const dids = ['did:plc:fana', 'did:plc:fanb', 'did:plc:fanc']
