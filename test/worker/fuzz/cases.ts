@@ -15,6 +15,7 @@ import {
   type Identity,
   malformedIdentifiers,
   SAMPLE_TID,
+  unknownIdentifier,
   validParams,
   validValue,
   WRONG_PARAM_VALUES,
@@ -27,6 +28,7 @@ export const FUZZ_CLASSES = [
   'missing-required',
   'huge',
   'invalid-identifier',
+  'unknown-identifier',
   'deep-nesting',
   'oversized-body',
   'mislabelled-body',
@@ -233,6 +235,8 @@ class CaseGenerator {
         return this.huge()
       case 'invalid-identifier':
         return this.invalidIdentifiers()
+      case 'unknown-identifier':
+        return this.unknownIdentifiers()
       case 'deep-nesting':
         return this.jsonInput ? this.deepNesting() : []
       case 'oversized-body':
@@ -385,6 +389,25 @@ class CaseGenerator {
           this.withBody(setAt(this.baseBody, slot.path, value)),
         ])
       }
+    }
+    return out
+  }
+
+  /** Well-formed identifiers that name nothing here: the handler itself has to say so. */
+  private unknownIdentifiers(): Candidate[] {
+    const out: Candidate[] = []
+    for (const [key, prop] of Object.entries(this.method.params?.properties ?? {})) {
+      const format = formatOf(prop.type === 'array' ? prop.items : prop)
+      if (format)
+        out.push([`param ${key} unknown`, this.withParam(key, [unknownIdentifier(format)])])
+    }
+    for (const slot of this.slots) {
+      const format = formatOf(deref(slot.schema))
+      if (!format) continue
+      out.push([
+        `${pathLabel(slot.path)} unknown`,
+        this.withBody(setAt(this.baseBody, slot.path, unknownIdentifier(format))),
+      ])
     }
     return out
   }

@@ -61,6 +61,8 @@ export const CLIENT_ERROR = (status: number): boolean => status >= 400 && status
 /** What is wrong with the answer, or null if it is an XRPC error with an accepted status. */
 export function problemWith(outcome: Outcome, accept: (status: number) => boolean): string | null {
   if (!accept(outcome.status)) return `status ${outcome.status}`
+  // A success accepted here (a blob, a part of one) is not an error body.
+  if (outcome.status < 400) return null
   if (!/^application\/json\b/i.test(outcome.contentType)) {
     return `content-type ${JSON.stringify(outcome.contentType)}`
   }

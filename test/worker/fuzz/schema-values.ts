@@ -164,6 +164,33 @@ const MALFORMED: Record<LexStringFormat, string[]> = {
   language: ['', '123', 'e', 'en_US', '-en', 'en--x'],
 }
 
+const UNKNOWN_DID = 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa'
+
+/**
+ * A valid value of each format that names nothing on this server or the local PLC directory
+ * (handles under `.test` are never looked up on the network).
+ */
+const UNKNOWN: Record<LexStringFormat, string> = {
+  did: UNKNOWN_DID,
+  handle: 'nobody-fuzz.test',
+  'at-identifier': UNKNOWN_DID,
+  nsid: 'com.example.fuzz.unknown',
+  'record-key': 'nonexistent',
+  tid: '3zzzzzzzzzzzz',
+  datetime: '9999-12-31T23:59:59.999Z',
+  cid: 'bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+  'at-uri': `at://${UNKNOWN_DID}/com.example.fuzz.unknown/nonexistent`,
+  uri: 'https://unknown.invalid/fuzz',
+  language: 'tlh',
+}
+
+/** The value of UNKNOWN for a format, checked: a malformed one would test something else. */
+export function unknownIdentifier(format: LexStringFormat): string {
+  const value = UNKNOWN[format]
+  if (!VALIDATORS[format](value)) throw new Error(`UNKNOWN.${format} is not valid: ${value}`)
+  return value
+}
+
 /** Malformed values of a format: the hand-picked ones, then random mutations of a valid one. */
 export function malformedIdentifiers(
   format: LexStringFormat,
