@@ -3,7 +3,7 @@
  * inert when opened in a browser, and single byte ranges for video players.
  */
 import type { BlobRow } from '../db/blobs.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { InvalidRequestError, toErrorResponse, XrpcError } from '../xrpc/errors.ts'
 
 export interface ByteRange {
   offset: number
@@ -60,10 +60,13 @@ export async function serveBlob(
       ? parseRange(request.headers.get('range'), row.size)
       : null
   if (range === 'unsatisfiable') {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, 'Content-Range': `bytes */${row.size}` },
-    })
+    // An XRPC error like any other (JSON), with the size a client needs to ask again.
+    const refused = toErrorResponse(
+      new XrpcError(416, 'RangeNotSatisfiable', `the blob has ${row.size} bytes`),
+    )
+    refused.headers.set('Content-Range', `bytes */${row.size}`)
+    refused.headers.set('Accept-Ranges', 'bytes')
+    return refused
   }
   const responseHeaders: Record<string, string> = {
     ...headers,

@@ -7,13 +7,14 @@
  * change the run; a failure prints the seed and the case, and
  * `FUZZ_SEED=<seed> FUZZ_CASES=<n> npx vitest run test/worker/fuzz.test.ts -t '<nsid>'` replays it.
  */
-import { env } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { baseRequest, type FuzzRequest, generateCases } from './fuzz/cases.ts'
 import { KNOWN_FAILURES } from './fuzz/known-failures.ts'
 import { type AuthKind, registeredMethods } from './fuzz/methods.ts'
 import { createPrng, deriveSeed, type Prng } from './fuzz/prng.ts'
 import {
+  BASE,
   CLIENT_ERROR,
   describeFailure,
   type Failure,
@@ -347,6 +348,70 @@ describe('subscribeRepos refuses bad HTTP requests with a 4xx JSON error', () =>
     const found: Array<Failure | null> = []
     for (const [label, request] of requests) {
       found.push(await run({ nsid, kind: 'subscription', label, request }, 'none', null))
+    }
+    expectOnlyKnown(found, nsid)
+  })
+})
+
+describe('getBlob answers any Range header with the blob, a part of it, or a 4xx JSON error', () => {
+  const nsid = 'com.atproto.sync.getBlob'
+  it(nsid, async () => {
+    const prng = prngFor('getBlob ranges')
+    const uploaded = await SELF.fetch(`${BASE}/xrpc/com.atproto.repo.uploadBlob`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${main.accessJwt}`,
+        'content-type': 'application/octet-stream',
+      },
+      body: prng.bytes(1000),
+    })
+    const { blob } = (await uploaded.json()) as { blob: { ref: { $link: string } } }
+    const held = await xrpcPost(
+      'com.atproto.repo.createRecord',
+      {
+        repo: main.did,
+        collection: 'com.example.fuzz.file',
+        validate: false,
+        record: { $type: 'com.example.fuzz.file', blob },
+      },
+      main.accessJwt,
+    )
+    expect(held.status).toBe(200)
+    const ranges = [
+      'bytes=1000-',
+      'bytes=-0',
+      'bytes=5-1',
+      'bytes=abc',
+      'bytes=',
+      'bytes=-',
+      'items=0-1',
+      'bytes=0-1,2-3',
+      'bytes=99999999999999999999-',
+      'bytes=0-99999999999999999999',
+      'bytes=-99999999999999999999',
+      'bytes= 0-1',
+      'bytes=0-0',
+      'bytes=999-999',
+      '',
+      `bytes=${prng.int(2000)}-${prng.int(2000)}`,
+      `bytes=-${prng.int(2000)}`,
+    ]
+    const found: Array<Failure | null> = []
+    const served = (status: number) => status === 200 || status === 206 || CLIENT_ERROR(status)
+    for (const range of ranges) {
+      for (const ifRange of [null, `"${blob.ref.$link}"`, '"not-the-etag"']) {
+        const request: FuzzRequest = {
+          verb: 'GET',
+          query: [
+            ['did', main.did],
+            ['cid', blob.ref.$link],
+          ],
+          headers: { range, ...(ifRange ? { 'if-range': ifRange } : {}) },
+        }
+        const label = `range ${JSON.stringify(range)}${ifRange ? ` if-range ${ifRange}` : ''}`
+        const probe = { nsid, kind: 'range', label, request }
+        found.push(await run(probe, 'none', null, served))
+      }
     }
     expectOnlyKnown(found, nsid)
   })
