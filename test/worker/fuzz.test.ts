@@ -417,6 +417,108 @@ describe('getBlob answers any Range header with the blob, a part of it, or a 4xx
   })
 })
 
+describe('random records (validate: false) are stored and read back, or refused with a 4xx', () => {
+  it('createRecord, then getRecord, listRecords, sync.getRecord and getRepo', {
+    timeout: 120_000,
+  }, async () => {
+    const account = await createTestAccount('fuzzrec')
+    const prng = prngFor('random records')
+    const collection = 'com.example.fuzz.random'
+    const found: Array<Failure | null> = []
+    const stored: Array<{ rkey: string; value: unknown }> = []
+    for (let i = 0; i < CASES * 5; i++) {
+      const record = { $type: collection, ...(randomJson(prng, 4) as object) }
+      const request: FuzzRequest = {
+        verb: 'POST',
+        query: [],
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ repo: account.did, collection, validate: false, record }),
+      }
+      const res = await send(
+        'com.atproto.repo.createRecord',
+        request,
+        `Bearer ${account.accessJwt}`,
+      )
+      const probe = {
+        nsid: 'com.atproto.repo.createRecord',
+        kind: 'random-record',
+        label: `#${i}`,
+        request,
+      }
+      if (res.status === 200) {
+        stored.push({
+          rkey: (JSON.parse(res.text) as { uri: string }).uri.split('/').pop()!,
+          value: record,
+        })
+      } else {
+        found.push(await run(probe, 'session', `Bearer ${account.accessJwt}`))
+      }
+    }
+    const ok = (status: number) => status === 200
+    const read = (nsid: string, query: Array<[string, string]>, label: string) =>
+      run(
+        { nsid, kind: 'random-record', label, request: { verb: 'GET', query, headers: {} } },
+        'none',
+        null,
+        ok,
+      )
+    for (const { rkey } of stored) {
+      const where: Array<[string, string]> = [
+        ['collection', collection],
+        ['rkey', rkey],
+      ]
+      found.push(await read('com.atproto.repo.getRecord', [['repo', account.did], ...where], rkey))
+      found.push(await read('com.atproto.sync.getRecord', [['did', account.did], ...where], rkey))
+    }
+    found.push(
+      await read(
+        'com.atproto.repo.listRecords',
+        [
+          ['repo', account.did],
+          ['collection', collection],
+          ['limit', '100'],
+        ],
+        'list',
+      ),
+    )
+    found.push(await read('com.atproto.sync.getRepo', [['did', account.did]], 'repo'))
+    found.push(await read('com.atproto.repo.describeRepo', [['repo', account.did]], 'describe'))
+    expectOnlyKnown(found, 'random records')
+    expect(stored.length).toBeGreaterThan(0)
+  })
+})
+
+describe('malformed paths get a 4xx JSON error', () => {
+  it('paths under /xrpc and around it', async () => {
+    const paths = [
+      '/xrpc/',
+      '/xrpc/%',
+      '/xrpc/%E0%A4%A',
+      '/xrpc/%ZZ',
+      '/xrpc/com.atproto.server.describeServer%00',
+      '/xrpc/com.atproto.server.describeServer%2F..%2F',
+      '/xrpc/com.atproto.server.describeServer/extra',
+      '/xrpc//com.atproto.server.describeServer',
+      '/xrpc/..%2F..%2Fetc',
+      '/xrpc/app.bsky.feed.getTimeline%0D%0Ax-injected:1',
+      `/xrpc/${'a.'.repeat(200)}b`,
+      '/xrpc/com.atproto.sync.subscribeRepos/x',
+      '/%',
+      '/nothing-here',
+      '/.well-known/%',
+      '/.well-known/atproto-did/x',
+    ]
+    const found: Array<Failure | null> = []
+    for (const path of paths) {
+      for (const verb of ['GET', 'POST']) {
+        const request: FuzzRequest = { verb, query: [], headers: {}, path }
+        found.push(await run({ nsid: path, kind: 'path', label: verb, request }, 'none', null))
+      }
+    }
+    expectOnlyKnown(found, 'paths')
+  })
+})
+
 describe('after the fuzzing', () => {
   it('the server still answers: _health, and a normal createRecord', async () => {
     const health = await xrpcGet('_health')
@@ -463,6 +565,59 @@ describe('after the fuzzing', () => {
     expect(fixed, 'these known failures no longer happen: remove them').toEqual([])
   })
 })
+
+const ODD_KEYS = [
+  '',
+  ' ',
+  '$type',
+  '$link',
+  '$bytes',
+  'a.b',
+  '__proto__',
+  'constructor',
+  'é',
+  '\u0000',
+  'k'.repeat(300),
+]
+
+/** A JSON value of the data model's kinds and shapes, some of them odd. */
+function randomJson(prng: Prng, depth: number): unknown {
+  const kind = prng.int(depth > 0 ? 10 : 6)
+  switch (kind) {
+    case 0:
+      return null
+    case 1:
+      return prng.next() < 0.5
+    case 2:
+      return prng.pick([0, -1, 1, 2 ** 53 - 1, -(2 ** 53) + 1, 255, 256, 65536])
+    case 3:
+      return prng.pick([
+        '',
+        'x',
+        prng.ascii(prng.int(40)),
+        '\u0000',
+        '😀'.repeat(3),
+        'é\u0301',
+        'x'.repeat(3000),
+      ])
+    case 4:
+      return { $link: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm' }
+    case 5:
+      return { $bytes: prng.pick(['', 'AA', 'AAAA', 'aGVsbG8']) }
+    case 6:
+    case 7:
+      return Array.from({ length: prng.int(5) }, () => randomJson(prng, depth - 1))
+    default: {
+      const out: Record<string, unknown> = {}
+      for (let i = prng.int(5); i > 0; i--) {
+        const key = prng.next() < 0.3 ? prng.pick(ODD_KEYS) : prng.ascii(1 + prng.int(8))
+        if (key === '$type' || key === '__proto__') continue
+        out[key] = randomJson(prng, depth - 1)
+      }
+      return out
+    }
+  }
+}
 
 function base64url(text: string): string {
   return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')

@@ -8,7 +8,15 @@ import type { FuzzClass } from './cases.ts'
 export interface KnownFailure {
   /** The method (exact NSID), or a pattern. */
   nsid: string | RegExp
-  kind: FuzzClass | 'auth' | 'proxy' | 'unimplemented' | 'subscription' | 'range'
+  kind:
+    | FuzzClass
+    | 'auth'
+    | 'proxy'
+    | 'unimplemented'
+    | 'subscription'
+    | 'range'
+    | 'path'
+    | 'random-record'
   /** Only the cases whose label matches; all of the class otherwise. */
   label?: RegExp
   /** The issue #13 item that covers it. */
