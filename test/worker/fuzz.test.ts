@@ -10,7 +10,7 @@
 import { env, SELF } from 'cloudflare:test'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { baseRequest, type FuzzRequest, generateCases } from './fuzz/cases.ts'
-import { KNOWN_FAILURES } from './fuzz/known-failures.ts'
+import { KNOWN_FAILURES, type ProbeKind } from './fuzz/known-failures.ts'
 import { type AuthKind, registeredMethods } from './fuzz/methods.ts'
 import { createPrng, deriveSeed, type Prng } from './fuzz/prng.ts'
 import {
@@ -75,7 +75,7 @@ function credential(kind: AuthKind, account: TestAccount): string {
 
 interface Probe {
   nsid: string
-  kind: string
+  kind: ProbeKind
   label: string
   request: FuzzRequest
 }
@@ -202,7 +202,7 @@ describe('bad credentials get 400/401/403 JSON on every method that needs auth',
       }
       const found: Array<Failure | null> = []
       for (const [label, authorization] of attempts) {
-        const probe = { nsid: method.nsid, kind: 'auth', label, request }
+        const probe: Probe = { nsid: method.nsid, kind: 'auth', label, request }
         found.push(await run(probe, label, authorization, refused))
       }
       expectOnlyKnown(found, method.nsid)
@@ -256,7 +256,7 @@ describe('proxied calls with a bad atproto-proxy header get a 4xx JSON error', (
             },
             ...(body === undefined ? {} : { body }),
           }
-          const probe = { nsid, kind: 'proxy', label: `${headerLabel}${bodyLabel}`, request }
+          const probe: Probe = { nsid, kind: 'proxy', label: `${headerLabel}${bodyLabel}`, request }
           found.push(await run(probe, 'none', null))
           found.push(await run(probe, 'session', `Bearer ${main.accessJwt}`))
         }
@@ -313,7 +313,7 @@ describe('methods we declare unimplemented answer 501 (or 4xx) JSON, whatever th
       const found: Array<Failure | null> = []
       const accept = (status: number) => CLIENT_ERROR(status) || status === 501
       for (const [label, request] of requests) {
-        const probe = { nsid, kind: 'unimplemented', label, request }
+        const probe: Probe = { nsid, kind: 'unimplemented', label, request }
         found.push(await run(probe, 'none', null, accept))
         found.push(await run(probe, 'session', `Bearer ${main.accessJwt}`, accept))
       }
@@ -409,7 +409,7 @@ describe('getBlob answers any Range header with the blob, a part of it, or a 4xx
           headers: { range, ...(ifRange ? { 'if-range': ifRange } : {}) },
         }
         const label = `range ${JSON.stringify(range)}${ifRange ? ` if-range ${ifRange}` : ''}`
-        const probe = { nsid, kind: 'range', label, request }
+        const probe: Probe = { nsid, kind: 'range', label, request }
         found.push(await run(probe, 'none', null, served))
       }
     }
@@ -439,7 +439,7 @@ describe('random records (validate: false) are stored and read back, or refused 
         request,
         `Bearer ${account.accessJwt}`,
       )
-      const probe = {
+      const probe: Probe = {
         nsid: 'com.atproto.repo.createRecord',
         kind: 'random-record',
         label: `#${i}`,
@@ -485,6 +485,64 @@ describe('random records (validate: false) are stored and read back, or refused 
     found.push(await read('com.atproto.repo.describeRepo', [['repo', account.did]], 'describe'))
     expectOnlyKnown(found, 'random records')
     expect(stored.length).toBeGreaterThan(0)
+  })
+
+  it('a record key named __proto__ or constructor is refused, or kept as sent', async () => {
+    const account = await createTestAccount('fuzzproto')
+    const collection = 'com.example.fuzz.proto'
+    const found: Array<Failure | null> = []
+    for (const [key, value] of [
+      ['__proto__', 'null'],
+      ['__proto__', '{"x":1}'],
+      ['__proto__', '[1]'],
+      ['constructor', '{"prototype":{"x":1}}'],
+    ] as const) {
+      const label = `${key}: ${value}`
+      const body = `{"repo":"${account.did}","collection":"${collection}","validate":false,"record":{"$type":"${collection}","${key}":${value}}}`
+      const request: FuzzRequest = {
+        verb: 'POST',
+        query: [],
+        headers: { 'content-type': 'application/json' },
+        body,
+      }
+      const probe: Probe = {
+        nsid: 'com.atproto.repo.createRecord',
+        kind: 'proto-key',
+        label,
+        request,
+      }
+      const created = await send(probe.nsid, request, `Bearer ${account.accessJwt}`)
+      probes.push(probe)
+      if (created.status !== 200) {
+        found.push(await run(probe, 'session', `Bearer ${account.accessJwt}`))
+        continue
+      }
+      const rkey = (JSON.parse(created.text) as { uri: string }).uri.split('/').pop()!
+      const query: Array<[string, string]> = [
+        ['repo', account.did],
+        ['collection', collection],
+        ['rkey', rkey],
+      ]
+      const got = await send(
+        'com.atproto.repo.getRecord',
+        { verb: 'GET', query, headers: {} },
+        null,
+      )
+      // JSON.parse makes an own property of "__proto__", so what was kept can be compared.
+      const record = (JSON.parse(got.text) as { value?: Record<string, unknown> }).value ?? {}
+      const kept = Object.hasOwn(record, key) && JSON.stringify(record[key]) === value
+      if (!kept) {
+        const failure: Failure = {
+          ...probe,
+          auth: 'session',
+          problem: `stored without ${key} as sent: ${got.text}`,
+          outcome: created,
+        }
+        failures.push(failure)
+        found.push(failure)
+      }
+    }
+    expectOnlyKnown(found, '__proto__')
   })
 })
 

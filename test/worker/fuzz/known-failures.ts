@@ -5,18 +5,22 @@
  */
 import type { FuzzClass } from './cases.ts'
 
+/** The fuzz classes, and the other groups of probes the test sends. */
+export type ProbeKind =
+  | FuzzClass
+  | 'auth'
+  | 'proxy'
+  | 'unimplemented'
+  | 'subscription'
+  | 'range'
+  | 'path'
+  | 'random-record'
+  | 'proto-key'
+
 export interface KnownFailure {
   /** The method (exact NSID), or a pattern. */
   nsid: string | RegExp
-  kind:
-    | FuzzClass
-    | 'auth'
-    | 'proxy'
-    | 'unimplemented'
-    | 'subscription'
-    | 'range'
-    | 'path'
-    | 'random-record'
+  kind: ProbeKind
   /** Only the cases whose label matches; all of the class otherwise. */
   label?: RegExp
   /** The issue #13 item that covers it. */
@@ -56,6 +60,14 @@ export const KNOWN_FAILURES: KnownFailure[] = [
     kind: 'garbage-body',
     label: /^recoveryKey lone surrogate$/,
     issue: '#13 malformed recoveryKey 500 in createAccount',
+  },
+  // A record key "__proto__" with the value null is dropped without a word (200, stored
+  // without it); with an object value the record is refused as "not an object".
+  {
+    nsid: 'com.atproto.repo.createRecord',
+    kind: 'proto-key',
+    label: /^__proto__: null$/,
+    issue: '#13 __proto__ keys',
   },
   // Found by this test, in code being changed for #13 (src/xrpc/dispatch.ts, body.ts): a
   // procedure without input ignores any body, of any size or type, and runs (the reference

@@ -4,7 +4,7 @@
  */
 import { SELF } from 'cloudflare:test'
 import type { FuzzRequest } from './cases.ts'
-import type { KnownFailure } from './known-failures.ts'
+import type { KnownFailure, ProbeKind } from './known-failures.ts'
 
 export const BASE = 'http://localhost:2583'
 
@@ -18,7 +18,7 @@ export interface Outcome {
 
 export interface Failure {
   nsid: string
-  kind: string
+  kind: ProbeKind
   label: string
   /** Which credential was sent: `none`, `session`, ... */
   auth: string
