@@ -9,5 +9,9 @@ declare module 'vitest' {
     pdsUrl: string
     /** The stand-in AppView (also chat and moderation) the PDS proxies to (test/e2e). */
     appViewUrl: string
+    /** `FUZZ_SEED` for test/worker/fuzz.test.ts ('' for its default). */
+    fuzzSeed: string
+    /** `FUZZ_CASES`: fuzz cases per method and class ('' for the default). */
+    fuzzCases: string
   }
 }

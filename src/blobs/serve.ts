@@ -65,9 +65,15 @@ export async function serveBlob(
       ? parseRange(request.headers.get('range'), row.size)
       : null
   if (range === 'unsatisfiable') {
-    return new Response(null, {
+    // A JSON error body like any XRPC error, with the size a client needs to ask again.
+    const body = { error: 'RangeNotSatisfiable', message: `the blob has ${row.size} bytes` }
+    return new Response(JSON.stringify(body), {
       status: 416,
-      headers: { ...headers, 'Content-Range': `bytes */${row.size}` },
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Range': `bytes */${row.size}`,
+        'Accept-Ranges': 'bytes',
+      },
     })
   }
   const responseHeaders: Record<string, string> = {

@@ -1,6 +1,6 @@
 /**
  * Runs in Node before the workerd tests: a real local PLC directory (in memory) for the
- * Worker under test to create and resolve DIDs against.
+ * Worker under test to create and resolve DIDs against; and the fuzz test's settings.
  */
 import type { TestProject } from 'vitest/node'
 import { startPlcServer } from '../helpers/plc.ts'
@@ -8,5 +8,8 @@ import { startPlcServer } from '../helpers/plc.ts'
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const plc = await startPlcServer({ port: 0, dataFile: null })
   project.provide('plcUrl', plc.url)
+  // The fuzz test's knobs (test/worker/fuzz.test.ts): workerd sees no process.env.
+  project.provide('fuzzSeed', process.env.FUZZ_SEED ?? '')
+  project.provide('fuzzCases', process.env.FUZZ_CASES ?? '')
   return () => plc.close()
 }
