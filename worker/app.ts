@@ -14,6 +14,9 @@ import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
 import { toErrorResponse, toXrpcError, XrpcError } from '../src/xrpc/errors.ts'
 import { dispatchDeps } from './dispatch-deps.ts'
 
+/** Cloudflare's own URL limit (16 KB). */
+const MAX_URL_LENGTH = 16 * 1024
+
 export type AppEnv = { Bindings: Env }
 
 export function createApp(): Hono<AppEnv> {
@@ -43,6 +46,17 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     const problem = configProblem(c.env)
     if (problem) return toErrorResponse(new XrpcError(503, 'NotConfigured', problem.message))
+    await next()
+  })
+
+  // Cloudflare's edge refuses URLs past 16 KB with a page of its own (and workerd past 64 KB
+  // with plain text): below those, a JSON XRPC error says the same thing.
+  app.use('*', async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) {
+      return toErrorResponse(
+        new XrpcError(414, 'URITooLong', `The URL is longer than ${MAX_URL_LENGTH} characters`),
+      )
+    }
     await next()
   })
 

@@ -54,7 +54,13 @@ export function parseJsonBytes(object: Record<string, unknown>, path: DataPath =
 }
 
 function fromJson(value: unknown, path: DataPath): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
+  if (typeof value === 'string') {
+    // JSON can spell a lone surrogate (`"\ud800"`), which UTF-8 cannot encode: refused rather
+    // than stored as U+FFFD, so a record reads back as it was sent.
+    if (!isWellFormed(value)) throw errorAt(path, 'string is not valid Unicode (lone surrogate)')
+    return value
+  }
+  if (value === null || typeof value === 'boolean') return value
   if (typeof value === 'number') return value
   if (path.length > MAX_CONVERSION_DEPTH) throw errorAt(path, 'value is nested too deeply')
   if (Array.isArray(value)) {
@@ -74,6 +80,7 @@ function fromJson(value: unknown, path: DataPath): unknown {
     for (const key of Object.keys(value)) {
       const entry = value[key]
       if (entry === undefined) continue
+      if (!isWellFormed(key)) throw errorAt(path, 'key is not valid Unicode (lone surrogate)')
       path.push(key)
       setOwn(out, key, fromJson(entry, path))
       path.pop()
@@ -119,4 +126,9 @@ function toJson(value: unknown, path: DataPath): unknown {
     return out
   }
   throw errorAt(path, `not a data-model value (${describeType(value)})`)
+}
+
+/** `String.prototype.isWellFormed` (ES2024, in workerd and Node 20+), typed for our ES2023 lib. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed()
 }

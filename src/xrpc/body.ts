@@ -10,26 +10,11 @@ import { InvalidRequestError, PayloadTooLargeError } from './errors.ts'
 export const DEFAULT_JSON_BODY_BYTES = 150 * 1024
 
 /**
- * Methods whose input carries records get room for a whole commit: a record may be 1 MB of
- * CBOR and a commit 2 MB (src/account/repo-writer.ts), and their JSON is larger (escapes,
- * base64 for bytes).
+ * Methods whose input carries records declare room for a whole commit (`maxJsonBodyBytes`):
+ * a record may be 1 MB of CBOR and a commit 2 MB, and their JSON is larger (escapes, base64
+ * for bytes).
  */
-const RECORD_WRITE_JSON_BODY_BYTES = 4 * 1024 * 1024
-
-/**
- * @TODO Per-method limits belong with the method's other policies (`defineMethod`); until
- * then the dispatcher looks them up here.
- */
-const JSON_BODY_LIMITS: ReadonlyMap<string, number> = new Map([
-  ['com.atproto.repo.createRecord', RECORD_WRITE_JSON_BODY_BYTES],
-  ['com.atproto.repo.putRecord', RECORD_WRITE_JSON_BODY_BYTES],
-  ['com.atproto.repo.applyWrites', RECORD_WRITE_JSON_BODY_BYTES],
-])
-
-/** The JSON body cap of a method. */
-export function jsonBodyLimit(nsid: string): number {
-  return JSON_BODY_LIMITS.get(nsid) ?? DEFAULT_JSON_BODY_BYTES
-}
+export const RECORD_WRITE_JSON_BODY_BYTES = 4 * 1024 * 1024
 
 export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length')
@@ -85,14 +70,30 @@ export async function readJsonBody(
   if (bytes.byteLength === 0) throw new InvalidRequestError('Request body is required')
   let json: unknown
   try {
-    json = JSON.parse(new TextDecoder().decode(bytes))
+    json = JSON.parse(utf8.decode(bytes))
   } catch {
-    throw new InvalidRequestError('Request body is not valid JSON')
+    throw new InvalidRequestError('Request body is not valid JSON (or not valid UTF-8)')
   }
   try {
     return jsonToIpld(json)
   } catch (err) {
     throw new InvalidRequestError(`Request body is not valid atproto data: ${messageOf(err)}`)
+  }
+}
+
+/** Strict: invalid UTF-8 is refused rather than stored as U+FFFD (the data model's strings are UTF-8). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+/**
+ * A procedure without input refuses a body, as the reference PDS does, instead of ignoring
+ * whatever was sent.
+ */
+export function refuseUnexpectedBody(request: Request): void {
+  const length = request.headers.get('content-length')
+  const hasBody =
+    (length !== null && length.trim() !== '0') || request.headers.has('transfer-encoding')
+  if (hasBody) {
+    throw new InvalidRequestError('A request body was provided when none was expected')
   }
 }
 

@@ -8,7 +8,7 @@
 import type { Config } from '../config.ts'
 import { ipldToJson } from '../data/json.ts'
 import { isValidNsid } from '../syntax/index.ts'
-import { jsonBodyLimit, readJsonBody } from './body.ts'
+import { DEFAULT_JSON_BODY_BYTES, readJsonBody, refuseUnexpectedBody } from './body.ts'
 import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './errors.ts'
 import type { AnyXrpcMethod, AppServices, HandlerOutput, MethodCall, RawInput } from './method.ts'
 import type { Permission } from './permission.ts'
@@ -71,7 +71,10 @@ export async function dispatchXrpc(
   const call: MethodCall = {
     nsid,
     params: method.passthrough ? rawParams : deps.schemas.validateParams(nsid, rawParams),
-    input: type === 'procedure' ? await readInput(nsid, request, deps.schemas) : undefined,
+    input:
+      type === 'procedure'
+        ? await readInput(nsid, request, deps.schemas, method.maxJsonBodyBytes)
+        : undefined,
     auth,
     request,
     config: deps.config,
@@ -121,11 +124,19 @@ function readQueryParams(url: string): Record<string, string | string[]> {
   return params
 }
 
-async function readInput(nsid: string, request: Request, schemas: XrpcSchemas): Promise<unknown> {
+async function readInput(
+  nsid: string,
+  request: Request,
+  schemas: XrpcSchemas,
+  maxJsonBodyBytes = DEFAULT_JSON_BODY_BYTES,
+): Promise<unknown> {
   const encoding = schemas.inputEncoding(nsid)
-  if (encoding === null) return undefined
+  if (encoding === null) {
+    refuseUnexpectedBody(request)
+    return undefined
+  }
   if (encoding === 'application/json') {
-    return schemas.validateInput(nsid, await readJsonBody(request, jsonBodyLimit(nsid)))
+    return schemas.validateInput(nsid, await readJsonBody(request, maxJsonBodyBytes))
   }
   const length = request.headers.get('content-length')
   const raw: RawInput = {

@@ -87,6 +87,8 @@ export interface XrpcMethod<Params = never, Input = never, Auth = never> {
   permission: PermissionDeclaration<Params, Input, Auth>
   rateLimits: readonly RateLimitRule<MethodCall<Params, Input, Auth>>[]
   handler: (ctx: HandlerContext<Params, Input, Auth>) => Promise<HandlerOutput>
+  /** Largest JSON request body, bytes (150 KiB when not declared; see src/xrpc/body.ts). */
+  maxJsonBodyBytes?: number
   /**
    * Forwarded as is to another service (proxied methods): the verb, params and body are not
    * checked against a Lexicon here, the service does that.
@@ -116,6 +118,8 @@ export interface MethodSpec<N extends XrpcNsid, Auth> {
   handler: (
     ctx: HandlerContext<LexiconParams<N>, LexiconInput<N>, Auth>,
   ) => Promise<LexiconOutput<N>>
+  /** Largest JSON request body, bytes (150 KiB when not declared; see src/xrpc/body.ts). */
+  maxJsonBodyBytes?: number
 }
 
 /**

@@ -4,7 +4,6 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { getConfig } from '../../src/config.ts'
 import { putAccountToken } from '../../src/db/account-tokens.ts'
 import { getDb } from '../../src/db/index.ts'
 import { insertRefreshToken } from '../../src/db/sessions.ts'

@@ -21,7 +21,6 @@ import type { Resolve } from './schema-values.ts'
 /** Which credential a valid call carries: the verifier the method declares. */
 export type AuthKind =
   | 'none'
-  | 'optional'
   | 'standard'
   | 'privileged'
   | 'full'

@@ -7,6 +7,7 @@ import {
   type ValidationStatus,
   type WriteRequest,
 } from '../../../../writes/prepare.ts'
+import { RECORD_WRITE_JSON_BODY_BYTES } from '../../../../xrpc/body.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type RepoAction, repoPermission } from '../../../../xrpc/permission.ts'
@@ -27,6 +28,7 @@ export const applyWrites = defineMethod(NSID, {
   permission: ({ input }) =>
     input.writes.map((write) => repoPermission(write.collection, actionOf(write))),
   rateLimits: noRateLimits,
+  maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
   async handler({ input, auth, env, db }) {
     if (input.writes.length > MAX_WRITES) {
       throw new InvalidRequestError(`Too many writes: at most ${MAX_WRITES} in one commit`)

@@ -1,6 +1,7 @@
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { writeOneRecord } from '../../../../writes/prepare.ts'
+import { RECORD_WRITE_JSON_BODY_BYTES } from '../../../../xrpc/body.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
@@ -13,6 +14,7 @@ export const createRecord = defineMethod('com.atproto.repo.createRecord', {
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'create')],
   rateLimits: noRateLimits,
+  maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { body, headers } = await writeOneRecord(

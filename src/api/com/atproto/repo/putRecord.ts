@@ -1,6 +1,7 @@
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { writeOneRecord } from '../../../../writes/prepare.ts'
+import { RECORD_WRITE_JSON_BODY_BYTES } from '../../../../xrpc/body.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
@@ -16,6 +17,7 @@ export const putRecord = defineMethod('com.atproto.repo.putRecord', {
     repoPermission(input.collection, 'update'),
   ],
   rateLimits: noRateLimits,
+  maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { body, headers } = await writeOneRecord(
