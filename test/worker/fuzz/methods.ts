@@ -19,13 +19,7 @@ import { publicAccess } from '../../../src/xrpc/method.ts'
 import type { Resolve } from './schema-values.ts'
 
 /** Which credential a valid call carries: the verifier the method declares. */
-export type AuthKind =
-  | 'none'
-  | 'standard'
-  | 'privileged'
-  | 'full'
-  | 'refresh'
-  | 'admin'
+export type AuthKind = 'none' | 'standard' | 'privileged' | 'full' | 'refresh' | 'admin'
 
 export interface MethodInfo {
   nsid: string
