@@ -258,7 +258,10 @@ async function call(
       registry: createRegistry([method]),
       schemas: getXrpcSchemas(),
       env,
-      config: readConfig({ PDS_RATE_LIMITS_ENABLED: String(opts.rateLimits ?? true) }),
+      config: readConfig({
+        PDS_DEV_MODE: 'true',
+        PDS_RATE_LIMITS_ENABLED: String(opts.rateLimits ?? true),
+      }),
       services: { db },
       rateLimits: d1RateLimitStore(db),
       authorize: opts.authorize ?? (() => {}),
