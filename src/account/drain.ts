@@ -9,7 +9,8 @@
  */
 import type { AppendEvent } from '../sequencer/event-log.ts'
 import type { Outbox, OutboxRow } from './outbox.ts'
-import type { IndexCommit } from './record-index.ts'
+import { indexBytesOf } from './outbox-deliveries.ts'
+import { type IndexCommit, withoutValues } from './record-index.ts'
 import type { AccountSinks } from './sinks.ts'
 
 /**
@@ -23,6 +24,14 @@ const ARCHIVE_ENTRIES = 16
 /** Failed rounds a waiting write sits through before it answers with `indexed: false`. */
 const FAILURES_BEFORE_GIVING_UP = 2
 const RETRY_PAUSE_MS = 50
+/**
+ * Failed attempts of one commit sent alone before it is sent without its record values (the
+ * rows keep CID, rev and blob references; readers take the values from the account object).
+ * A batch D1 refuses every time (a value it cannot store, say) must not hold back the account's
+ * index, and with it the R2 archive and block collection, for good; an outage that long only
+ * costs one commit's values their place in the index.
+ */
+const FAILURES_BEFORE_DROPPING_VALUES = 5
 
 export type DrainerOptions = {
   did: () => string
@@ -36,6 +45,10 @@ export class OutboxDrainer {
   private round: Promise<boolean> | null = null
   private archiving: Promise<boolean> | null = null
   private archiveAgain = false
+  /** Set by a failed index batch of several commits: the next ones carry one commit each. */
+  private indexOneAtATime = false
+  /** Failed attempts of commits sent alone, by outbox id. */
+  private readonly aloneFailures = new Map<number, number>()
 
   constructor(opts: DrainerOptions) {
     this.opts = opts
@@ -115,6 +128,7 @@ export class OutboxDrainer {
       toSequence.ids.length > 0 ? sinks.sequencer.appendEvents(did, toSequence.events) : null,
     ])
     if (indexed.status === 'rejected') log('account outbox: D1 index update failed', indexed.reason)
+    this.noteIndexOutcome(toIndex.ids, indexed.status === 'fulfilled')
     if (sequenced.status === 'rejected') {
       log('account outbox: sequencer append failed', sequenced.reason)
     }
@@ -133,11 +147,12 @@ export class OutboxDrainer {
     const toSequence = { ids: [] as number[], events: [] as AppendEvent[] }
     let bytes = 0
     let statements = 0
+    const alone = this.indexOneAtATime ? this.leastFailed(rows) : null
     for (const row of rows) {
       if (bytes >= ROUND_BYTES || statements >= ROUND_STATEMENTS) break
-      if (row.indexed === 0) {
-        const commit = this.opts.outbox.indexOf(row)
-        for (const upsert of commit.upserts) bytes += upsert.value.length
+      if (row.indexed === 0 && (alone === null || row.id === alone)) {
+        const commit = this.indexCommitOf(row)
+        bytes += indexBytesOf(commit)
         statements += commit.upserts.length + commit.deletes.length + 1
         toIndex.ids.push(row.id)
         toIndex.commits.push(commit)
@@ -150,6 +165,45 @@ export class OutboxDrainer {
       }
     }
     return { toIndex, toSequence }
+  }
+
+  /**
+   * Isolates failing index batches: a batch of several commits that fails is retried one
+   * commit at a time (the index is idempotent and guarded by rev, so order does not matter),
+   * so one bad commit holds back no other; a commit that keeps failing alone is then sent
+   * without its values.
+   */
+  private noteIndexOutcome(ids: number[], ok: boolean): void {
+    if (ok) {
+      for (const id of ids) this.aloneFailures.delete(id)
+      this.indexOneAtATime = false
+    } else if (ids.length > 1) {
+      this.indexOneAtATime = true
+    } else if (ids.length === 1) {
+      const id = ids[0]!
+      this.aloneFailures.set(id, (this.aloneFailures.get(id) ?? 0) + 1)
+    }
+  }
+
+  /** The commit to send alone next: the one that failed alone least often, oldest first. */
+  private leastFailed(rows: OutboxRow[]): number | null {
+    let best: { id: number; failures: number } | null = null
+    for (const row of rows) {
+      if (row.indexed !== 0) continue
+      const failures = this.aloneFailures.get(row.id) ?? 0
+      if (!best || failures < best.failures) best = { id: row.id, failures }
+    }
+    return best?.id ?? null
+  }
+
+  private indexCommitOf(row: OutboxRow): IndexCommit {
+    const commit = this.opts.outbox.indexOf(row)
+    if ((this.aloneFailures.get(row.id) ?? 0) < FAILURES_BEFORE_DROPPING_VALUES) return commit
+    this.opts.log(
+      `account outbox: D1 keeps refusing commit ${commit.rev}; indexing it without values`,
+      null,
+    )
+    return withoutValues(commit)
   }
 
   private async archiveBatch(): Promise<boolean> {

@@ -9,10 +9,12 @@ import { checkBlobRefs } from '../blobs/check.ts'
 import { type BlobRef, findBlobRefs } from '../data/blob-ref.ts'
 import { decodeCbor, encodeCborBlock } from '../data/cbor.ts'
 import { parseCid } from '../data/cid.ts'
+import { ipldToJson } from '../data/json.ts'
+import { utf8Length } from '../data/utf8.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
 import { getDb } from '../db/index.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
-import { MAX_RECORD_BYTES } from '../limits.ts'
+import { MAX_RECORD_BYTES, MAX_RECORD_JSON_BYTES } from '../limits.ts'
 import { AtUri, isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
 import { InvalidRequestError } from '../xrpc/errors.ts'
 
@@ -98,6 +100,7 @@ async function prepareOne(
       `Record is too large: ${block.bytes.byteLength} bytes of CBOR, at most ${MAX_RECORD_BYTES}`,
     )
   }
+  checkJsonSize(record, block.bytes.byteLength)
   const write: PreparedWrite = {
     action: request.action,
     collection,
@@ -109,6 +112,27 @@ async function prepareOne(
   blobRefsByWrite.set(write, typedBlobRefs(record))
   return { write, status }
 }
+
+/**
+ * The record's JSON, which the D1 index stores, must fit a D1 value: it can be several
+ * times the CBOR, so the CBOR limit alone does not bound it. Only records whose CBOR could
+ * expand past the bound are serialized to tell.
+ */
+function checkJsonSize(record: unknown, cborBytes: number): void {
+  if (cborBytes * JSON_EXPANSION_BOUND <= MAX_RECORD_JSON_BYTES) return
+  const bytes = utf8Length(JSON.stringify(ipldToJson(record)))
+  if (bytes > MAX_RECORD_JSON_BYTES) {
+    throw new InvalidRequestError(
+      `Record is too large: ${bytes} bytes as JSON, at most ${MAX_RECORD_JSON_BYTES}`,
+    )
+  }
+}
+
+/**
+ * JSON bytes per CBOR byte, at most: an empty byte string in an array is 1 byte of CBOR and
+ * 14 of JSON (`{"$bytes":""},`); a long string of control characters approaches 6.
+ */
+const JSON_EXPANSION_BOUND = 14
 
 /** Legacy `{cid, mimeType}` refs are left alone: new records never carry them. */
 function typedBlobRefs(record: unknown): BlobRef[] {

@@ -26,6 +26,7 @@ import {
   post,
   recordRows,
   repoRoot,
+  runAlarmUntilIdle,
   type TestAccount,
 } from './account-helpers.ts'
 
@@ -87,15 +88,6 @@ async function expectHeadComplete(account: TestAccount): Promise<void> {
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5))
   expect(condition()).toBe(true)
-}
-
-async function runAlarmUntilIdle(account: TestAccount): Promise<number> {
-  let runs = 0
-  while (runs < 10 && (await outboxSize(account.stub)) > 0) {
-    expect(await runDurableObjectAlarm(account.stub)).toBe(true)
-    runs++
-  }
-  return runs
 }
 
 describe('account outbox: faults', () => {

@@ -15,6 +15,7 @@ import {
   runBlobCollector,
   sweepBlobDeletions,
 } from '../../src/blobs/gc.ts'
+import { blobCidsOfJsonRecord } from '../../src/blobs/refs.ts'
 import { uploadBlob } from '../../src/blobs/upload.ts'
 import { type Config, getConfig } from '../../src/config.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
@@ -592,6 +593,7 @@ describe('listBlobs and listMissingBlobs', () => {
             rkey: 'imported',
             cid: 'bafyreihbijf66p5tzvg37q2fw4rqhoy5hwdjngzt6cq77ukccdfxo5mljy',
             value,
+            blobs: blobCidsOfJsonRecord(value),
           },
         ],
         deletes: [],
@@ -633,6 +635,7 @@ describe('record index and blob references', () => {
       rkey: u.rkey,
       cid: 'bafyreihbijf66p5tzvg37q2fw4rqhoy5hwdjngzt6cq77ukccdfxo5mljy',
       value: u.value,
+      blobs: blobCidsOfJsonRecord(u.value),
     })),
     deletes: deletes.map((rkey) => ({ collection: 'app.bsky.feed.post', rkey })),
   })
