@@ -12,6 +12,7 @@ import { parseCid } from '../data/cid.ts'
 import { ipldToJson } from '../data/json.ts'
 import { utf8Length } from '../data/utf8.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
+import { pinBlobs, unpinBlobs } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
 import { MAX_RECORD_BYTES, MAX_RECORD_JSON_BYTES } from '../limits.ts'
@@ -202,8 +203,15 @@ export async function commitWrites(
     if (!write.record) return []
     return blobRefsByWrite.get(write) ?? typedBlobRefs(decodeCbor(write.record))
   })
-  await checkBlobRefs(getDb(env.DB), did, refs)
-  return unwrapAccount(accountStub(env, did).applyWrites({ writes, swapCommit: swap }))
+  const db = getDb(env.DB)
+  await checkBlobRefs(db, did, refs)
+  // Before the commit point: once the write is acknowledged its blobs must outlive the grace
+  // period however long the index delivery takes. A refused write gives them back; a call
+  // whose outcome is unknown keeps them (a blob kept too long, never one deleted too soon).
+  const pinned = await pinBlobs(db, did, [...new Set(refs.map((ref) => ref.ref.toString()))])
+  const result = await accountStub(env, did).applyWrites({ writes, swapCommit: swap })
+  if (!result.ok) await unpinBlobs(db, did, pinned)
+  return unwrapAccount(Promise.resolve(result))
 }
 
 /**

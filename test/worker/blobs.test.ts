@@ -6,9 +6,10 @@
 import { env, SELF } from 'cloudflare:test'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createD1RecordIndex } from '../../src/account/record-index.ts'
 import { createServiceAuthToken, decryptPrivateKey } from '../../src/auth/index.ts'
+import { accountStub } from '../../src/bindings.ts'
 import {
   collectTempBlobs,
   deleteAccountBlobs,
@@ -20,6 +21,7 @@ import { uploadBlob } from '../../src/blobs/upload.ts'
 import { type Config, getConfig } from '../../src/config.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { cidForRawBytes } from '../../src/data/cid.ts'
+import { patchSinks } from './account-helpers.ts'
 import { BASE, createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 /** The reference capture's 4x4 PNG (responses/15: 99 bytes, this CID). */
@@ -500,6 +502,51 @@ describe('records and blobs', () => {
     expect(await usage(alice.did)).toEqual({ blob_count: 1, blob_bytes: 99 })
     expect(await queued(alice.did)).toEqual([])
     expect(await collectTempBlobs(env, short, new Date(Date.now() + 120_000))).toBe(0)
+  })
+
+  it('keeps the blobs of an acknowledged record while its index delivery lags', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const alice = await createTestAccount('lagging')
+    const png = (await upload(alice.accessJwt, PNG)).body.blob
+    const stub = accountStub(env, alice.did)
+    await patchSinks(stub, (sinks) => ({
+      index: {
+        ...sinks.index,
+        applyCommits: async () => {
+          throw new Error('injected D1 outage')
+        },
+      },
+    }))
+    const written = await createPost(alice, imagePost(png))
+    expect(written.status).toBe(200)
+    // The record is committed, its index row is not there yet, and the grace period passes.
+    const short = { ...config(), blobTempGraceSeconds: 60 }
+    await runBlobCollector(env, short, new Date(Date.now() + 120_000))
+    expect((await blobRows(alice.did)).map((r) => [r.cid, r.temp])).toEqual([[PNG_CID, 0]])
+    expect(await r2Keys(alice.did)).toHaveLength(1)
+    expect((await getBlob(alice.did, PNG_CID)).status).toBe(200)
+    warn.mockRestore()
+  })
+
+  it('leaves the blobs of a refused write temporary', async () => {
+    const alice = await createTestAccount('refused')
+    const png = (await upload(alice.accessJwt, PNG)).body.blob
+    const refused = await xrpcPost(
+      'com.atproto.repo.createRecord',
+      {
+        repo: alice.did,
+        collection: 'app.bsky.feed.post',
+        record: imagePost(png),
+        swapCommit: 'bafyreie5wos2c4lo3ryzmpvxiob2llvknk52bpdr35cjghovxsmkxgqezu',
+      },
+      alice.accessJwt,
+    )
+    expect(refused.status).toBe(400)
+    expect(refused.body.error).toBe('InvalidSwap')
+    expect((await blobRows(alice.did)).map((r) => r.temp)).toEqual([1])
+    const short = { ...config(), blobTempGraceSeconds: 60 }
+    await runBlobCollector(env, short, new Date(Date.now() + 120_000))
+    expect(await blobRows(alice.did)).toEqual([])
   })
 
   it('cleans up after an upload the Worker never finished', async () => {
