@@ -21,8 +21,13 @@ const ROUND_ENTRIES = 100
 const ROUND_BYTES = 8 * 1024 * 1024
 const ROUND_STATEMENTS = 500
 const ARCHIVE_ENTRIES = 16
-/** Failed rounds a waiting write sits through before it answers with `indexed: false`. */
-const FAILURES_BEFORE_GIVING_UP = 2
+/**
+ * How long a write waits for its delivery before it is answered anyway (`indexed: false`):
+ * it is durable at the commit point, and the alarm delivers what is left.
+ */
+export const DELIVERY_DEADLINE_MS = 2000
+/** A D1 batch or sequencer call still pending after this is abandoned (and resent later). */
+export const SINK_TIMEOUT_MS = 30_000
 const RETRY_PAUSE_MS = 50
 /**
  * Failed attempts of one commit sent alone before it is sent without its record values (the
@@ -55,16 +60,22 @@ export class OutboxDrainer {
   }
 
   /**
-   * Waits until entry `id` reached D1 and the event log, running or joining delivery rounds.
-   * Returns false after FAILURES_BEFORE_GIVING_UP failed rounds (the entry stays queued).
+   * Waits until entry `id` reached D1 and the event log, running or joining delivery rounds
+   * and retrying failed ones with backoff, for DELIVERY_DEADLINE_MS at most. Returns whether
+   * it did (the entry stays queued otherwise).
    */
   async deliver(id: number): Promise<boolean> {
-    let failures = 0
+    const { outbox } = this.opts
+    const deadline = Date.now() + DELIVERY_DEADLINE_MS
+    let pauseMs = RETRY_PAUSE_MS
     for (;;) {
-      if (this.opts.outbox.isDelivered(id)) return true
-      if (failures >= FAILURES_BEFORE_GIVING_UP) return false
-      if (failures > 0) await pause(RETRY_PAUSE_MS)
-      if (!(await this.runRound())) failures++
+      if (outbox.isDelivered(id)) return true
+      const left = deadline - Date.now()
+      if (left <= 0) return false
+      const ok = await settleWithin(this.runRound(), left, false)
+      if (ok || outbox.isDelivered(id)) continue
+      await pause(Math.min(pauseMs, Math.max(0, deadline - Date.now())))
+      pauseMs *= 2
     }
   }
 
@@ -124,8 +135,10 @@ export class OutboxDrainer {
     }
     if (toIndex.ids.length === 0 && toSequence.ids.length === 0) return true
     const [indexed, sequenced] = await Promise.allSettled([
-      toIndex.ids.length > 0 ? sinks.index.applyCommits(did, toIndex.commits) : null,
-      toSequence.ids.length > 0 ? sinks.sequencer.appendEvents(did, toSequence.events) : null,
+      toIndex.ids.length > 0 ? timed(sinks.index.applyCommits(did, toIndex.commits)) : null,
+      toSequence.ids.length > 0
+        ? timed(sinks.sequencer.appendEvents(did, toSequence.events))
+        : null,
     ])
     if (indexed.status === 'rejected') log('account outbox: D1 index update failed', indexed.reason)
     this.noteIndexOutcome(toIndex.ids, indexed.status === 'fulfilled')
@@ -228,6 +241,25 @@ export class OutboxDrainer {
       if (done.length < rows.length) return false
     }
   }
+}
+
+/** `promise`'s value, or `fallback` if it has not settled within `ms` (a rejection too). */
+function settleWithin<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms)
+  })
+  return Promise.race([promise.catch(() => fallback), timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
+}
+
+/** Rejects if the sink call has not settled within SINK_TIMEOUT_MS, freeing the round. */
+async function timed<T>(call: Promise<T>): Promise<T> {
+  const timedOut = Symbol('timed out')
+  const result = await settleWithin<T | typeof timedOut>(call, SINK_TIMEOUT_MS, timedOut)
+  if (result === timedOut) throw new Error(`no answer within ${SINK_TIMEOUT_MS} ms`)
+  return result
 }
 
 function pause(ms: number): Promise<void> {

@@ -10,6 +10,7 @@ import {
   runInDurableObject,
 } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { DELIVERY_DEADLINE_MS } from '../../src/account/drain.ts'
 import { accountStub } from '../../src/bindings.ts'
 import { parseCommit } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
@@ -242,6 +243,30 @@ describe('account outbox: faults', () => {
     expect(revs.slice(1)).toEqual([first.commit.rev, second.commit.rev])
     await runAlarmUntilIdle(account)
     await expectConverged(account, 3)
+  })
+
+  it('answers a durable write by its deadline while the sequencer is slow', async () => {
+    const account = await createTestAccount()
+    await patchSinks(account.stub, (sinks) => ({
+      sequencer: {
+        appendEvents: async (did, events) => {
+          await new Promise((resolve) => setTimeout(resolve, DELIVERY_DEADLINE_MS + 2000))
+          return sinks.sequencer.appendEvents(did, events)
+        },
+      },
+    }))
+    const started = Date.now()
+    const written = await write(account, 'slow')
+    const took = Date.now() - started
+    expect(took).toBeGreaterThanOrEqual(DELIVERY_DEADLINE_MS - 50)
+    expect(took).toBeLessThan(DELIVERY_DEADLINE_MS + 1500)
+    // Durable and answered; the index, which is not slow, has it already.
+    expect(written.indexed).toBe(false)
+    expect(await account.stub.getHead()).toEqual(written.commit)
+    expect((await recordRows(account.did)).map((r) => r.rkey)).toEqual(['slow'])
+    // The slow call still lands, and the alarm finishes the rest.
+    await runAlarmUntilIdle(account)
+    await expectConverged(account, 2)
   })
 
   it('archives to R2 by alarm after an R2 failure', async () => {
