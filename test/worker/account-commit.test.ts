@@ -353,14 +353,6 @@ describe('account repo: refusals', () => {
         writes: [{ action: 'create', collection: 'not an nsid', rkey: 'x', record: post('x') }],
       }),
     ).toMatchObject({ name: 'InvalidRequest' })
-    expect(
-      await refusal(account, {
-        writes: [
-          { action: 'create', collection: POSTS, rkey: 'twice', record: post('a') },
-          { action: 'delete', collection: POSTS, rkey: 'twice' },
-        ],
-      }),
-    ).toMatchObject({ name: 'InvalidRequest' })
     // A failing write in a batch leaves the whole batch out.
     expect(
       await refusal(account, {
