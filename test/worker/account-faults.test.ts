@@ -126,6 +126,28 @@ describe('account outbox: faults', () => {
     await expectConverged(account, 2)
   })
 
+  it('keeps retrying until its deadline before it answers indexed: false', async () => {
+    const account = await createTestAccount()
+    await patchSinks(account.stub, (sinks) => {
+      const fail = failing(3, 'D1')
+      return {
+        index: {
+          ...sinks.index,
+          applyCommits: async (did, commits) => {
+            fail()
+            return sinks.index.applyCommits(did, commits)
+          },
+        },
+      }
+    })
+    const written = await write(account, 'a')
+    // Three failed rounds, well within the deadline: the answer says what happened.
+    expect(written.indexed).toBe(true)
+    expect((await recordRows(account.did)).map((r) => r.rkey)).toEqual(['a'])
+    await runAlarmUntilIdle(account)
+    await expectConverged(account, 2)
+  })
+
   it('acknowledges a durable write while D1 is down, and converges by alarm', async () => {
     const account = await createTestAccount()
     let d1Down = true
