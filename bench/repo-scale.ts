@@ -7,64 +7,18 @@
  *
  *   npm run bench:repo-scale
  */
-import { DatabaseSync } from 'node:sqlite'
 import { Account } from '../src/account/account.ts'
 import type { AccountSinks } from '../src/account/sinks.ts'
 import type { PreparedWrite } from '../src/account/types.ts'
 import { decryptPrivateKey, encryptPrivateKey } from '../src/auth/index.ts'
 import { Secp256k1Keypair } from '../src/crypto/index.ts'
 import { encodeCborBlock } from '../src/data/cbor.ts'
-import type { SqlCursorLike, SqlRow, SqlStorageLike } from '../src/storage/sql.ts'
 import { nextTid } from '../src/syntax/index.ts'
+import { NodeSqlStorage } from '../test/helpers/node-sql-storage.ts'
 
 const SIZES = [1_000, 10_000, 100_000]
 const SAMPLES = 200
 const SECRET = 'bench-secret'
-
-/** ctx.storage's SQL surface over node:sqlite, counting block inserts. */
-class NodeSqlStorage implements SqlStorageLike {
-  readonly db = new DatabaseSync(':memory:')
-  blockInserts = 0
-  readonly sql = {
-    exec: <T extends SqlRow>(query: string, ...bindings: unknown[]): SqlCursorLike<T> => {
-      if (query.includes('INSERT OR IGNORE INTO block')) this.blockInserts++
-      const statement = this.db.prepare(query)
-      const trimmed = query.trimStart().toUpperCase()
-      const returnsRows = trimmed.startsWith('SELECT') || /\bRETURNING\b/i.test(query)
-      const params = bindings.map((b) => (b instanceof ArrayBuffer ? new Uint8Array(b) : b))
-      let rows: Record<string, unknown>[] = []
-      if (returnsRows) rows = statement.all(...(params as never[])) as Record<string, unknown>[]
-      else statement.run(...(params as never[]))
-      const converted = rows.map((row) => {
-        const out: Record<string, unknown> = {}
-        for (const [k, v] of Object.entries(row)) {
-          out[k] = v instanceof Uint8Array ? v.slice().buffer : v
-        }
-        return out as T
-      })
-      return {
-        toArray: () => converted,
-        one: () => {
-          if (converted.length !== 1) throw new Error(`expected one row, got ${converted.length}`)
-          return converted[0]!
-        },
-        [Symbol.iterator]: () => converted[Symbol.iterator](),
-      }
-    },
-  }
-
-  transactionSync<T>(fn: () => T): T {
-    this.db.exec('BEGIN')
-    try {
-      const result = fn()
-      this.db.exec('COMMIT')
-      return result
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
-  }
-}
 
 const sinks: AccountSinks = {
   index: { applyCommits: async () => {}, deleteRepo: async () => {} },

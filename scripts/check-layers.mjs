@@ -8,9 +8,9 @@
  *   → api                                      one handler per method
  *   → worker/                                  the entry point and Durable Object glue
  *
- * A module may import its own layer and those below it. `src/limits.ts` is below everything.
- * Some domain modules also keep off `src/xrpc/` (they throw domain errors, which
- * `src/xrpc/errors.ts` maps to HTTP); they are listed in NO_XRPC.
+ * A module may import its own layer and those below it. `src/limits.ts` and `src/errors.ts`
+ * are below everything. Domain modules listed in NO_XRPC also keep off `src/xrpc/`: they
+ * throw DomainErrors (src/errors.ts), which `src/xrpc/errors.ts` maps to HTTP.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize, relative, sep } from 'node:path'
@@ -18,14 +18,25 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const CORE = ['syntax', 'data', 'crypto', 'repo', 'lexicon']
-const RANK = { limits: -1, ...Object.fromEntries(CORE.map((name, i) => [name, i])) }
+const RANK = { limits: -1, errors: -1, ...Object.fromEntries(CORE.map((name, i) => [name, i])) }
 RANK.xrpc = CORE.length
 RANK.config = CORE.length
 const DOMAIN_RANK = CORE.length + 1
 const API_RANK = CORE.length + 2
 const WORKER_RANK = CORE.length + 3
 /** Domain folders that must not import `src/xrpc/`. */
-const NO_XRPC = new Set(['account', 'auth', 'db', 'sequencer', 'storage'])
+const NO_XRPC = new Set([
+  'account',
+  'accounts',
+  'auth',
+  'blobs',
+  'db',
+  'identity',
+  'sequencer',
+  'sessions',
+  'storage',
+  'writes',
+])
 
 /** `src/repo/mst/x.ts` → `repo`; `src/config.ts` → `config`; `worker/app.ts` → `worker/`. */
 function area(path) {

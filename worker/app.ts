@@ -13,7 +13,7 @@ import { VERSION } from '../src/version.ts'
 import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
 import { serviceDidDocument } from '../src/well-known/did-json.ts'
 import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
-import { toErrorResponse, XrpcError } from '../src/xrpc/errors.ts'
+import { toErrorResponse, toXrpcError } from '../src/xrpc/errors.ts'
 import { getXrpcSchemas } from '../src/xrpc/lexicon-schemas.ts'
 
 export type AppEnv = { Bindings: Env }
@@ -76,7 +76,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.notFound((c) => c.json({ error: 'NotFound', message: `Not found: ${c.req.path}` }, 404))
   app.onError((err) => {
-    if (!(err instanceof XrpcError) || err.status === 500) {
+    if (toXrpcError(err).status === 500) {
       console.error('request failed', err)
     }
     return toErrorResponse(err)

@@ -4,10 +4,15 @@
  */
 import { type AccountRow, getAccountByDid } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { RequestRefusedError } from '../errors.ts'
+
+/** The caller's account row is gone. */
+export class AccountNotFoundError extends RequestRefusedError {
+  override name = 'AccountNotFoundError'
+}
 
 export async function requireCallerAccount(db: Db, did: string): Promise<AccountRow> {
   const account = await getAccountByDid(db, did)
-  if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+  if (!account) throw new AccountNotFoundError('Account not found', 'AccountNotFound')
   return account
 }

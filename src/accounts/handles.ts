@@ -6,9 +6,14 @@
 import type { Config } from '../config.ts'
 import { getAccountByHandle } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
+import { RequestRefusedError } from '../errors.ts'
 import { identityServices } from '../identity/services.ts'
 import { isDisallowedHandleTld, isValidHandle, normalizeHandle } from '../syntax/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+
+/** A handle that cannot be registered: InvalidHandle, UnsupportedDomain or HandleNotAvailable. */
+export class HandleError extends RequestRefusedError {
+  override name = 'HandleError'
+}
 
 /** Bounds on the label in front of one of our domains (`alice` in `alice.pds.example`). */
 const MIN_LABEL = 3
@@ -26,31 +31,28 @@ export async function checkHandleForAccount(
   did: string | null,
 ): Promise<string> {
   const handle = normalizeHandle(requested)
-  if (!isValidHandle(handle)) throw new InvalidRequestError('Handle is not valid', 'InvalidHandle')
+  if (!isValidHandle(handle)) throw new HandleError('Handle is not valid', 'InvalidHandle')
   if (isDisallowedHandleTld(handle)) {
-    throw new InvalidRequestError('Handle TLD is invalid or disallowed', 'InvalidHandle')
+    throw new HandleError('Handle TLD is invalid or disallowed', 'InvalidHandle')
   }
   const domain = config.handleDomains.find((d) => handle.endsWith(d))
   if (domain) {
     const label = handle.slice(0, -domain.length)
     if (label.includes('.')) {
-      throw new InvalidRequestError(
-        `Handle must be a single label in front of ${domain}`,
-        'InvalidHandle',
-      )
+      throw new HandleError(`Handle must be a single label in front of ${domain}`, 'InvalidHandle')
     }
-    if (label.length < MIN_LABEL) throw new InvalidRequestError('Handle too short', 'InvalidHandle')
-    if (label.length > MAX_LABEL) throw new InvalidRequestError('Handle too long', 'InvalidHandle')
+    if (label.length < MIN_LABEL) throw new HandleError('Handle too short', 'InvalidHandle')
+    if (label.length > MAX_LABEL) throw new HandleError('Handle too long', 'InvalidHandle')
   } else {
     if (!did) {
-      throw new InvalidRequestError(
+      throw new HandleError(
         `Handle must be under one of ${config.handleDomains.join(', ')}`,
         'UnsupportedDomain',
       )
     }
     const resolved = await identityServices(config).handleResolver.resolve(handle)
     if (resolved !== did) {
-      throw new InvalidRequestError(
+      throw new HandleError(
         `${handle} does not resolve to ${did} (DNS TXT _atproto or /.well-known/atproto-did)`,
         'InvalidHandle',
       )
@@ -58,7 +60,7 @@ export async function checkHandleForAccount(
   }
   const owner = await getAccountByHandle(db, handle)
   if (owner && owner.did !== did) {
-    throw new InvalidRequestError(`Handle already taken: ${handle}`, 'HandleNotAvailable')
+    throw new HandleError(`Handle already taken: ${handle}`, 'HandleNotAvailable')
   }
   return handle
 }

@@ -1,9 +1,15 @@
 /** Making invite codes (createInviteCode, createInviteCodes). */
+
 import { generateInviteCode } from '../auth/index.ts'
 import type { Config } from '../config.ts'
 import { type Db, isUniqueConstraintError } from '../db/index.ts'
 import { insertInviteCodes } from '../db/invites.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { RequestRefusedError } from '../errors.ts'
+
+/** An invite-code request out of bounds. */
+export class InviteCodeError extends RequestRefusedError {
+  override name = 'InviteCodeError'
+}
 
 /** Codes not made for a particular account belong to `admin`, as on the reference PDS. */
 export const ADMIN_INVITE_OWNER = 'admin'
@@ -23,16 +29,16 @@ export async function createInviteCodesFor(
   opts: { accounts: string[]; codeCount: number; useCount: number },
 ): Promise<AccountCodes[]> {
   const { accounts, codeCount, useCount } = opts
-  if (accounts.length === 0) throw new InvalidRequestError('forAccounts must not be empty')
+  if (accounts.length === 0) throw new InviteCodeError('forAccounts must not be empty')
   if (!Number.isSafeInteger(codeCount) || codeCount < 1) {
-    throw new InvalidRequestError('codeCount must be at least 1')
+    throw new InviteCodeError('codeCount must be at least 1')
   }
   if (!Number.isSafeInteger(useCount) || useCount < 1 || useCount > MAX_INVITE_USES) {
-    throw new InvalidRequestError(`useCount must be between 1 and ${MAX_INVITE_USES}`)
+    throw new InviteCodeError(`useCount must be between 1 and ${MAX_INVITE_USES}`)
   }
   const unique = [...new Set(accounts)]
   if (codeCount * unique.length > MAX_INVITE_CODES_PER_REQUEST) {
-    throw new InvalidRequestError(
+    throw new InviteCodeError(
       `At most ${MAX_INVITE_CODES_PER_REQUEST} codes per request (codeCount × accounts)`,
     )
   }
@@ -56,7 +62,7 @@ export async function createInviteCodesFor(
   } catch (err) {
     // 50 random bits per code: a collision is next to impossible, and a retry clears it.
     if (isUniqueConstraintError(err)) {
-      throw new InvalidRequestError('Generated a code that already exists; please retry')
+      throw new InviteCodeError('Generated a code that already exists; please retry')
     }
     throw err
   }

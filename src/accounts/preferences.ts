@@ -12,7 +12,17 @@
 import { ipldToJson, jsonToIpld } from '../data/json.ts'
 import type { Db } from '../db/index.ts'
 import { listPreferences, type PreferenceRow, replacePreferences } from '../db/preferences.ts'
-import { InvalidRequestError, PayloadTooLargeError } from '../xrpc/errors.ts'
+import { RequestRefusedError, TooLargeError } from '../errors.ts'
+
+/** A preference the rules refuse. */
+export class PreferenceError extends RequestRefusedError {
+  override name = 'PreferenceError'
+}
+
+/** Preferences over their size limit. */
+export class PreferencesTooLargeError extends TooLargeError {
+  override name = 'PreferencesTooLargeError'
+}
 
 export const PREFERENCES_NAMESPACE = 'app.bsky'
 export const PERSONAL_DETAILS_PREF = 'app.bsky.actor.defs#personalDetailsPref'
@@ -64,9 +74,9 @@ export async function writePreferences(
   let bytes = 0
   for (const value of values) {
     const type = (value as { $type?: unknown }).$type
-    if (typeof type !== 'string') throw new InvalidRequestError('Preference is missing a $type')
+    if (typeof type !== 'string') throw new PreferenceError('Preference is missing a $type')
     if (!inNamespace(type)) {
-      throw new InvalidRequestError(
+      throw new PreferenceError(
         `Some preferences are not in the ${PREFERENCES_NAMESPACE} namespace`,
       )
     }
@@ -77,12 +87,12 @@ export async function writePreferences(
     rows.push({ type, value: json })
   }
   if (forbidden.length > 0) {
-    throw new InvalidRequestError(
+    throw new PreferenceError(
       `Do not have authorization to set preferences: ${forbidden.join(', ')}`,
     )
   }
   if (bytes > MAX_PREFERENCES_BYTES) {
-    throw new PayloadTooLargeError(`Preferences are larger than ${MAX_PREFERENCES_BYTES} bytes`)
+    throw new PreferencesTooLargeError(`Preferences are larger than ${MAX_PREFERENCES_BYTES} bytes`)
   }
   await replacePreferences(
     db,

@@ -6,7 +6,17 @@
 import type { AccountRow } from '../db/accounts.ts'
 import { getAccountByDid, getAccountByHandle } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
-import { ForbiddenError, InvalidRequestError } from '../xrpc/errors.ts'
+import { NotAllowedError, RequestRefusedError } from '../errors.ts'
+
+/** A repo that is not here or not served: RepoNotFound, RepoDeactivated, ... */
+export class RepoUnavailableError extends RequestRefusedError {
+  override name = 'RepoUnavailableError'
+}
+
+/** A write to another account's repo. */
+export class NotYourRepoError extends NotAllowedError {
+  override name = 'NotYourRepoError'
+}
 
 /** The DID a write may go to: the caller's own repo, named by DID or by handle. */
 export async function resolveRepoForWrite(
@@ -18,8 +28,8 @@ export async function resolveRepoForWrite(
   const row = repo.startsWith('did:')
     ? await getAccountByDid(db, repo)
     : await getAccountByHandle(db, repo)
-  if (!row) throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
-  if (row.did !== callerDid) throw new ForbiddenError('You can only write to your own repo')
+  if (!row) throw new RepoUnavailableError(`Could not find repo: ${repo}`, 'RepoNotFound')
+  if (row.did !== callerDid) throw new NotYourRepoError('You can only write to your own repo')
   return callerDid
 }
 
@@ -40,7 +50,7 @@ export function ensureReadable<T extends Pick<AccountRow, 'did' | 'status'>>(
   repo: string,
 ): T {
   if (!row || row.status === 'deleted') {
-    throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+    throw new RepoUnavailableError(`Could not find repo: ${repo}`, 'RepoNotFound')
   }
   ensureServable(row)
   return row
@@ -51,12 +61,12 @@ export function ensureServable(row: Pick<AccountRow, 'did' | 'status'>): void {
     case 'active':
       return
     case 'deactivated':
-      throw new InvalidRequestError(`Repo has been deactivated: ${row.did}`, 'RepoDeactivated')
+      throw new RepoUnavailableError(`Repo has been deactivated: ${row.did}`, 'RepoDeactivated')
     case 'takendown':
-      throw new InvalidRequestError(`Repo has been takendown: ${row.did}`, 'RepoTakendown')
+      throw new RepoUnavailableError(`Repo has been takendown: ${row.did}`, 'RepoTakendown')
     case 'suspended':
-      throw new InvalidRequestError(`Repo has been suspended: ${row.did}`, 'RepoSuspended')
+      throw new RepoUnavailableError(`Repo has been suspended: ${row.did}`, 'RepoSuspended')
     default:
-      throw new InvalidRequestError(`Could not find repo: ${row.did}`, 'RepoNotFound')
+      throw new RepoUnavailableError(`Could not find repo: ${row.did}`, 'RepoNotFound')
   }
 }

@@ -8,7 +8,12 @@ import type { InactiveStatus } from '../account/types.ts'
 import { accountStub, unwrapAccount } from '../bindings.ts'
 import { type AccountRow, setAccountStatus } from '../db/accounts.ts'
 import { getDb } from '../db/index.ts'
-import { AuthRequiredError } from '../xrpc/errors.ts'
+import { NotAuthenticatedError } from '../errors.ts'
+
+/** A status moderation set, which the user cannot change. */
+export class ModeratedAccountError extends NotAuthenticatedError {
+  override name = 'ModeratedAccountError'
+}
 
 export type StatusChange =
   | { active: true }
@@ -36,9 +41,9 @@ export async function changeAccountStatus(
 /** The user cannot lift or change a status moderation set. */
 export function assertNotModerated(account: AccountRow): void {
   if (account.status === 'takendown') {
-    throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    throw new ModeratedAccountError('Account has been taken down', 'AccountTakedown')
   }
   if (account.status === 'suspended') {
-    throw new AuthRequiredError('Account is suspended', 'AccountSuspended')
+    throw new ModeratedAccountError('Account is suspended', 'AccountSuspended')
   }
 }

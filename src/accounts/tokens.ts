@@ -10,7 +10,12 @@ import {
   putAccountToken,
 } from '../db/account-tokens.ts'
 import type { Db } from '../db/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { RequestRefusedError } from '../errors.ts'
+
+/** A token that does not work: InvalidToken or ExpiredToken. */
+export class AccountTokenError extends RequestRefusedError {
+  override name = 'AccountTokenError'
+}
 
 export const ACCOUNT_TOKEN_TTL_MS = 15 * 60 * 1000
 
@@ -51,9 +56,9 @@ export async function checkAccountToken(
   const row = await getAccountToken(db, did, purpose)
   // Compared even without a row, so the timing does not tell whether a token was requested.
   const matches = timingSafeEqualString(normalizeEmailToken(input), row?.token ?? '')
-  if (!row || !matches) throw new InvalidRequestError('Token is invalid', 'InvalidToken')
+  if (!row || !matches) throw new AccountTokenError('Token is invalid', 'InvalidToken')
   if (nowMs > Date.parse(row.requestedAt) + ACCOUNT_TOKEN_TTL_MS) {
-    throw new InvalidRequestError('Token is expired', 'ExpiredToken')
+    throw new AccountTokenError('Token is expired', 'ExpiredToken')
   }
 }
 

@@ -7,7 +7,12 @@
 import type { BlobRef } from '../data/blob-ref.ts'
 import { findBlobRows } from '../db/blobs.ts'
 import type { Db } from '../db/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { RequestRefusedError } from '../errors.ts'
+
+/** A record's blob ref that does not match an upload of this account. */
+export class BlobRefError extends RequestRefusedError {
+  override name = 'BlobRefError'
+}
 
 export async function checkBlobRefs(db: Db, did: string, refs: BlobRef[]): Promise<void> {
   if (refs.length === 0) return
@@ -16,14 +21,14 @@ export async function checkBlobRefs(db: Db, did: string, refs: BlobRef[]): Promi
   for (const ref of refs) {
     const cid = ref.ref.toString()
     const row = rows.get(cid)
-    if (!row) throw new InvalidRequestError(`Could not find blob: ${cid}`, 'BlobNotFound')
+    if (!row) throw new BlobRefError(`Could not find blob: ${cid}`, 'BlobNotFound')
     if (ref.size !== row.size) {
-      throw new InvalidRequestError(
+      throw new BlobRefError(
         `Blob ${cid} was uploaded with ${row.size} bytes, but the record says ${ref.size}`,
       )
     }
     if (ref.mimeType.toLowerCase() !== row.mimeType) {
-      throw new InvalidRequestError(
+      throw new BlobRefError(
         `Blob ${cid} was uploaded as ${row.mimeType}, but the record says ${ref.mimeType}`,
       )
     }

@@ -3,7 +3,12 @@
  * inert when opened in a browser, and single byte ranges for video players.
  */
 import type { BlobRow } from '../db/blobs.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { RequestRefusedError } from '../errors.ts'
+
+/** A blob whose object is missing. */
+export class BlobNotFoundError extends RequestRefusedError {
+  override name = 'BlobNotFoundError'
+}
 
 export interface ByteRange {
   offset: number
@@ -78,6 +83,6 @@ export async function serveBlob(
     return new Response(null, { status, headers: responseHeaders })
   }
   const object = await bucket.get(row.key, range ? { range } : {})
-  if (!object) throw new InvalidRequestError(`Blob not found: ${row.cid}`, 'BlobNotFound')
+  if (!object) throw new BlobNotFoundError(`Blob not found: ${row.cid}`, 'BlobNotFound')
   return new Response(object.body, { status, headers: responseHeaders })
 }

@@ -18,12 +18,22 @@ import {
   queueUploadObject,
 } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
-import { InvalidRequestError, PayloadTooLargeError } from '../xrpc/errors.ts'
+import { RequestRefusedError, TooLargeError } from '../errors.ts'
 import { BodyLengthMismatchError, streamToR2 } from './fixed-length-upload.ts'
 import { newBlobKey } from './keys.ts'
 import type { StreamedObject } from './meter.ts'
 import { chooseMimeType } from './mime.ts'
 import { streamUnknownLengthToR2 } from './multipart-upload.ts'
+
+/** An upload that cannot be stored as sent. */
+export class BlobUploadError extends RequestRefusedError {
+  override name = 'BlobUploadError'
+}
+
+/** An upload over the size limit. */
+export class BlobTooLargeError extends TooLargeError {
+  override name = 'BlobTooLargeError'
+}
 
 /** An upload not stored within a day is treated as abandoned and its object deleted. */
 const UPLOAD_ABANDONED_MS = 24 * 60 * 60 * 1000
@@ -74,9 +84,7 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
   } catch (err) {
     await discardObject(env, key)
     if (err instanceof BodyLengthMismatchError) {
-      throw new InvalidRequestError(
-        `Request body does not match its Content-Length: ${err.message}`,
-      )
+      throw new BlobUploadError(`Request body does not match its Content-Length: ${err.message}`)
     }
     throw err
   }
@@ -101,7 +109,7 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
 function checkLength(contentLength: number | null, limit: number): number | null {
   if (contentLength === null) return null
   if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
-    throw new InvalidRequestError('Invalid Content-Length')
+    throw new BlobUploadError('Invalid Content-Length')
   }
   // The data model calls a blob's size "positive, non-zero": an empty upload is refused.
   if (contentLength === 0) throw emptyBody()
@@ -124,18 +132,18 @@ function sizeBounds(limit: number, allowance: number | null, quota: number | nul
   }
 }
 
-function emptyBody(): InvalidRequestError {
-  return new InvalidRequestError('Request body is empty')
+function emptyBody(): BlobUploadError {
+  return new BlobUploadError('Request body is empty')
 }
 
-function tooLarge(size: number, limit: number, prefix = ''): PayloadTooLargeError {
-  return new PayloadTooLargeError(
+function tooLarge(size: number, limit: number, prefix = ''): BlobTooLargeError {
+  return new BlobTooLargeError(
     `This file is too large: ${prefix}${size} bytes, at most ${limit} may be uploaded`,
   )
 }
 
-function quotaExceeded(quota: number): InvalidRequestError {
-  return new InvalidRequestError(
+function quotaExceeded(quota: number): BlobUploadError {
+  return new BlobUploadError(
     `This account's blob storage is full (at most ${quota} bytes)`,
     'BlobQuotaExceeded',
   )

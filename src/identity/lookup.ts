@@ -7,13 +7,26 @@
 import type { Config } from '../config.ts'
 import { getAccountByDid, getAccountByHandle } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
+import { DomainError, type RefusalKind } from '../errors.ts'
 import { INVALID_HANDLE, normalizeHandle } from '../syntax/handle.ts'
-import { InvalidRequestError, UpstreamFailureError, type XrpcError } from '../xrpc/errors.ts'
 import { type DidDocument, getHandle } from './did-document.ts'
 import { DidResolutionError } from './errors.ts'
 import { HttpFetchError } from './http.ts'
 import { PlcError } from './plc-client.ts'
 import { identityServices } from './services.ts'
+
+/**
+ * A DID or handle that cannot be looked up: the request's fault (400: DidNotFound,
+ * HandleNotFound, InvalidRequest) or, when the directory or host is unreachable, upstream's
+ * (502 UpstreamFailure).
+ */
+export class IdentityLookupError extends DomainError {
+  override name = 'IdentityLookupError'
+
+  constructor(message: string, error = 'InvalidRequest', kind: RefusalKind = 'invalid-request') {
+    super(kind, error, message)
+  }
+}
 
 export interface IdentityInfo {
   did: string
@@ -30,21 +43,23 @@ export async function resolveDidDocument(config: Config, did: string): Promise<D
   } catch (err) {
     throw didResolutionXrpcError(err)
   }
-  if (!doc) throw new InvalidRequestError(`DID not found: ${did}`, 'DidNotFound')
+  if (!doc) throw new IdentityLookupError(`DID not found: ${did}`, 'DidNotFound')
   return doc
 }
 
 /**
- * The XRPC error for a failed DID resolution: the directory or host unreachable is upstream's
+ * The error for a failed DID resolution: the directory or host unreachable is upstream's
  * (502), a DID or document we cannot use is the request's (400). Other errors are rethrown.
  */
-export function didResolutionXrpcError(err: unknown): XrpcError {
+export function didResolutionXrpcError(err: unknown): IdentityLookupError {
   if (!(err instanceof DidResolutionError)) throw err
   const cause = err.cause
   const unreachable =
     cause instanceof HttpFetchError ||
     (cause instanceof PlcError && (cause.status === 0 || cause.status >= 500))
-  return unreachable ? new UpstreamFailureError(err.message) : new InvalidRequestError(err.message)
+  return unreachable
+    ? new IdentityLookupError(err.message, 'UpstreamFailure', 'upstream-failure')
+    : new IdentityLookupError(err.message)
 }
 
 /** The DID a handle names: our accounts from D1, others by DNS or HTTPS; null when none. */
@@ -74,7 +89,7 @@ export async function resolveIdentity(
   }
   const handle = normalizeHandle(identifier)
   const did = await resolveHandleToDid(db, config, handle)
-  if (!did) throw new InvalidRequestError(`Unable to resolve handle: ${handle}`, 'HandleNotFound')
+  if (!did) throw new IdentityLookupError(`Unable to resolve handle: ${handle}`, 'HandleNotFound')
   const didDoc = await resolveDidDocument(config, did)
   return { did, handle: getHandle(didDoc) === handle ? handle : INVALID_HANDLE, didDoc }
 }

@@ -14,10 +14,15 @@ import { utf8Length } from '../data/utf8.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
 import { pinBlobs, unpinBlobs } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
+import { RequestRefusedError } from '../errors.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
 import { MAX_RECORD_BYTES, MAX_RECORD_JSON_BYTES } from '../limits.ts'
 import { AtUri, isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+
+/** A write request that cannot be committed as sent. */
+export class InvalidWriteError extends RequestRefusedError {
+  override name = 'InvalidWriteError'
+}
 
 /** The blob refs prepareWrites found in each write's record, for commitWrites to check. */
 const blobRefsByWrite = new WeakMap<PreparedWrite, BlobRef[]>()
@@ -64,8 +69,8 @@ export async function prepareWrites(
       writes.push(write)
       validation.push(status)
     } catch (err) {
-      if (err instanceof InvalidRequestError && where) {
-        throw new InvalidRequestError(`${where}${err.message}`, err.error)
+      if (err instanceof InvalidWriteError && where) {
+        throw new InvalidWriteError(`${where}${err.message}`, err.error)
       }
       throw err
     }
@@ -78,10 +83,10 @@ async function prepareOne(
   validate: boolean | undefined,
 ): Promise<{ write: PreparedWrite; status: ValidationStatus | null }> {
   const { collection } = request
-  if (!isValidNsid(collection)) throw new InvalidRequestError(`Invalid collection: ${collection}`)
+  if (!isValidNsid(collection)) throw new InvalidWriteError(`Invalid collection: ${collection}`)
   const rkey = request.rkey ?? (request.action === 'create' ? nextTid() : undefined)
   if (rkey === undefined || !isValidRecordKey(rkey)) {
-    throw new InvalidRequestError(`Invalid record key: ${String(rkey)}`)
+    throw new InvalidWriteError(`Invalid record key: ${String(rkey)}`)
   }
   const swapRecord = checkSwap(request.swapRecord, 'swapRecord')
   if (request.action === 'delete') {
@@ -94,10 +99,10 @@ async function prepareOne(
     ensureDataModelValue(record)
     block = await encodeCborBlock(record)
   } catch (err) {
-    throw new InvalidRequestError(`Invalid record: ${err instanceof Error ? err.message : err}`)
+    throw new InvalidWriteError(`Invalid record: ${err instanceof Error ? err.message : err}`)
   }
   if (block.bytes.byteLength > MAX_RECORD_BYTES) {
-    throw new InvalidRequestError(
+    throw new InvalidWriteError(
       `Record is too large: ${block.bytes.byteLength} bytes of CBOR, at most ${MAX_RECORD_BYTES}`,
     )
   }
@@ -143,12 +148,12 @@ function typedBlobRefs(record: unknown): BlobRef[] {
 /** A record's `$type` must name its collection; a missing one is filled in. */
 function withType(record: unknown, collection: string): Record<string, unknown> {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    throw new InvalidRequestError('Record must be an object')
+    throw new InvalidWriteError('Record must be an object')
   }
   const value = record as Record<string, unknown>
   if (value.$type === undefined) return { ...value, $type: collection }
   if (value.$type !== collection) {
-    throw new InvalidRequestError(
+    throw new InvalidWriteError(
       `Invalid $type: expected ${collection}, got ${JSON.stringify(value.$type)}`,
     )
   }
@@ -166,7 +171,7 @@ function validateRecord(
   const known = lexicons.getDef(collection)?.type === 'record'
   if (!known) {
     if (validate === true) {
-      throw new InvalidRequestError(`Lexicon not found for collection ${collection}`)
+      throw new InvalidWriteError(`Lexicon not found for collection ${collection}`)
     }
     return 'unknown'
   }
@@ -174,7 +179,7 @@ function validateRecord(
     lexicons.assertValidRecordKey(collection, rkey)
     lexicons.assertValidRecord(collection, record)
   } catch (err) {
-    if (err instanceof LexiconValidationError) throw new InvalidRequestError(err.message)
+    if (err instanceof LexiconValidationError) throw new InvalidWriteError(err.message)
     throw err
   }
   return 'valid'
@@ -183,7 +188,7 @@ function validateRecord(
 /** A swap CID must be a real CID; `null` (must not exist) and absence pass through. */
 export function checkSwap<T extends string | null | undefined>(value: T, field: string): T {
   if (typeof value === 'string' && !parseCid(value)) {
-    throw new InvalidRequestError(`${field} is not a valid CID: ${value}`)
+    throw new InvalidWriteError(`${field} is not a valid CID: ${value}`)
   }
   return value
 }

@@ -1,7 +1,9 @@
 /**
- * XRPC errors. Handlers throw these; `toErrorResponse` (one place) turns any thrown value
- * into the `{"error": "<Name>", "message": "..."}` body with the status the spec gives.
+ * XRPC errors. Handlers throw these, domain modules throw DomainErrors (src/errors.ts), and
+ * `toErrorResponse` (one place) turns any thrown value into the
+ * `{"error": "<Name>", "message": "..."}` body with the status the spec gives.
  */
+import { DomainError, type RefusalKind } from '../errors.ts'
 
 export class XrpcError extends Error {
   readonly status: number
@@ -113,9 +115,25 @@ export interface ErrorBody {
   message?: string
 }
 
+/** The HTTP status of each kind of domain refusal. */
+const STATUS_OF: Record<RefusalKind, (message: string, error: string) => XrpcError> = {
+  'invalid-request': (message, error) => new InvalidRequestError(message, error),
+  'auth-required': (message, error) => new AuthRequiredError(message, error),
+  forbidden: (message, error) => new ForbiddenError(message, error),
+  'payload-too-large': (message, error) => new PayloadTooLargeError(message, error),
+  'upstream-failure': (message, error) => new XrpcError(502, error, message),
+}
+
+/** The XRPC error for anything thrown: a domain error by its kind, anything unknown a 500. */
+export function toXrpcError(err: unknown): XrpcError {
+  if (err instanceof XrpcError) return err
+  if (err instanceof DomainError) return STATUS_OF[err.kind](err.message, err.error)
+  return new InternalServerError()
+}
+
 /** Turns anything thrown into an XRPC error response. Unknown errors become a generic 500. */
 export function toErrorResponse(err: unknown): Response {
-  const xrpc = err instanceof XrpcError ? err : new InternalServerError()
+  const xrpc = toXrpcError(err)
   const body: ErrorBody = { error: xrpc.error, message: xrpc.message }
   return new Response(JSON.stringify(body), {
     status: xrpc.status,

@@ -5,58 +5,14 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { SqlBlockStore } from '../../src/account/block-store.ts'
-import { commitEventBody } from '../../src/account/events.ts'
-import { Outbox, type OutboxEntry, type OutboxRow } from '../../src/account/outbox.ts'
+import { Outbox, type OutboxRow } from '../../src/account/outbox.ts'
 import { ensureAccountSchema } from '../../src/account/storage-schema.ts'
 import { accountStub } from '../../src/bindings.ts'
-import { encodeCborBlock } from '../../src/data/cbor.ts'
-import { BlockMap } from '../../src/repo/block-map.ts'
+import { commitEntry } from '../helpers/outbox-entry.ts'
 
 /** A storage of its own: an account object that never gets a repo. */
 function scratchObject(name: string) {
   return accountStub(env, `did:plc:${name.padEnd(24, 'x').slice(0, 24)}`)
-}
-
-async function commitEntry(
-  text: string,
-  rev: string,
-): Promise<{ entry: OutboxEntry; blocks: BlockMap }> {
-  const record = await encodeCborBlock({
-    $type: 'app.bsky.feed.post',
-    text,
-    createdAt: '2024-01-01T00:00:00.000Z',
-  })
-  const commit = await encodeCborBlock({ did: 'did:plc:outbox', version: 3, rev, data: record.cid })
-  const blocks = new BlockMap().set(commit.cid, commit.bytes).set(record.cid, record.bytes)
-  const path = `app.bsky.feed.post/${rev}`
-  const entry: OutboxEntry = {
-    event: {
-      type: '#commit',
-      body: commitEventBody({
-        repo: 'did:plc:outbox',
-        commit: commit.cid,
-        rev,
-        since: null,
-        ops: [{ action: 'create', path, cid: record.cid }],
-        prevData: null,
-        time: '2024-01-01T00:00:00.000Z',
-      }),
-    },
-    car: [commit.cid, record.cid],
-    commit: {
-      cid: commit.cid.toString(),
-      rev,
-      ops: [
-        {
-          action: 'create',
-          collection: 'app.bsky.feed.post',
-          rkey: rev,
-          cid: record.cid.toString(),
-        },
-      ],
-    },
-  }
-  return { entry, blocks }
 }
 
 describe('account outbox', () => {

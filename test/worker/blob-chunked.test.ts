@@ -209,7 +209,7 @@ describe('uploadBlob without a Content-Length', () => {
         body: chunkedBody(3 * MIN_PART).stream,
         partBytes: MIN_PART,
       }),
-    ).rejects.toMatchObject({ status: 413, error: 'PayloadTooLarge' })
+    ).rejects.toMatchObject({ kind: 'payload-too-large', error: 'PayloadTooLarge' })
     // The first part was uploaded before the limit was reached; the upload was aborted.
     expect(multipart).toHaveLength(1)
     await expectAborted(multipart[0]!)
@@ -226,7 +226,7 @@ describe('uploadBlob without a Content-Length', () => {
           body: chunksOf(PNG, 40),
         },
       ),
-    ).rejects.toMatchObject({ status: 413, error: 'PayloadTooLarge' })
+    ).rejects.toMatchObject({ kind: 'payload-too-large', error: 'PayloadTooLarge' })
 
     expect(await r2Keys(alice.did)).toEqual([])
     expect(await queued(alice.did)).toEqual([])
@@ -247,7 +247,7 @@ describe('uploadBlob without a Content-Length', () => {
     })
     await uploadBlob(env, quota, request(chunksOf(PNG, 40)))
     await expect(uploadBlob(env, quota, request(chunkedBody(100).stream))).rejects.toMatchObject({
-      status: 400,
+      kind: 'invalid-request',
       error: 'BlobQuotaExceeded',
     })
 

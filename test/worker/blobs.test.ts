@@ -267,7 +267,7 @@ describe('uploadBlob', () => {
         contentLength: PNG.length,
         body: new Blob([PNG]).stream(),
       }),
-    ).rejects.toMatchObject({ status: 413, error: 'PayloadTooLarge' })
+    ).rejects.toMatchObject({ kind: 'payload-too-large', error: 'PayloadTooLarge' })
 
     const tooLarge = await upload(alice.accessJwt, new Blob([PNG]).stream(), {
       'content-type': 'video/mp4',
@@ -303,7 +303,7 @@ describe('uploadBlob', () => {
         contentLength: PNG.length,
         body: new Blob([PNG]).stream(),
       }),
-    ).rejects.toMatchObject({ status: 400, error: 'BlobQuotaExceeded' })
+    ).rejects.toMatchObject({ kind: 'invalid-request', error: 'BlobQuotaExceeded' })
 
     // Only the GIF the quota let in.
     expect((await blobRows(alice.did)).map((r) => r.mime_type)).toEqual(['image/gif'])
