@@ -128,7 +128,7 @@ function checkJsonSize(record: unknown, cborBytes: number): void {
   if (cborBytes * JSON_EXPANSION_BOUND <= MAX_RECORD_JSON_BYTES) return
   const bytes = utf8Length(JSON.stringify(ipldToJson(record)))
   if (bytes > MAX_RECORD_JSON_BYTES) {
-    throw new InvalidRequestError(
+    throw new InvalidWriteError(
       `Record is too large: ${bytes} bytes as JSON, at most ${MAX_RECORD_JSON_BYTES}`,
     )
   }
