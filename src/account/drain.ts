@@ -31,12 +31,12 @@ export const SINK_TIMEOUT_MS = 30_000
 const RETRY_PAUSE_MS = 50
 /**
  * Failed attempts of one commit sent alone before it is sent without its record values (the
- * rows keep CID, rev and blob references; readers take the values from the account object).
- * A batch D1 refuses every time (a value it cannot store, say) must not hold back the account's
- * index, and with it the R2 archive and block collection, for good; an outage that long only
- * costs one commit's values their place in the index.
+ * rows keep CID, rev and blob references; readers take the values from the account object),
+ * provided D1 indexed another commit meanwhile: a batch D1 refuses while it accepts others
+ * (a value it cannot store, say) must not hold back the account's index, and with it the R2
+ * archive and block collection, for good; during an outage, nothing is given up.
  */
-const FAILURES_BEFORE_DROPPING_VALUES = 5
+const FAILURES_BEFORE_DROPPING_VALUES = 3
 
 export type DrainerOptions = {
   did: () => string
@@ -52,8 +52,10 @@ export class OutboxDrainer {
   private archiveAgain = false
   /** Set by a failed index batch of several commits: the next ones carry one commit each. */
   private indexOneAtATime = false
-  /** Failed attempts of commits sent alone, by outbox id. */
-  private readonly aloneFailures = new Map<number, number>()
+  /** Failed attempts of commits sent alone, by outbox id, and when the first one failed. */
+  private readonly aloneFailures = new Map<number, { count: number; since: number }>()
+  /** When D1 last indexed a batch for this account. */
+  private lastIndexedAt = 0
 
   constructor(opts: DrainerOptions) {
     this.opts = opts
@@ -190,11 +192,16 @@ export class OutboxDrainer {
     if (ok) {
       for (const id of ids) this.aloneFailures.delete(id)
       this.indexOneAtATime = false
+      if (ids.length > 0) this.lastIndexedAt = Date.now()
     } else if (ids.length > 1) {
       this.indexOneAtATime = true
     } else if (ids.length === 1) {
       const id = ids[0]!
-      this.aloneFailures.set(id, (this.aloneFailures.get(id) ?? 0) + 1)
+      const failed = this.aloneFailures.get(id)
+      this.aloneFailures.set(id, {
+        count: (failed?.count ?? 0) + 1,
+        since: failed?.since ?? Date.now(),
+      })
     }
   }
 
@@ -203,7 +210,7 @@ export class OutboxDrainer {
     let best: { id: number; failures: number } | null = null
     for (const row of rows) {
       if (row.indexed !== 0) continue
-      const failures = this.aloneFailures.get(row.id) ?? 0
+      const failures = this.aloneFailures.get(row.id)?.count ?? 0
       if (!best || failures < best.failures) best = { id: row.id, failures }
     }
     return best?.id ?? null
@@ -211,7 +218,12 @@ export class OutboxDrainer {
 
   private indexCommitOf(row: OutboxRow): IndexCommit {
     const commit = this.opts.outbox.indexOf(row)
-    if ((this.aloneFailures.get(row.id) ?? 0) < FAILURES_BEFORE_DROPPING_VALUES) return commit
+    const failed = this.aloneFailures.get(row.id)
+    const refusedAlone =
+      failed !== undefined &&
+      failed.count >= FAILURES_BEFORE_DROPPING_VALUES &&
+      this.lastIndexedAt >= failed.since
+    if (!refusedAlone) return commit
     this.opts.log(
       `account outbox: D1 keeps refusing commit ${commit.rev}; indexing it without values`,
       null,
