@@ -11,3 +11,11 @@ export const MAX_COMMIT_CAR_BYTES = 2_000_000
 
 /** Operations in one commit: the `ops` maxLength of `#commit`, as the reference PDS allows. */
 export const MAX_WRITES_PER_COMMIT = 200
+
+/**
+ * A record as atproto JSON, in UTF-8: what the D1 record index stores and serves. D1 refuses
+ * a value over 2,000,000 bytes, and the JSON can be several times the DAG-CBOR (a control
+ * character is one byte of CBOR and six of JSON, `\u0001`), so the CBOR limit alone does not
+ * keep it under; the rest of the row needs room too.
+ */
+export const MAX_RECORD_JSON_BYTES = 1_900_000

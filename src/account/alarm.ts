@@ -27,6 +27,11 @@ export const GARBAGE_GRACE_MS = 5 * 60_000
 /** Blocks deleted per statement, and statements per sweep, so a sweep stays short. */
 const SWEEP_BATCH = 500
 const SWEEP_BATCHES = 4
+/**
+ * An export stream not read for this long no longer holds the sweep back (a client that went
+ * away without cancelling it); read again, it fails (blocks it needs may be gone).
+ */
+export const EXPORT_IDLE_MS = 5 * 60_000
 
 export type AlarmParts = {
   storage: SqlStorageLike
@@ -44,8 +49,9 @@ export class AccountAlarm {
   private readonly parts: AlarmParts
   private alarmAt: number | null = null
   private failures = 0
-  /** Export streams still reading blocks: no sweep meanwhile. */
-  private openExports = 0
+  /** Export streams still reading blocks, by id, with when each was last read. */
+  private readonly exports = new Map<number, number>()
+  private nextExportId = 1
 
   constructor(parts: AlarmParts) {
     this.parts = parts
@@ -73,15 +79,38 @@ export class AccountAlarm {
     }
   }
 
-  exportOpened(): void {
-    this.openExports++
+  /** An export stream starts reading blocks: no sweep while it reads. Returns its id. */
+  exportOpened(): number {
+    const id = this.nextExportId++
+    this.exports.set(id, Date.now())
+    return id
   }
 
-  exportClosed(): void {
-    this.openExports--
-    if (this.openExports === 0 && !this.parts.garbage.isEmpty()) {
+  /**
+   * The export was read again; false if it had been idle past EXPORT_IDLE_MS, after which the
+   * sweep no longer waits for it (its blocks may be gone).
+   */
+  exportRead(id: number): boolean {
+    const lastRead = this.exports.get(id)
+    if (lastRead === undefined || Date.now() - lastRead > EXPORT_IDLE_MS) return false
+    this.exports.set(id, Date.now())
+    return true
+  }
+
+  exportClosed(id: number): void {
+    this.exports.delete(id)
+    if (!this.exportsReading() && !this.parts.garbage.isEmpty()) {
       this.schedule(Date.now() + ARCHIVE_DELAY_MS)
     }
+  }
+
+  /** Whether an export read recently; those idle too long are let go. */
+  private exportsReading(): boolean {
+    const now = Date.now()
+    for (const [id, lastRead] of this.exports) {
+      if (now - lastRead > EXPORT_IDLE_MS) this.exports.delete(id)
+    }
+    return this.exports.size > 0
   }
 
   /** The repo was deleted and the storage wiped, its alarm with it. */
@@ -124,7 +153,9 @@ export class AccountAlarm {
     // brings back), which only its own transaction un-marks.
     return lock.run(async () => {
       let deleted = 0
-      if (!cache.state || this.openExports > 0) return { deleted, nextAt: null }
+      if (!cache.state) return { deleted, nextAt: null }
+      // An export reading blocks: look again once it may have gone idle.
+      if (this.exportsReading()) return { deleted, nextAt: Date.now() + EXPORT_IDLE_MS }
       const now = Date.now()
       for (let i = 0; i < SWEEP_BATCHES; i++) {
         const batch = storage.transactionSync(() =>

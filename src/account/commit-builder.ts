@@ -69,26 +69,24 @@ export async function buildWriteCommit(
     throw new RepoWriteError('InvalidSwap', `Commit was at ${ctx.headCid}`)
   }
   let mst = ctx.mst
-  const records = new BlockMap()
-  const ops: CommitOp[] = []
-  const indexOps: IndexOp[] = []
+  /** Every record the writes bring, by CID; only those the new tree holds are kept. */
+  const written = new BlockMap()
+  /** Each key written, in the order first written, with its CID before the commit. */
+  const touched = new Map<string, { collection: string; rkey: string; prev: CID | null }>()
   const results: WriteOutcome[] = []
-  const paths: string[] = []
+  // Writes apply in order, each to the tree the ones before it left, so one key may be
+  // written more than once (create then delete, delete then create...), as the reference PDS
+  // allows; the commit records only each key's net change.
   for (const write of writes) {
     const path = checkPath(write)
-    if (paths.includes(path)) {
-      throw new RepoWriteError('InvalidRequest', `More than one write to ${path} in one commit`)
-    }
-    paths.push(path)
     const uri = `at://${ctx.did}/${path}`
     const current = await mst.get(path)
-    checkSwapRecord(write.swapRecord, current)
     const { collection, rkey } = write
+    if (!touched.has(path)) touched.set(path, { collection, rkey, prev: current })
+    checkSwapRecord(write.swapRecord, current)
     if (write.action === 'delete') {
       if (!current) throw new RepoWriteError('RecordNotFound', `Could not locate record: ${uri}`)
       mst = await mst.delete(path)
-      ops.push({ action: 'delete', path, cid: null, prev: current })
-      indexOps.push({ action: 'delete', collection, rkey, cid: null })
       results.push({ action: 'delete', uri })
       continue
     }
@@ -97,21 +95,49 @@ export async function buildWriteCommit(
       throw new RepoWriteError('InvalidRequest', `Unknown write action ${String(write.action)}`)
     }
     const cid = await recordCid(write)
-    records.set(cid, write.record!)
+    written.set(cid, write.record!)
     if (action === 'create') {
       if (current) throw new RepoWriteError('RecordAlreadyExists', `Record already exists: ${uri}`)
       mst = await mst.add(path, cid)
-      ops.push({ action, path, cid })
     } else {
       if (!current) throw new RepoWriteError('RecordNotFound', `Could not locate record: ${uri}`)
       mst = await mst.update(path, cid)
-      ops.push({ action, path, cid, prev: current })
     }
-    indexOps.push({ action, collection, rkey, cid: cid.toString() })
     results.push({ action, uri, cid: cid.toString() })
   }
+  const { ops, indexOps, records } = await netChanges(mst, touched, written)
+  const paths = [...touched.keys()]
   const previous = { mst: ctx.mst, commitCid: ctx.headCid ? CID.parse(ctx.headCid) : null }
   return finishCommit(ctx, ctx.rev, previous, mst, paths, records, ops, indexOps, results)
+}
+
+/**
+ * One op per key written, from its CID before the commit to its CID in the new tree: what a
+ * relay inverting the ops against `prevData` expects, and what the index must apply. A key
+ * created and deleted in the same commit has none. Also the records the new tree holds.
+ */
+async function netChanges(
+  mst: Mst,
+  touched: Map<string, { collection: string; rkey: string; prev: CID | null }>,
+  written: BlockMap,
+): Promise<{ ops: CommitOp[]; indexOps: IndexOp[]; records: BlockMap }> {
+  const ops: CommitOp[] = []
+  const indexOps: IndexOp[] = []
+  const records = new BlockMap()
+  for (const [path, { collection, rkey, prev }] of touched) {
+    const cid = await mst.get(path)
+    if (!cid) {
+      if (!prev) continue
+      ops.push({ action: 'delete', path, cid: null, prev })
+      indexOps.push({ action: 'delete', collection, rkey, cid: null })
+      continue
+    }
+    records.set(cid, written.get(cid)!)
+    const action = prev ? 'update' : 'create'
+    ops.push(prev ? { action, path, cid, prev } : { action, path, cid })
+    indexOps.push({ action, collection, rkey, cid: cid.toString() })
+  }
+  return { ops, indexOps, records }
 }
 
 async function finishCommit(

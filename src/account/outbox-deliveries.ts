@@ -3,9 +3,13 @@
  * its CAR, the CAR for R2 — either from a fresh commit's blocks in memory or from the stored
  * row (after a reset, or once the memory copy was dropped). Both give the same bytes.
  */
+
+import { blobCidsOfRecord } from '../blobs/refs.ts'
 import { decodeCbor, encodeCbor } from '../data/cbor.ts'
 import { CID } from '../data/cid.ts'
 import { ipldToJson } from '../data/json.ts'
+import { utf8Length } from '../data/utf8.ts'
+import { MAX_RECORD_JSON_BYTES } from '../limits.ts'
 import type { BlockMap } from '../repo/block-map.ts'
 import { encodeCarBytesSync } from '../repo/car.ts'
 import type { AppendEvent, EventType } from '../sequencer/event-log.ts'
@@ -81,7 +85,7 @@ export function deliveriesFromMemory(
       if (!bytes) throw new Error(`record block ${recordCid} is not in the commit`)
       return bytes
     })
-    for (const upsert of out.index.upserts) out.indexBytes += upsert.value.length
+    out.indexBytes = indexBytesOf(out.index)
     if (car) {
       out.car = car
       out.carBytes = car.length
@@ -129,8 +133,34 @@ function indexCommitOf(
       deletes.push({ collection: op.collection, rkey: op.rkey })
       continue
     }
-    const value = JSON.stringify(ipldToJson(decodeCbor(readRecord(op.cid))))
-    upserts.push({ collection: op.collection, rkey: op.rkey, cid: op.cid, value })
+    const record = decodeCbor(readRecord(op.cid))
+    const json = JSON.stringify(ipldToJson(record))
+    const value = fitsIndex(json) ? json : null
+    upserts.push({
+      collection: op.collection,
+      rkey: op.rkey,
+      cid: op.cid,
+      value,
+      blobs: blobCidsOfRecord(record),
+    })
   }
   return { rev, commitCid, upserts, deletes }
+}
+
+/** What a commit's index changes weigh, for bounding deliveries and the memory they take. */
+export function indexBytesOf(commit: IndexCommit): number {
+  let bytes = 0
+  for (const upsert of commit.upserts) bytes += upsert.value?.length ?? 0
+  return bytes
+}
+
+/**
+ * Whether a record's JSON fits a D1 value. Records written through the Worker always do
+ * (prepare.ts refuses others before the commit); one committed before that check is indexed
+ * without its value rather than failing its batch on every retry.
+ */
+function fitsIndex(json: string): boolean {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most records need no encoding to tell.
+  if (json.length * 3 <= MAX_RECORD_JSON_BYTES) return true
+  return utf8Length(json) <= MAX_RECORD_JSON_BYTES
 }

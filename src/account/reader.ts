@@ -76,8 +76,11 @@ export class AccountReader {
       },
       readBlocks: readBlocksFromSql(storage.sql),
     })
-    alarm.exportOpened()
-    return whenDone(stream, () => alarm.exportClosed())
+    const id = alarm.exportOpened()
+    return leased(stream, {
+      read: () => alarm.exportRead(id),
+      done: () => alarm.exportClosed(id),
+    })
   }
 
   /** A CAR proving the record at `path` present (with the record) or absent, at the head. */
@@ -98,36 +101,45 @@ export class AccountReader {
   }
 }
 
-/** The same stream, calling `done` once when it ends, fails or is cancelled. */
-function whenDone(
+/**
+ * The same stream, calling `done` once when it ends, fails or is cancelled, and failing a read
+ * that `read` refuses (the stream sat idle too long: the blocks it needs may be gone).
+ */
+function leased(
   stream: ReadableStream<Uint8Array>,
-  done: () => void,
+  lease: { read: () => boolean; done: () => void },
 ): ReadableStream<Uint8Array> {
   const reader = stream.getReader()
   let ended = false
   const end = () => {
     if (ended) return
     ended = true
-    done()
+    lease.done()
   }
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await reader.read()
-        if (next.done) {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          if (!lease.read()) throw new Error('repo export stream was idle too long')
+          const next = await reader.read()
+          if (next.done) {
+            end()
+            controller.close()
+          } else {
+            controller.enqueue(next.value)
+          }
+        } catch (err) {
           end()
-          controller.close()
-        } else {
-          controller.enqueue(next.value)
+          controller.error(err)
+          void reader.cancel(err).catch(() => {})
         }
-      } catch (err) {
+      },
+      async cancel(reason) {
         end()
-        controller.error(err)
-      }
+        await reader.cancel(reason)
+      },
     },
-    async cancel(reason) {
-      end()
-      await reader.cancel(reason)
-    },
-  })
+    // Read only when the consumer asks: a pull is a sign of life.
+    { highWaterMark: 0 },
+  )
 }

@@ -9,18 +9,36 @@
  * versions (or of a deleted record), and those on `record_blob` make referenced blobs
  * permanent and delete blobs left without references (migrations/0003_blob_triggers.sql).
  */
-import { blobCidsOfJsonRecord } from '../blobs/refs.ts'
+export type IndexUpsert = {
+  collection: string
+  rkey: string
+  cid: string
+  /**
+   * The record as atproto JSON text; null when it is not held in the index (too large for a
+   * D1 value, MAX_RECORD_JSON_BYTES), stored as VALUE_NOT_INDEXED: readers then take the
+   * record from the account object's blocks.
+   */
+  value: string | null
+  /** CIDs of the blobs the record references. */
+  blobs: string[]
+}
 
-export type IndexUpsert = { collection: string; rkey: string; cid: string; value: string }
+/** The stored value of a record whose JSON the index does not hold (never valid JSON). */
+export const VALUE_NOT_INDEXED = ''
 
 export type IndexDelete = { collection: string; rkey: string }
 
-/** One commit's changes to the index; `value` is the record as atproto JSON text. */
+/** One commit's changes to the index. */
 export type IndexCommit = {
   rev: string
   commitCid: string
   upserts: IndexUpsert[]
   deletes: IndexDelete[]
+}
+
+/** The commit with its records' values left to the account object (a commit D1 refuses). */
+export function withoutValues(commit: IndexCommit): IndexCommit {
+  return { ...commit, upserts: commit.upserts.map((upsert) => ({ ...upsert, value: null })) }
 }
 
 export interface RecordIndexSink {
@@ -87,8 +105,7 @@ export function indexStatements(
     for (const { collection, rkey } of commit.deletes) {
       out.push(db.prepare(DELETE_RECORD).bind(did, collection, rkey, commit.rev))
     }
-    for (const { collection, rkey, cid, value } of commit.upserts) {
-      const blobs = blobCidsOf(value)
+    for (const { collection, rkey, cid, value, blobs } of commit.upserts) {
       if (blobs.length > 0) {
         out.push(
           db
@@ -96,18 +113,10 @@ export function indexStatements(
             .bind(did, collection, rkey, commit.rev, JSON.stringify(blobs)),
         )
       }
-      out.push(db.prepare(UPSERT_RECORD).bind(did, collection, rkey, cid, value, commit.rev, now))
+      const stored = value ?? VALUE_NOT_INDEXED
+      out.push(db.prepare(UPSERT_RECORD).bind(did, collection, rkey, cid, stored, commit.rev, now))
     }
     out.push(db.prepare(UPSERT_ROOT).bind(did, commit.commitCid, commit.rev, now))
   }
   return out
-}
-
-/** A record the index cannot read for blobs is still indexed (it was valid when written). */
-function blobCidsOf(value: string): string[] {
-  try {
-    return blobCidsOfJsonRecord(value)
-  } catch {
-    return []
-  }
 }

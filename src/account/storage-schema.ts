@@ -4,6 +4,15 @@
  */
 import type { SqlLike } from '../storage/sql.ts'
 
+/**
+ * What survives a deleted repo: the last outbox id it used, so that a repo created again for
+ * the DID goes on above it whatever the clock says (the sequencer drops ids it has seen).
+ */
+const OUTBOX_ID_FLOOR_TABLE = `CREATE TABLE IF NOT EXISTS outbox_id_floor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_outbox_id INTEGER NOT NULL
+)`
+
 const STATEMENTS = [
   // One row: the repo head and the account's state. The signing key stays in this object.
   `CREATE TABLE IF NOT EXISTS repo_state (
@@ -57,6 +66,7 @@ const STATEMENTS = [
   )`,
   // The delivery rounds' query: entries waiting for the archive alone are not scanned.
   'CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (id) WHERE indexed = 0 OR sequenced = 0',
+  OUTBOX_ID_FLOOR_TABLE,
 ]
 
 export function ensureAccountSchema(sql: SqlLike): void {
@@ -66,4 +76,22 @@ export function ensureAccountSchema(sql: SqlLike): void {
   if (!columns.some((column) => column.name === 'refs')) {
     sql.exec('ALTER TABLE block ADD COLUMN refs INTEGER')
   }
+}
+
+/** After the object's storage was wiped: keeps the deleted repo's last outbox id. */
+export function keepOutboxIdFloor(sql: SqlLike, lastOutboxId: number): void {
+  sql.exec(OUTBOX_ID_FLOOR_TABLE)
+  sql.exec(
+    `INSERT INTO outbox_id_floor (id, last_outbox_id) VALUES (1, ?)
+     ON CONFLICT (id) DO UPDATE SET last_outbox_id = max(last_outbox_id, excluded.last_outbox_id)`,
+    lastOutboxId,
+  )
+}
+
+/** The first outbox id of a new repo: above any this object used before, and from the clock. */
+export function firstOutboxIdFloor(sql: SqlLike): number {
+  const kept = sql
+    .exec<{ id: number }>('SELECT last_outbox_id AS id FROM outbox_id_floor')
+    .toArray()[0]?.id
+  return Math.max(Date.now() * 1000, kept ?? 0)
 }

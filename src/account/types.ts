@@ -38,9 +38,9 @@ export type WriteResult = {
   commit: CommitRef
   results: WriteOutcome[]
   /**
-   * True when the D1 record index and the event log had this commit before the answer.
-   * False only when one of them failed twice: the commit is durable and the outbox keeps
-   * retrying (alarm), but a read right after may not see it yet.
+   * Whether the D1 record index and the event log had this commit when the answer was given.
+   * False only when delivery was not done by its deadline (DELIVERY_DEADLINE_MS): the commit
+   * is durable and the outbox keeps retrying (alarm), but a read right after may not see it.
    */
   indexed: boolean
 }

@@ -22,7 +22,7 @@ import type { Outbox, OutboxEntry } from './outbox.ts'
 import type { RepoCache } from './repo-cache.ts'
 import { headRef, type RepoState, statusInfo, writeRepoState } from './repo-state.ts'
 import type { AccountSinks } from './sinks.ts'
-import { ensureAccountSchema } from './storage-schema.ts'
+import { ensureAccountSchema, firstOutboxIdFloor, keepOutboxIdFloor } from './storage-schema.ts'
 import type {
   AccountStatusInfo,
   ApplyWritesInput,
@@ -128,9 +128,10 @@ export class AccountWriter {
         dataCid: built.dataCid.toString(),
         active,
         status: active ? null : 'deactivated',
-        // Ids from the clock: a repo deleted and created again must not reuse an id the
-        // sequencer has already seen for this DID.
-        lastOutboxId: Date.now() * 1000,
+        // A repo deleted and created again must not reuse an id the sequencer has already
+        // seen for this DID: above the deleted repo's last id, kept through the wipe (and
+        // from the clock, for objects wiped before that was kept).
+        lastOutboxId: firstOutboxIdFloor(this.parts.storage.sql),
       }
       const lastId = this.persist(state, built, entries)
       cache.keepKey(key)
@@ -266,6 +267,7 @@ export class AccountWriter {
       await sinks.index.deleteRepo(state.did)
       await sinks.archive.deleteRepo(state.did)
       await this.parts.wipe()
+      keepOutboxIdFloor(this.parts.storage.sql, state.lastOutboxId)
       cache.clear()
       alarm.reset()
       this.schemaReady = false
@@ -313,10 +315,13 @@ export class AccountWriter {
     return delivered
   }
 
+  /** The repo's state; a repo being deleted (between deleteRepo's two steps) is gone. */
   private existingState(): RepoState {
     this.ensureSchema()
     const { state } = this.parts.cache
-    if (!state) throw new RepoWriteError('RepoNotFound', 'Repo not found')
+    if (!state || state.status === 'deleted') {
+      throw new RepoWriteError('RepoNotFound', 'Repo not found')
+    }
     return state
   }
 

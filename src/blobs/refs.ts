@@ -9,6 +9,10 @@ import { jsonToIpld } from '../data/json.ts'
  */
 export function blobCidsOfJsonRecord(json: string): string[] {
   if (!json.includes('"mimeType"')) return []
-  const refs = findBlobRefs(jsonToIpld(JSON.parse(json)))
-  return [...new Set(refs.map((ref) => ref.ref.toString()))]
+  return blobCidsOfRecord(jsonToIpld(JSON.parse(json)))
+}
+
+/** The same for a record in the data model (decoded DAG-CBOR). */
+export function blobCidsOfRecord(value: unknown): string[] {
+  return [...new Set(findBlobRefs(value).map((ref) => ref.ref.toString()))]
 }

@@ -2,10 +2,12 @@
  * Generic atproto data-model validation (no lexicon): the shape rules every record must meet
  * before it is encoded, plus the informal size limits from the data-validation guide.
  */
+
 import { CID } from './cid.ts'
 import { type DataPath, describeType, errorAt, preview } from './errors.ts'
 import { MAX_CID_BYTES, parseJsonBytes, parseJsonLink } from './json.ts'
 import { isPlainObject } from './object.ts'
+import { utf8Length } from './utf8.ts'
 
 /**
  * Limits enforced here, from [guide:data-validation]. Depth counts maps and arrays, the record
@@ -155,10 +157,4 @@ function checkNumber(value: number, path: DataPath): void {
   if (!Number.isSafeInteger(value)) {
     throw errorAt(path, `integers must be within ±(2^53-1) (got ${value})`)
   }
-}
-
-const encoder = new TextEncoder()
-
-function utf8Length(text: string): number {
-  return encoder.encode(text).length
 }

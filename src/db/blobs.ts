@@ -119,6 +119,33 @@ export async function findBlobRows(db: Db, did: string, cids: string[]): Promise
 }
 
 /**
+ * Makes the account's temporary blobs among `cids` permanent before a write that references
+ * them is committed; returns the CIDs it changed. The record index makes them permanent too,
+ * but only once the commit is delivered, which may be after the grace period.
+ */
+export async function pinBlobs(db: Db, did: string, cids: string[]): Promise<string[]> {
+  if (cids.length === 0) return []
+  const rows = await db.all<{ cid: string }>(sql`
+    UPDATE blob SET temp = 0
+    WHERE did = ${did} AND temp = 1
+      AND cid IN (SELECT value FROM json_each(${JSON.stringify(cids)}))
+    RETURNING cid`)
+  return rows.map((row) => row.cid)
+}
+
+/** Undoes pinBlobs after the write was refused, for blobs no record references. */
+export async function unpinBlobs(db: Db, did: string, cids: string[]): Promise<void> {
+  if (cids.length === 0) return
+  await db.run(sql`
+    UPDATE blob SET temp = 1
+    WHERE did = ${did} AND temp = 0
+      AND cid IN (SELECT value FROM json_each(${JSON.stringify(cids)}))
+      AND NOT EXISTS (
+        SELECT 1 FROM record_blob WHERE record_blob.did = blob.did AND blob_cid = blob.cid
+      )`)
+}
+
+/**
  * CIDs of the account's referenced blobs that this PDS holds, in CID order. With `since`,
  * only those referenced by record versions written after that rev.
  */

@@ -9,11 +9,14 @@ import { checkBlobRefs } from '../blobs/check.ts'
 import { type BlobRef, findBlobRefs } from '../data/blob-ref.ts'
 import { decodeCbor, encodeCborBlock } from '../data/cbor.ts'
 import { parseCid } from '../data/cid.ts'
+import { ipldToJson } from '../data/json.ts'
+import { utf8Length } from '../data/utf8.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
+import { pinBlobs, unpinBlobs } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
 import { RequestRefusedError } from '../errors.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
-import { MAX_RECORD_BYTES } from '../limits.ts'
+import { MAX_RECORD_BYTES, MAX_RECORD_JSON_BYTES } from '../limits.ts'
 import { AtUri, isValidNsid, isValidRecordKey, nextTid } from '../syntax/index.ts'
 
 /** A write request that cannot be committed as sent. */
@@ -103,6 +106,7 @@ async function prepareOne(
       `Record is too large: ${block.bytes.byteLength} bytes of CBOR, at most ${MAX_RECORD_BYTES}`,
     )
   }
+  checkJsonSize(record, block.bytes.byteLength)
   const write: PreparedWrite = {
     action: request.action,
     collection,
@@ -114,6 +118,27 @@ async function prepareOne(
   blobRefsByWrite.set(write, typedBlobRefs(record))
   return { write, status }
 }
+
+/**
+ * The record's JSON, which the D1 index stores, must fit a D1 value: it can be several
+ * times the CBOR, so the CBOR limit alone does not bound it. Only records whose CBOR could
+ * expand past the bound are serialized to tell.
+ */
+function checkJsonSize(record: unknown, cborBytes: number): void {
+  if (cborBytes * JSON_EXPANSION_BOUND <= MAX_RECORD_JSON_BYTES) return
+  const bytes = utf8Length(JSON.stringify(ipldToJson(record)))
+  if (bytes > MAX_RECORD_JSON_BYTES) {
+    throw new InvalidWriteError(
+      `Record is too large: ${bytes} bytes as JSON, at most ${MAX_RECORD_JSON_BYTES}`,
+    )
+  }
+}
+
+/**
+ * JSON bytes per CBOR byte, at most: an empty byte string in an array is 1 byte of CBOR and
+ * 14 of JSON (`{"$bytes":""},`); a long string of control characters approaches 6.
+ */
+const JSON_EXPANSION_BOUND = 14
 
 /** Legacy `{cid, mimeType}` refs are left alone: new records never carry them. */
 function typedBlobRefs(record: unknown): BlobRef[] {
@@ -183,8 +208,15 @@ export async function commitWrites(
     if (!write.record) return []
     return blobRefsByWrite.get(write) ?? typedBlobRefs(decodeCbor(write.record))
   })
-  await checkBlobRefs(getDb(env.DB), did, refs)
-  return unwrapAccount(accountStub(env, did).applyWrites({ writes, swapCommit: swap }))
+  const db = getDb(env.DB)
+  await checkBlobRefs(db, did, refs)
+  // Before the commit point: once the write is acknowledged its blobs must outlive the grace
+  // period however long the index delivery takes. A refused write gives them back; a call
+  // whose outcome is unknown keeps them (a blob kept too long, never one deleted too soon).
+  const pinned = await pinBlobs(db, did, [...new Set(refs.map((ref) => ref.ref.toString()))])
+  const result = await accountStub(env, did).applyWrites({ writes, swapCommit: swap })
+  if (!result.ok) await unpinBlobs(db, did, pinned)
+  return unwrapAccount(Promise.resolve(result))
 }
 
 /**

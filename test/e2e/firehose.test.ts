@@ -186,6 +186,33 @@ describe('the firehose as a relay sees it', () => {
     record(aliceDid, { action: 'create', uri: mc!.uri, cid: mc!.cid })
     record(aliceDid, { action: 'update', uri: mu!.uri, cid: mu!.cid })
     record(aliceDid, { action: 'delete', uri: posts[4]!.uri, cid: null })
+    // Several writes to one key in a commit: one op per key, its net effect.
+    const post = (text: string) => ({
+      $type: 'app.bsky.feed.post',
+      text,
+      createdAt: new Date().toISOString(),
+    })
+    const W = 'com.atproto.repo.applyWrites'
+    const [brief, grown] = ['3jzfcijpj2z2b', '3jzfcijpj2z2c']
+    const netted = await alice.com.atproto.repo.applyWrites({
+      repo: aliceDid,
+      writes: [
+        { $type: `${W}#create`, collection: 'app.bsky.feed.post', rkey: brief, value: post('b') },
+        { $type: `${W}#delete`, collection: 'app.bsky.feed.post', rkey: brief },
+        {
+          $type: `${W}#update`,
+          collection: 'app.bsky.feed.post',
+          rkey: rkey(posts[0]!.uri),
+          value: post('edited, then deleted'),
+        },
+        { $type: `${W}#delete`, collection: 'app.bsky.feed.post', rkey: rkey(posts[0]!.uri) },
+        { $type: `${W}#create`, collection: 'app.bsky.feed.post', rkey: grown, value: post('g') },
+        { $type: `${W}#update`, collection: 'app.bsky.feed.post', rkey: grown, value: post('g2') },
+      ],
+    })
+    const grownResult = netted.data.results![5] as { uri: string; cid: string }
+    record(aliceDid, { action: 'delete', uri: posts[0]!.uri, cid: null })
+    record(aliceDid, { action: 'create', uri: grownResult.uri, cid: grownResult.cid })
 
     // Identity and account lifecycle.
     const newHandle = `fha2${Math.random().toString(36).slice(2, 8)}.test`

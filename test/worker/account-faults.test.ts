@@ -10,6 +10,7 @@ import {
   runInDurableObject,
 } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { DELIVERY_DEADLINE_MS } from '../../src/account/drain.ts'
 import { accountStub } from '../../src/bindings.ts'
 import { parseCommit } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
@@ -26,6 +27,7 @@ import {
   post,
   recordRows,
   repoRoot,
+  runAlarmUntilIdle,
   type TestAccount,
 } from './account-helpers.ts'
 
@@ -89,15 +91,6 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true)
 }
 
-async function runAlarmUntilIdle(account: TestAccount): Promise<number> {
-  let runs = 0
-  while (runs < 10 && (await outboxSize(account.stub)) > 0) {
-    expect(await runDurableObjectAlarm(account.stub)).toBe(true)
-    runs++
-  }
-  return runs
-}
-
 describe('account outbox: faults', () => {
   let warnings: MockInstance<typeof console.warn>
   beforeEach(() => {
@@ -111,10 +104,11 @@ describe('account outbox: faults', () => {
     return warnings.mock.calls.some((call) => String(call[0]).includes(text))
   }
 
-  it('retries a D1 failure within the request', async () => {
+  /** D1 fails `times` times, then works: the write is answered once indexed, in time. */
+  async function indexFailingThenWorking(times: number): Promise<void> {
     const account = await createTestAccount()
     await patchSinks(account.stub, (sinks) => {
-      const fail = failing(1, 'D1')
+      const fail = failing(times, 'D1')
       return {
         index: {
           ...sinks.index,
@@ -131,7 +125,14 @@ describe('account outbox: faults', () => {
     expect((await recordRows(account.did)).map((r) => r.rkey)).toEqual(['a'])
     await runAlarmUntilIdle(account)
     await expectConverged(account, 2)
-  })
+  }
+
+  it('retries a D1 failure within the request', () => indexFailingThenWorking(1))
+
+  // Three failed rounds, well within the deadline: `indexed` says what happened, not how
+  // often it failed.
+  it('keeps retrying until its deadline before it answers indexed: false', () =>
+    indexFailingThenWorking(3))
 
   it('acknowledges a durable write while D1 is down, and converges by alarm', async () => {
     const account = await createTestAccount()
@@ -250,6 +251,30 @@ describe('account outbox: faults', () => {
     expect(revs.slice(1)).toEqual([first.commit.rev, second.commit.rev])
     await runAlarmUntilIdle(account)
     await expectConverged(account, 3)
+  })
+
+  it('answers a durable write by its deadline while the sequencer is slow', async () => {
+    const account = await createTestAccount()
+    await patchSinks(account.stub, (sinks) => ({
+      sequencer: {
+        appendEvents: async (did, events) => {
+          await new Promise((resolve) => setTimeout(resolve, DELIVERY_DEADLINE_MS + 2000))
+          return sinks.sequencer.appendEvents(did, events)
+        },
+      },
+    }))
+    const started = Date.now()
+    const written = await write(account, 'slow')
+    const took = Date.now() - started
+    expect(took).toBeGreaterThanOrEqual(DELIVERY_DEADLINE_MS - 50)
+    expect(took).toBeLessThan(DELIVERY_DEADLINE_MS + 1500)
+    // Durable and answered; the index, which is not slow, has it already.
+    expect(written.indexed).toBe(false)
+    expect(await account.stub.getHead()).toEqual(written.commit)
+    expect((await recordRows(account.did)).map((r) => r.rkey)).toEqual(['slow'])
+    // The slow call still lands, and the alarm finishes the rest.
+    await runAlarmUntilIdle(account)
+    await expectConverged(account, 2)
   })
 
   it('archives to R2 by alarm after an R2 failure', async () => {

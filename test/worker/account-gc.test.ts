@@ -4,6 +4,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { EXPORT_IDLE_MS } from '../../src/account/alarm.ts'
 import type { CommitArchive } from '../../src/account/archive.ts'
 import { ensureAccountSchema } from '../../src/account/storage-schema.ts'
 import { accountStub } from '../../src/bindings.ts'
@@ -197,6 +198,44 @@ describe('block garbage collection', () => {
     const since = await readCar(await exportBytes(stub, middleRev))
     expect(new Set(since.blocks.keys())).toEqual(new Set(whole.blocks.keys()))
     expect(new Set(whole.blocks.keys())).toEqual(blocks.reachable)
+  })
+
+  it('stops waiting for an export stream nobody reads', async () => {
+    const { stub } = await createTestAccount()
+    // Large enough that the stream is still far from its end after one read.
+    for (let batch = 0; batch < 3; batch++) {
+      const rkeys = Array.from({ length: 200 }, (_, i) => `b${batch}r${i}`)
+      await apply(
+        stub,
+        rkeys.map((rkey) => ({ action: 'create', rkey, text: rkey })),
+      )
+    }
+    await apply(stub, [{ action: 'delete', rkey: 'b0r0' }])
+    await runDurableObjectAlarm(stub)
+    expect(await outboxSize(stub)).toBe(0)
+    const outcome = await runInDurableObject(stub, async (instance: AccountDurableObject) => {
+      const stream = instance.account.exportRepo(null)!
+      const reader = stream.getReader()
+      await reader.read()
+      const whileRead = (await instance.account.sweepGarbage(0)).deleted
+      // The client goes away without cancelling: the stream is not read again.
+      const later = Date.now() + EXPORT_IDLE_MS + 1000
+      const clock = vi.spyOn(Date, 'now').mockReturnValue(later)
+      try {
+        const afterIdle = (await instance.account.sweepGarbage(0)).deleted
+        const read = await reader.read().then(
+          () => 'read',
+          (err: Error) => err.message,
+        )
+        return { whileRead, afterIdle, read }
+      } finally {
+        clock.mockRestore()
+      }
+    })
+    expect(outcome.whileRead).toBe(0)
+    expect(outcome.afterIdle).toBeGreaterThan(0)
+    // A late read fails rather than serve a repo whose blocks may be gone.
+    expect(outcome.read).toMatch(/idle/)
   })
 
   it('keeps what an unarchived outbox entry names until R2 has it', async () => {

@@ -3,7 +3,7 @@
  * view of an account, and a relay-style check of each #commit (signature, chain, inversion
  * of its ops on the partial tree its CAR slice carries).
  */
-import { env, runInDurableObject } from 'cloudflare:test'
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { expect } from 'vitest'
 import type { AccountResult } from '../../src/account/errors.ts'
 import type { AccountSinks } from '../../src/account/sinks.ts'
@@ -181,4 +181,16 @@ export async function checkCommitEvent(
   }
   if (previous.data) expect((await mst.rootCid()).toString()).toBe(previous.data.toString())
   return { rev: commit.rev, data: commit.data }
+}
+
+/** Runs the object's alarm until its outbox is empty (at most 10 times); returns how often. */
+export async function runAlarmUntilIdle(account: {
+  stub: DurableObjectStub<AccountDurableObject>
+}): Promise<number> {
+  let runs = 0
+  while (runs < 10 && (await outboxSize(account.stub)) > 0) {
+    expect(await runDurableObjectAlarm(account.stub)).toBe(true)
+    runs++
+  }
+  return runs
 }

@@ -6,19 +6,22 @@
 import { env, SELF } from 'cloudflare:test'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createD1RecordIndex } from '../../src/account/record-index.ts'
 import { createServiceAuthToken, decryptPrivateKey } from '../../src/auth/index.ts'
+import { accountStub } from '../../src/bindings.ts'
 import {
   collectTempBlobs,
   deleteAccountBlobs,
   runBlobCollector,
   sweepBlobDeletions,
 } from '../../src/blobs/gc.ts'
+import { blobCidsOfJsonRecord } from '../../src/blobs/refs.ts'
 import { uploadBlob } from '../../src/blobs/upload.ts'
 import { type Config, getConfig } from '../../src/config.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { cidForRawBytes } from '../../src/data/cid.ts'
+import { patchSinks } from './account-helpers.ts'
 import { BASE, createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 /** The reference capture's 4x4 PNG (responses/15: 99 bytes, this CID). */
@@ -505,6 +508,51 @@ describe('records and blobs', () => {
     expect(await collectTempBlobs(env, short, new Date(Date.now() + 120_000))).toBe(0)
   })
 
+  it('keeps the blobs of an acknowledged record while its index delivery lags', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const alice = await createTestAccount('lagging')
+    const png = (await upload(alice.accessJwt, PNG)).body.blob
+    const stub = accountStub(env, alice.did)
+    await patchSinks(stub, (sinks) => ({
+      index: {
+        ...sinks.index,
+        applyCommits: async () => {
+          throw new Error('injected D1 outage')
+        },
+      },
+    }))
+    const written = await createPost(alice, imagePost(png))
+    expect(written.status).toBe(200)
+    // The record is committed, its index row is not there yet, and the grace period passes.
+    const short = { ...config(), blobTempGraceSeconds: 60 }
+    await runBlobCollector(env, short, new Date(Date.now() + 120_000))
+    expect((await blobRows(alice.did)).map((r) => [r.cid, r.temp])).toEqual([[PNG_CID, 0]])
+    expect(await r2Keys(alice.did)).toHaveLength(1)
+    expect((await getBlob(alice.did, PNG_CID)).status).toBe(200)
+    warn.mockRestore()
+  })
+
+  it('leaves the blobs of a refused write temporary', async () => {
+    const alice = await createTestAccount('refused')
+    const png = (await upload(alice.accessJwt, PNG)).body.blob
+    const refused = await xrpcPost(
+      'com.atproto.repo.createRecord',
+      {
+        repo: alice.did,
+        collection: 'app.bsky.feed.post',
+        record: imagePost(png),
+        swapCommit: 'bafyreie5wos2c4lo3ryzmpvxiob2llvknk52bpdr35cjghovxsmkxgqezu',
+      },
+      alice.accessJwt,
+    )
+    expect(refused.status).toBe(400)
+    expect(refused.body.error).toBe('InvalidSwap')
+    expect((await blobRows(alice.did)).map((r) => r.temp)).toEqual([1])
+    const short = { ...config(), blobTempGraceSeconds: 60 }
+    await runBlobCollector(env, short, new Date(Date.now() + 120_000))
+    expect(await blobRows(alice.did)).toEqual([])
+  })
+
   it('cleans up after an upload the Worker never finished', async () => {
     const alice = await createTestAccount('crash')
     const key = `blob/${alice.did}/abandoned`
@@ -596,6 +644,7 @@ describe('listBlobs and listMissingBlobs', () => {
             rkey: 'imported',
             cid: 'bafyreihbijf66p5tzvg37q2fw4rqhoy5hwdjngzt6cq77ukccdfxo5mljy',
             value,
+            blobs: blobCidsOfJsonRecord(value),
           },
         ],
         deletes: [],
@@ -637,6 +686,7 @@ describe('record index and blob references', () => {
       rkey: u.rkey,
       cid: 'bafyreihbijf66p5tzvg37q2fw4rqhoy5hwdjngzt6cq77ukccdfxo5mljy',
       value: u.value,
+      blobs: blobCidsOfJsonRecord(u.value),
     })),
     deletes: deletes.map((rkey) => ({ collection: 'app.bsky.feed.post', rkey })),
   })

@@ -1,4 +1,5 @@
 import { ensureReadable } from '../../../../accounts/repo-target.ts'
+import { withRepoValues } from '../../../../accounts/unindexed-values.ts'
 import { lookupRecord } from '../../../../db/record-reads.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
@@ -18,7 +19,7 @@ export const getRecord = defineMethod('com.atproto.repo.getRecord', {
       params.repo,
     )
     const uri = AtUri.make(found.did, params.collection, params.rkey).toString()
-    const row = found.record
+    const [row] = found.record ? await withRepoValues(env, found.did, [found.record]) : []
     if (!row || (params.cid !== undefined && row.cid !== params.cid)) {
       throw new InvalidRequestError(`Could not locate record: ${uri}`, 'RecordNotFound')
     }

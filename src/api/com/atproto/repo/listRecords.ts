@@ -1,4 +1,5 @@
 import { ensureReadable } from '../../../../accounts/repo-target.ts'
+import { withRepoValues } from '../../../../accounts/unindexed-values.ts'
 import { lookupRecordPage } from '../../../../db/record-reads.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
@@ -29,7 +30,7 @@ export const listRecords = defineMethod('com.atproto.repo.listRecords', {
           reverse: params.reverse ?? false,
         })
         did = ensureReadable(found, params.repo).did
-        return found?.records ?? []
+        return withRepoValues(env, did, found?.records ?? [])
       },
       (row) => row.rkey,
     )
