@@ -1,7 +1,7 @@
 /**
  * The XRPC dispatcher: one place that turns `/xrpc/<nsid>` requests into handler calls.
  * It checks the HTTP verb against the Lexicon's method type, authenticates, validates and
- * coerces params and input, computes the method's permissions and authorizes them, applies
+ * coerces params and input (and bounds the input's strings, `input-bounds.ts`), computes the method's permissions and authorizes them, applies
  * its rate limits, calls the handler, and encodes (and optionally validates) the output.
  * Errors thrown anywhere become XRPC error responses in `toErrorResponse`.
  */
@@ -11,6 +11,7 @@ import type { Db } from '../db/index.ts'
 import { isValidNsid } from '../syntax/index.ts'
 import { readJsonBody } from './body.ts'
 import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './errors.ts'
+import { checkInputStrings } from './input-bounds.ts'
 import type { AnyXrpcMethod, HandlerOutput, MethodCall, RawInput } from './method.ts'
 import type { Permission } from './permission.ts'
 import { enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
@@ -124,7 +125,9 @@ async function readInput(nsid: string, request: Request, schemas: XrpcSchemas): 
   const encoding = schemas.inputEncoding(nsid)
   if (encoding === null) return undefined
   if (encoding === 'application/json') {
-    return schemas.validateInput(nsid, await readJsonBody(request))
+    const input = schemas.validateInput(nsid, await readJsonBody(request))
+    checkInputStrings(input)
+    return input
   }
   const length = request.headers.get('content-length')
   const raw: RawInput = {

@@ -8,6 +8,8 @@
  * once the max is reached, and counted only when the handler throws; concurrent calls may
  * each pass the check before any of them is counted.
  */
+import { sha256 } from '../crypto/hash.ts'
+import { base64UrlEncode } from '../data/base64.ts'
 import { RateLimitExceededError } from './errors.ts'
 
 export interface RateLimit {
@@ -61,7 +63,7 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
     const windowMs = rule.limit.windowSeconds * 1000
     const windowStart = Math.floor(nowMs / windowMs) * windowMs
     const retryAfter = (windowStart + windowMs - nowMs) / 1000
-    const key = `${rule.limit.name}:${subjectOf(rule, call).toLowerCase()}`
+    const key = counterKey(rule.limit, subjectOf(rule, call))
     const cost = typeof rule.cost === 'function' ? rule.cost(call) : (rule.cost ?? 1)
     if (rule.counts === 'failures') {
       if ((await store.read(key, windowStart)) + cost > rule.limit.max) {
@@ -75,6 +77,16 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
   return async () => {
     for (const { key, windowStart, cost } of onFailure) await store.add(key, windowStart, cost)
   }
+}
+
+/** Subjects longer than this are stored as their hash, so a key never grows with the input. */
+const MAX_PLAIN_SUBJECT = 64
+
+/** `<limit>:<subject>`, case-insensitive; a long subject (an identifier...) by its SHA-256. */
+function counterKey(limit: RateLimit, subject: string): string {
+  const lower = subject.toLowerCase()
+  if (lower.length <= MAX_PLAIN_SUBJECT) return `${limit.name}:${lower}`
+  return `${limit.name}:#${base64UrlEncode(sha256(new TextEncoder().encode(lower)))}`
 }
 
 function subjectOf<Call extends RateLimitedCall>(rule: RateLimitRule<Call>, call: Call): string {
