@@ -4,12 +4,8 @@
  * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
 import { sql } from 'drizzle-orm'
-import type { Config } from './config.ts'
 import type { Db } from './db/index.ts'
-import { RateLimitExceededError } from './xrpc/errors.ts'
 import type { RateLimit, RateLimitStore } from './xrpc/rate-limits.ts'
-
-export { clientIp } from './xrpc/rate-limits.ts'
 
 export const LIMITS = {
   createSessionPerIdentifier: { name: 'createSession-id', windowSeconds: 300, max: 30 },
@@ -39,23 +35,4 @@ export function d1RateLimitStore(db: Db): RateLimitStore {
       return row?.count ?? 0
     },
   }
-}
-
-/** Counts one hit against `limit` for `subject`; throws RateLimitExceeded (429) past the max. */
-export async function consumeRateLimit(
-  db: Db,
-  config: Config,
-  limit: RateLimit,
-  subject: string,
-  nowMs = Date.now(),
-): Promise<void> {
-  if (!config.rateLimitsEnabled) return
-  const windowMs = limit.windowSeconds * 1000
-  const windowStart = Math.floor(nowMs / windowMs) * windowMs
-  const count = await d1RateLimitStore(db).add(
-    `${limit.name}:${subject.toLowerCase()}`,
-    windowStart,
-    1,
-  )
-  if (count > limit.max) throw new RateLimitExceededError((windowStart + windowMs - nowMs) / 1000)
 }

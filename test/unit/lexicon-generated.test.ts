@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { OUTPUT_FILE, renderLexiconsModule } from '../../scripts/build-lexicons.ts'
+import {
+  METHOD_TYPES_FILE,
+  OUTPUT_FILE,
+  renderLexiconsModule,
+  renderMethodTypesModule,
+} from '../../scripts/build-lexicons.ts'
 import { lexiconDocs } from '../../src/lexicon/generated/lexicons.ts'
 import { getDefaultLexicons, LexiconDocError, Lexicons } from '../../src/lexicon/index.ts'
 
@@ -8,6 +13,11 @@ describe('generated lexicon module', () => {
   it('is up to date with lexicons/ (run `node scripts/build-lexicons.ts` if not)', async () => {
     const expected = await renderLexiconsModule()
     expect(readFileSync(OUTPUT_FILE, 'utf8') === expected).toBe(true)
+  })
+
+  it('has method types up to date with lexicons/ (run `npm run lexicons` if not)', async () => {
+    const expected = await renderMethodTypesModule()
+    expect(readFileSync(METHOD_TYPES_FILE, 'utf8') === expected).toBe(true)
   })
 
   it('holds only valid documents', () => {

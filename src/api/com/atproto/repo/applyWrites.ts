@@ -1,3 +1,4 @@
+import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { commitWrites, prepareWrites, type WriteRequest } from '../../../../services/repo-writes.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
@@ -10,20 +11,11 @@ const NSID = 'com.atproto.repo.applyWrites'
 /** The most operations one commit may carry (the firehose's `ops` limit). */
 export const MAX_WRITES = 200
 
-type Write =
-  | { $type: `${typeof NSID}#create`; collection: string; rkey?: string; value: unknown }
-  | { $type: `${typeof NSID}#update`; collection: string; rkey: string; value: unknown }
-  | { $type: `${typeof NSID}#delete`; collection: string; rkey: string }
-
-interface Input {
-  repo: string
-  validate?: boolean
-  writes: Write[]
-  swapCommit?: string
-}
+type Types = XrpcMethodTypes[typeof NSID]
+type Write = Types['input']['writes'][number]
 
 /** Up to 200 creates, updates and deletes in one signed commit: all of them or none. */
-export const applyWrites = defineMethod<unknown, Input, AccessAuth>({
+export const applyWrites = defineMethod<Types['params'], Types['input'], AccessAuth>({
   nsid: NSID,
   auth: accessStandard,
   permission: ({ input }) =>

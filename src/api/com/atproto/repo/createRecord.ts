@@ -1,3 +1,4 @@
+import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
@@ -5,17 +6,10 @@ import { repoPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
-interface Input {
-  repo: string
-  collection: string
-  rkey?: string
-  validate?: boolean
-  record: unknown
-  swapCommit?: string
-}
+type Types = XrpcMethodTypes['com.atproto.repo.createRecord']
 
 /** One new record in one commit; a TID record key unless the caller names one. */
-export const createRecord = defineMethod<unknown, Input, AccessAuth>({
+export const createRecord = defineMethod<Types['params'], Types['input'], AccessAuth>({
   nsid: 'com.atproto.repo.createRecord',
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'create')],

@@ -10,7 +10,7 @@ import {
   PlcError,
   signPlcOperation,
 } from '../../../../identity/index.ts'
-import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
 import { didDocumentFromOperation } from '../../../../services/did-doc.ts'
 import { checkHandleForAccount } from '../../../../services/handles.ts'
@@ -24,7 +24,6 @@ import {
 } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -49,10 +48,8 @@ export const createAccount = defineMethod<unknown, Input>({
   nsid: 'com.atproto.server.createAccount',
   auth: publicAccess,
   permission: noPermission,
-  rateLimits: noRateLimits,
+  rateLimits: [{ limit: LIMITS.createAccountPerIp, key: 'ip' }],
   async handler({ input, env, config, request, db }) {
-    await consumeRateLimit(db, config, LIMITS.createAccountPerIp, clientIp(request))
-
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
     const email = checkEmail(input.email)
     const password = checkPassword(input.password)

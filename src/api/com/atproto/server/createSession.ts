@@ -8,19 +8,15 @@ import type { Config } from '../../../../config.ts'
 import { getAccountByIdentifier } from '../../../../db/accounts.ts'
 import type { Db } from '../../../../db/index.ts'
 import { listAppPasswords } from '../../../../db/sessions.ts'
-import { clientIp, consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { sessionView } from '../../../../services/session-view.ts'
 import { openSession, type SessionGrant } from '../../../../services/sessions.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Input {
-  identifier: string
-  password: string
-  allowTakendown?: boolean
-}
+type Types = XrpcMethodTypes['com.atproto.server.createSession']
 
 /**
  * A stand-in hash at the configured cost, so that an unknown identifier costs the same as a
@@ -38,15 +34,15 @@ function dummyHash(config: Config): Promise<string> {
 }
 
 /** Log in with a handle, email or DID and the account password or an app password. */
-export const createSession = defineMethod<unknown, Input>({
+export const createSession = defineMethod<Types['params'], Types['input']>({
   nsid: 'com.atproto.server.createSession',
   auth: publicAccess,
   permission: noPermission,
-  rateLimits: noRateLimits,
-  async handler({ input, config, request, db }) {
-    await consumeRateLimit(db, config, LIMITS.createSessionPerIp, clientIp(request))
-    await consumeRateLimit(db, config, LIMITS.createSessionPerIdentifier, input.identifier)
-
+  rateLimits: [
+    { limit: LIMITS.createSessionPerIp, key: 'ip' },
+    { limit: LIMITS.createSessionPerIdentifier, key: ({ input }) => input.identifier },
+  ],
+  async handler({ input, config, db }) {
     const account = await getAccountByIdentifier(db, input.identifier)
     const grant = account ? await checkCredentials(db, account, input.password) : null
     if (!account) await verifyPassword(input.password, await dummyHash(config))

@@ -2,14 +2,13 @@ import { verifyPassword } from '../../../../auth/index.ts'
 import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
 import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
 import { deleteRepoIndexRows } from '../../../../db/records.ts'
-import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
 import { checkAccountToken } from '../../../../services/account-tokens.ts'
 import { sequencerStub } from '../../../../sync/subscribe-repos.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 interface Input {
   did: string
@@ -30,9 +29,8 @@ export const deleteAccount = defineMethod<unknown, Input>({
   nsid: 'com.atproto.server.deleteAccount',
   auth: publicAccess,
   permission: noPermission,
-  rateLimits: noRateLimits,
-  async handler({ input, env, config, db }) {
-    await consumeRateLimit(db, config, LIMITS.deleteAccountPerDid, input.did)
+  rateLimits: [{ limit: LIMITS.deleteAccountPerDid, key: ({ input }) => input.did }],
+  async handler({ input, env, db }) {
     const account = await getAccountByDid(db, input.did)
     if (!account) throw new InvalidRequestError('Account not found')
     if (input.password.length > MAX_PASSWORD_LENGTH) {

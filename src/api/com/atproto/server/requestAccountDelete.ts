@@ -1,9 +1,8 @@
-import { consumeRateLimit, LIMITS } from '../../../../rate-limit.ts'
+import { LIMITS } from '../../../../rate-limit.ts'
 import { issueAccountToken } from '../../../../services/account-tokens.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
 
 /**
@@ -16,10 +15,9 @@ export const requestAccountDelete = defineMethod<unknown, unknown, AccessAuth>({
   nsid: 'com.atproto.server.requestAccountDelete',
   auth: accessFull,
   permission: passwordSessionOnly,
-  rateLimits: noRateLimits,
-  async handler({ auth, config, db }) {
+  rateLimits: [{ limit: LIMITS.requestAccountDeletePerDid, key: 'account' }],
+  async handler({ auth, db }) {
     const account = await requireCallerAccount(db, auth.did)
-    await consumeRateLimit(db, config, LIMITS.requestAccountDeletePerDid, auth.did)
     const issued = await issueAccountToken(db, auth.did, 'delete_account')
     console.log(
       `account deletion requested by ${account.did} (${account.handle}, ${account.email ?? 'no email'}): ` +
