@@ -8,8 +8,24 @@ import type { Db } from './db/index.ts'
 import type { RateLimit, RateLimitStore } from './xrpc/rate-limits.ts'
 
 export const LIMITS = {
-  createSessionPerIdentifier: { name: 'createSession-id', windowSeconds: 300, max: 30 },
   createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
+  /**
+   * Wrong passwords for one account: tightly from one address (an IPv6 /64), loosely from
+   * all, so that someone guessing from a few addresses cannot lock the owner out (ten
+   * addresses at the tight rate are needed to reach the loose one).
+   */
+  createSessionFailuresPerAccountAddress: {
+    name: 'createSession-fail-acct-ip',
+    windowSeconds: 300,
+    max: 10,
+  },
+  createSessionFailuresPerAccount: {
+    name: 'createSession-fail-acct',
+    windowSeconds: 300,
+    max: 100,
+  },
+  /** Wrong admin passwords (HTTP Basic) per address. */
+  adminAuthFailuresPerIp: { name: 'admin-auth-fail-ip', windowSeconds: 300, max: 10 },
   createAccountPerIp: { name: 'createAccount-ip', windowSeconds: 300, max: 50 },
   /** Password guesses through deleteAccount, like logins. */
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },

@@ -14,7 +14,7 @@ import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './err
 import { checkInputStrings } from './input-bounds.ts'
 import type { AnyXrpcMethod, HandlerOutput, MethodCall, RawInput } from './method.ts'
 import type { Permission } from './permission.ts'
-import { enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
+import { appliesBeforeAuth, enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
 import type { XrpcSchemas } from './schemas.ts'
 
 export type MethodRegistry = ReadonlyMap<string, AnyXrpcMethod>
@@ -67,37 +67,59 @@ export async function dispatchXrpc(
   const type = method.passthrough ? null : deps.schemas.methodType(nsid)
   if (!method.passthrough) checkVerb(nsid, type, request.method)
 
-  const auth = await method.auth(request, deps)
-  const rawParams = readQueryParams(request.url)
-  const call: MethodCall = {
+  const limits = deps.config.rateLimitsEnabled ? method.rateLimits : []
+  const before = limits.filter(appliesBeforeAuth)
+  // Rules keyed on the address need nothing from auth or input: applied first, so that
+  // failed credentials count too.
+  const early: MethodCall = {
     nsid,
-    params: method.passthrough ? rawParams : deps.schemas.validateParams(nsid, rawParams),
-    input: type === 'procedure' ? await readInput(nsid, request, deps.schemas) : undefined,
-    auth,
+    params: undefined,
+    input: undefined,
+    auth: null,
     request,
     config: deps.config,
+    db: deps.db,
   }
-  const permissions =
-    typeof method.permission === 'function' ? method.permission(call) : method.permission
-  await deps.authorize(permissions, auth, nsid)
-  const countFailure = deps.config.rateLimitsEnabled
-    ? await enforceRateLimits(method.rateLimits, call, deps.rateLimits)
-    : null
-
-  let output: HandlerOutput
+  const countEarlyFailure = await enforceRateLimits(before, early, deps.rateLimits)
   try {
-    output = await method.handler({
-      ...call,
-      permissions,
+    const auth = await method.auth(request, deps)
+    const rawParams = readQueryParams(request.url)
+    const call: MethodCall = {
+      nsid,
+      params: method.passthrough ? rawParams : deps.schemas.validateParams(nsid, rawParams),
+      input: type === 'procedure' ? await readInput(nsid, request, deps.schemas) : undefined,
+      auth,
+      request,
+      config: deps.config,
       db: deps.db,
-      env: deps.env,
-      waitUntil: deps.waitUntil,
-    })
+    }
+    const permissions =
+      typeof method.permission === 'function' ? method.permission(call) : method.permission
+    await deps.authorize(permissions, auth, nsid)
+    const after = limits.filter((rule) => !appliesBeforeAuth(rule))
+    const countFailure = await enforceRateLimits(after, call, deps.rateLimits)
+    let output: HandlerOutput
+    try {
+      output = await method.handler({
+        ...call,
+        permissions,
+        env: deps.env,
+        waitUntil: deps.waitUntil,
+      })
+    } catch (err) {
+      if (isCredentialFailure(err)) await countFailure()
+      throw err
+    }
+    return encodeOutput(nsid, output, deps)
   } catch (err) {
-    if (countFailure) await countFailure()
+    if (isCredentialFailure(err)) await countEarlyFailure()
     throw err
   }
-  return encodeOutput(nsid, output, deps)
+}
+
+/** What rules that count failures count: credentials refused (401), not bad input. */
+function isCredentialFailure(err: unknown): boolean {
+  return err instanceof XrpcError && err.status === 401
 }
 
 function checkVerb(nsid: string, type: string | null, verb: string): void {

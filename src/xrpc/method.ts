@@ -20,6 +20,7 @@ export interface MethodCall<Params = unknown, Input = unknown, Auth = unknown> {
   auth: Auth
   request: Request
   config: Config
+  db: Db
 }
 
 /** What a method's handler receives. */
@@ -27,7 +28,6 @@ export interface HandlerContext<Params = unknown, Input = unknown, Auth = unknow
   extends MethodCall<Params, Input, Auth> {
   /** What this call was authorized for (the method's declared permissions, computed). */
   permissions: readonly Permission[]
-  db: Db
   env: Env
   /** Work that may finish after the response (event fan-out, crawl requests). */
   waitUntil(promise: Promise<unknown>): void

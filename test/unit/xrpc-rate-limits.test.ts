@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
+  addressPrefix,
   enforceRateLimits,
   type RateLimitedCall,
   type RateLimitStore,
@@ -48,5 +49,15 @@ describe('rate limit keys', () => {
     await expect(
       enforceRateLimits([{ limit, key: () => long('B') }], call, store),
     ).rejects.toMatchObject({ status: 429 })
+  })
+})
+
+describe('addressPrefix', () => {
+  it('keeps IPv4 addresses and reduces IPv6 ones to their /64, however written', () => {
+    expect(addressPrefix('192.0.2.1')).toBe('192.0.2.1')
+    expect(addressPrefix('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64')
+    expect(addressPrefix('2001:0DB8:0001:0002:ffff:0:0:1')).toBe('2001:db8:1:2::/64')
+    expect(addressPrefix('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(addressPrefix('::1')).toBe('0:0:0:0::/64')
   })
 })

@@ -1,8 +1,7 @@
 import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
+import { type AdminAuth, adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
 
 interface Input {
   codeCount: number
@@ -15,7 +14,7 @@ export const createInviteCodes = defineMethod<unknown, Input, AdminAuth>({
   nsid: 'com.atproto.server.createInviteCodes',
   auth: adminAuth,
   permission: noPermission,
-  rateLimits: noRateLimits,
+  rateLimits: adminRateLimits,
   async handler({ input, config, db }) {
     const codes = await createInviteCodesFor(db, config, {
       accounts: input.forAccounts ?? [ADMIN_INVITE_OWNER],
