@@ -19,8 +19,13 @@ export async function consumeRefreshToken(db: Db, id: string): Promise<RefreshTo
   return rows[0] ?? null
 }
 
-export async function deleteRefreshToken(db: Db, id: string): Promise<void> {
-  await db.delete(refreshToken).where(eq(refreshToken.id, id))
+/** Whether the token was still there (not used, revoked or logged out already). */
+export async function deleteRefreshToken(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(refreshToken)
+    .where(eq(refreshToken.id, id))
+    .returning({ id: refreshToken.id })
+  return rows.length > 0
 }
 
 export async function insertAppPassword(db: Db, row: AppPasswordRow): Promise<void> {
