@@ -59,6 +59,8 @@ export interface Config {
    */
   firehoseConsumerMibPerSecond: number
   rateLimitsEnabled: boolean
+  /** Per-account limits on writes, blob uploads and handle changes (src/rate-limit.ts). */
+  accountLimits: AccountLimits
   /** Check every JSON response against its Lexicon (on in tests; costs CPU). */
   validateResponses: boolean
   /** Allows plain-http and loopback identity resolution; for local development only. */
@@ -76,6 +78,15 @@ export interface Config {
     /** Secret that encrypts account signing keys at rest. */
     keyEncryptionSecret: string | null
   }
+}
+
+export interface AccountLimits {
+  /** Repo write points (create 3, update 2, delete 1, as the reference PDS) per hour. */
+  repoWritePointsPerHour: number
+  repoWritePointsPerDay: number
+  updateHandlePer5Minutes: number
+  updateHandlePerDay: number
+  uploadBlobPerHour: number
 }
 
 /** The environment variables this module reads; all optional. */
@@ -105,6 +116,11 @@ export const CONFIG_VARS = [
   'PDS_EVENT_RETENTION_HOURS',
   'PDS_FIREHOSE_CONSUMER_MIBPS',
   'PDS_RATE_LIMITS_ENABLED',
+  'PDS_RATE_LIMIT_WRITE_POINTS_HOUR',
+  'PDS_RATE_LIMIT_WRITE_POINTS_DAY',
+  'PDS_RATE_LIMIT_UPDATE_HANDLE_5MIN',
+  'PDS_RATE_LIMIT_UPDATE_HANDLE_DAY',
+  'PDS_RATE_LIMIT_UPLOAD_BLOB_HOUR',
   'PDS_VALIDATE_RESPONSES',
   'PDS_DEV_MODE',
   'PDS_PASSWORD_SCRYPT_LOG_N',
@@ -180,6 +196,13 @@ export function readConfig(env: ConfigEnv): Config {
     eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),
     firehoseConsumerMibPerSecond: Math.max(1, int(env.PDS_FIREHOSE_CONSUMER_MIBPS, 16)),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
+    accountLimits: {
+      repoWritePointsPerHour: int(env.PDS_RATE_LIMIT_WRITE_POINTS_HOUR, 5000),
+      repoWritePointsPerDay: int(env.PDS_RATE_LIMIT_WRITE_POINTS_DAY, 35_000),
+      updateHandlePer5Minutes: int(env.PDS_RATE_LIMIT_UPDATE_HANDLE_5MIN, 10),
+      updateHandlePerDay: int(env.PDS_RATE_LIMIT_UPDATE_HANDLE_DAY, 50),
+      uploadBlobPerHour: int(env.PDS_RATE_LIMIT_UPLOAD_BLOB_HOUR, 1000),
+    },
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
     devMode: bool(env.PDS_DEV_MODE, isLocal),
     passwordHash: {

@@ -4,8 +4,14 @@
  * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
 import { sql } from 'drizzle-orm'
+import type { AccountLimits, Config } from './config.ts'
 import type { Db } from './db/index.ts'
-import type { RateLimit, RateLimitStore } from './xrpc/rate-limits.ts'
+import type {
+  RateLimit,
+  RateLimitedCall,
+  RateLimitRule,
+  RateLimitStore,
+} from './xrpc/rate-limits.ts'
 
 export const LIMITS = {
   createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
@@ -31,6 +37,44 @@ export const LIMITS = {
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
 } satisfies Record<string, RateLimit>
+
+const HOUR = 3600
+const DAY = 24 * HOUR
+
+/** A per-account limit whose max the operator sets (`config.accountLimits`). */
+function accountLimit(
+  name: string,
+  windowSeconds: number,
+  max: keyof AccountLimits,
+): (call: { config: Config }) => RateLimit {
+  return ({ config }) => ({ name, windowSeconds, max: config.accountLimits[max] })
+}
+
+/** Repo write points a write operation takes, as the reference PDS counts them. */
+export const WRITE_POINTS = { create: 3, update: 2, delete: 1 } as const
+
+/** Repo writes per account, by points per hour and per day; `cost` is the call's points. */
+export function repoWriteLimits<Call extends RateLimitedCall & { config: Config }>(
+  cost: number | ((call: Call) => number),
+): RateLimitRule<Call>[] {
+  return [
+    {
+      limit: accountLimit('repo-write-hour', HOUR, 'repoWritePointsPerHour'),
+      key: 'account',
+      cost,
+    },
+    { limit: accountLimit('repo-write-day', DAY, 'repoWritePointsPerDay'), key: 'account', cost },
+  ]
+}
+
+export const UPDATE_HANDLE_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
+  { limit: accountLimit('updateHandle-5min', 300, 'updateHandlePer5Minutes'), key: 'account' },
+  { limit: accountLimit('updateHandle-day', DAY, 'updateHandlePerDay'), key: 'account' },
+]
+
+export const UPLOAD_BLOB_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
+  { limit: accountLimit('uploadBlob-hour', HOUR, 'uploadBlobPerHour'), key: 'account' },
+]
 
 /** Counters in the `rate_limit` table: one row per key, reset when a new window starts. */
 export function d1RateLimitStore(db: Db): RateLimitStore {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { LIMITS } from '../../src/rate-limit.ts'
+import { startInFreshWindow } from './helpers/windows.ts'
 import { createTestAccount, uniqueHandle, xrpcPost } from './helpers/xrpc.ts'
 
 function fromIp(ip: string): Record<string, string> {
@@ -19,17 +20,6 @@ function login(identifier: string, password: string, ip: string) {
     undefined,
     fromIp(ip),
   )
-}
-
-/**
- * The windows are fixed (aligned on multiples of their length), so a run that straddles a
- * window's end would see its count reset: start in a fresh window when the current one ends
- * within `needSeconds`.
- */
-async function startInFreshWindow(windowSeconds: number, needSeconds: number): Promise<void> {
-  const windowMs = windowSeconds * 1000
-  const left = windowMs - (Date.now() % windowMs)
-  if (left < needSeconds * 1000) await new Promise((resolve) => setTimeout(resolve, left + 250))
 }
 
 function expectLimited(res: { status: number; body: unknown; headers: Headers }, window: number) {

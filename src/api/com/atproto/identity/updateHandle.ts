@@ -6,6 +6,7 @@ import {
   PlcError,
   signPlcOperation,
 } from '../../../../identity/index.ts'
+import { UPDATE_HANDLE_LIMITS } from '../../../../rate-limit.ts'
 import { accountStub, unwrapAccount } from '../../../../services/account-do.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { checkHandleForAccount } from '../../../../services/handles.ts'
@@ -13,7 +14,6 @@ import { identityServices, plcRotationKey } from '../../../../services/identity.
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { identityPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -24,7 +24,7 @@ export const updateHandle = defineMethod<unknown, { handle: string }, AccessAuth
   nsid: 'com.atproto.identity.updateHandle',
   auth: accessStandard,
   permission: [identityPermission('handle')],
-  rateLimits: noRateLimits,
+  rateLimits: UPDATE_HANDLE_LIMITS,
   async handler({ input, auth, env, config, db }) {
     await requireCallerAccount(db, auth.did)
     const handle = await checkHandleForAccount(db, config, input.handle, auth.did)

@@ -1,10 +1,10 @@
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { commitWrites, prepareWrites, type WriteRequest } from '../../../../services/repo-writes.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { type RepoAction, repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.applyWrites'
@@ -20,7 +20,9 @@ export const applyWrites = defineMethod<Types['params'], Types['input'], AccessA
   auth: accessStandard,
   permission: ({ input }) =>
     input.writes.map((write) => repoPermission(write.collection, actionOf(write))),
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits(({ input }) =>
+    input.writes.reduce((points, write) => points + WRITE_POINTS[actionOf(write)], 0),
+  ),
   async handler({ input, auth, env, db }) {
     if (input.writes.length > MAX_WRITES) {
       throw new InvalidRequestError(`Too many writes: at most ${MAX_WRITES} in one commit`)

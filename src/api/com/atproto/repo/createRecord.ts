@@ -1,9 +1,9 @@
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 type Types = XrpcMethodTypes['com.atproto.repo.createRecord']
@@ -13,7 +13,7 @@ export const createRecord = defineMethod<Types['params'], Types['input'], Access
   nsid: 'com.atproto.repo.createRecord',
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'create')],
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits(WRITE_POINTS.create),
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     return writeOneRecord(

@@ -1,9 +1,9 @@
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -22,7 +22,7 @@ export const deleteRecord = defineMethod<unknown, Input, AccessAuth>({
   nsid: 'com.atproto.repo.deleteRecord',
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'delete')],
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits(WRITE_POINTS.delete),
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes } = await prepareWrites(

@@ -1,8 +1,8 @@
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
 
 interface Input {
@@ -23,7 +23,7 @@ export const putRecord = defineMethod<unknown, Input, AccessAuth>({
     repoPermission(input.collection, 'create'),
     repoPermission(input.collection, 'update'),
   ],
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits(WRITE_POINTS.update),
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     return writeOneRecord(

@@ -1,7 +1,7 @@
 import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
+import { UPLOAD_BLOB_LIMITS } from '../../../../rate-limit.ts'
 import { defineMethod, type RawInput } from '../../../../xrpc/method.ts'
 import { blobPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import {
   type AccessAuth,
   accessStandardOrServiceAuth,
@@ -19,7 +19,7 @@ export const uploadBlob = defineMethod<unknown, RawInput, AccessAuth | ServiceAu
   nsid: NSID,
   auth: accessStandardOrServiceAuth(NSID),
   permission: ({ input }) => [blobPermission(input.encoding)],
-  rateLimits: noRateLimits,
+  rateLimits: UPLOAD_BLOB_LIMITS,
   async handler({ input, auth, env, config, request }) {
     const blob = await storeBlob(env, config, {
       did: auth.did,
