@@ -1,13 +1,20 @@
 /**
- * The caller's own account row, for account-management methods whose session is valid: its
- * row can still be gone (deleted while an access token lives on), which is AccountNotFound.
+ * The caller's own account row, for methods whose session is valid: its row can still be gone
+ * (deleted while an access token lives on), which is AccountNotFound, or taken down since the
+ * token was issued, which is AccountTakedown.
  */
 import { type AccountRow, getAccountByDid } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
-import { InvalidRequestError } from '../xrpc/errors.ts'
+import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 
 export async function requireCallerAccount(db: Db, did: string): Promise<AccountRow> {
   const account = await getAccountByDid(db, did)
-  if (!account) throw new InvalidRequestError('Account not found', 'AccountNotFound')
+  if (!account || account.status === 'deleted') {
+    throw new InvalidRequestError('Account not found', 'AccountNotFound')
+  }
+  // Access tokens are stateless: one issued before a takedown ends here.
+  if (account.status === 'takendown') {
+    throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+  }
   return account
 }

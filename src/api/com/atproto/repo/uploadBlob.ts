@@ -1,5 +1,6 @@
 import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
 import { UPLOAD_BLOB_LIMITS } from '../../../../rate-limit.ts'
+import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { defineMethod, type RawInput } from '../../../../xrpc/method.ts'
 import { blobPermission } from '../../../../xrpc/permission.ts'
 import {
@@ -20,7 +21,10 @@ export const uploadBlob = defineMethod<unknown, RawInput, AccessAuth | ServiceAu
   auth: accessStandardOrServiceAuth(NSID),
   permission: ({ input }) => [blobPermission(input.encoding)],
   rateLimits: UPLOAD_BLOB_LIMITS,
-  async handler({ input, auth, env, config, request }) {
+  async handler({ input, auth, env, config, request, db }) {
+    // The token may outlive the account (deleted or taken down since). A deactivated account
+    // may upload: a migration imports its blobs before activating, as on the reference PDS.
+    await requireCallerAccount(db, auth.did)
     const blob = await storeBlob(env, config, {
       did: auth.did,
       contentType: request.headers.get('content-type'),
