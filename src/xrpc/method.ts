@@ -8,6 +8,7 @@
  */
 import type { Config } from '../config.ts'
 import type { Db } from '../db/index.ts'
+import type { RawBody, XrpcMethodTypes, XrpcNsid } from '../lexicon/generated/method-types.ts'
 import type { Permission } from './permission.ts'
 import type { RateLimitRule } from './rate-limits.ts'
 
@@ -41,9 +42,9 @@ export interface RawInput {
 }
 
 /** A JSON body in data-model form (CIDs and bytes are converted for the wire). */
-export interface JsonOutput {
+export interface JsonOutput<Body = unknown> {
   encoding?: 'application/json'
-  body: unknown
+  body: Body
   headers?: Record<string, string>
 }
 
@@ -89,9 +90,42 @@ export interface XrpcMethod<Params = never, Input = never, Auth = never> {
 
 export type AnyXrpcMethod = XrpcMethod<unknown, unknown, unknown>
 
-/** Identity function that keeps the handler's context types and erases them for the registry. */
+/** A method's types as its Lexicon gives them (src/lexicon/generated/method-types.ts). */
+type LexiconParams<N extends XrpcNsid> = XrpcMethodTypes[N]['params']
+type LexiconInput<N extends XrpcNsid> = [XrpcMethodTypes[N]['input']] extends [RawBody]
+  ? RawInput
+  : XrpcMethodTypes[N]['input']
+/** What the handler may return for its Lexicon's output: a `Response` always does. */
+type LexiconOutput<N extends XrpcNsid> = [XrpcMethodTypes[N]['output']] extends [RawBody]
+  ? RawOutput | Response
+  : [XrpcMethodTypes[N]['output']] extends [undefined]
+    ? undefined | Response
+    : JsonOutput<XrpcMethodTypes[N]['output']> | Response
+
+/** The policy and handler of a method whose types come from its Lexicon. */
+export interface MethodSpec<N extends XrpcNsid, Auth> {
+  auth: AuthVerifier<Auth>
+  permission: PermissionDeclaration<LexiconParams<N>, LexiconInput<N>, Auth>
+  rateLimits: readonly RateLimitRule<MethodCall<LexiconParams<N>, LexiconInput<N>, Auth>>[]
+  handler: (
+    ctx: HandlerContext<LexiconParams<N>, LexiconInput<N>, Auth>,
+  ) => Promise<LexiconOutput<N>>
+}
+
+/**
+ * Declares a method. With its NSID first, params, input and output are its Lexicon's types and
+ * `Auth` is what its verifier returns: `defineMethod('com.atproto.repo.createRecord', {...})`.
+ * The one-object form with explicit types is for methods without a Lexicon (our own
+ * `dev.edgepds.*`, proxied calls). Either way the registry gets the types erased.
+ */
+export function defineMethod<N extends XrpcNsid, Auth>(
+  nsid: N,
+  spec: MethodSpec<N, Auth>,
+): AnyXrpcMethod
 export function defineMethod<Params = Record<string, unknown>, Input = unknown, Auth = null>(
   method: XrpcMethod<Params, Input, Auth>,
-): AnyXrpcMethod {
-  return method as unknown as AnyXrpcMethod
+): AnyXrpcMethod
+export function defineMethod(nsidOrMethod: string | object, spec?: object): AnyXrpcMethod {
+  const method = typeof nsidOrMethod === 'string' ? { nsid: nsidOrMethod, ...spec } : nsidOrMethod
+  return method as AnyXrpcMethod
 }

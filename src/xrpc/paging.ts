@@ -20,10 +20,11 @@ export async function fetchPage<T>(
 }
 
 /** `{[key]: items}` plus `cursor` only when there is one. */
-export function pageBody<K extends string>(
+export function pageBody<K extends string, T>(
   key: K,
-  items: unknown[],
+  items: T[],
   cursor: string | undefined,
-): Record<string, unknown> {
-  return cursor === undefined ? { [key]: items } : { [key]: items, cursor }
+): { [P in K]: T[] } & { cursor?: string } {
+  const body = cursor === undefined ? { [key]: items } : { [key]: items, cursor }
+  return body as { [P in K]: T[] } & { cursor?: string }
 }

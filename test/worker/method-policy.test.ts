@@ -402,3 +402,40 @@ describe('declared rate limits', () => {
     expect((await as(false)).status).toBe(200)
   })
 })
+
+describe('defineMethod keyed by NSID', () => {
+  it('takes params, input and output from the Lexicon and the auth type from the verifier', async () => {
+    const method = defineMethod('com.atproto.server.createSession', {
+      auth: async () => ({ did: 'did:plc:typed' }),
+      permission: ({ input }) => [repoPermission(input.identifier, 'create')],
+      rateLimits: noRateLimits,
+      async handler({ input, auth }) {
+        // Both typed: `identifier` from the Lexicon, `did` from the verifier above.
+        const did: string = auth.did
+        return {
+          body: { accessJwt: 'a', refreshJwt: 'r', handle: input.identifier, did },
+        }
+      },
+    })
+    const res = await call(method, { identifier: 'alice.test', password: 'x' })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ handle: 'alice.test', did: 'did:plc:typed' })
+
+    defineMethod('com.atproto.server.createSession', {
+      auth: publicAccess,
+      permission: noPermission,
+      rateLimits: noRateLimits,
+      // @ts-expect-error the Lexicon's output requires accessJwt, refreshJwt, handle and did
+      handler: async () => ({ body: { accessJwt: 'a' } }),
+    })
+    defineMethod('com.atproto.repo.getRecord', {
+      auth: publicAccess,
+      permission: noPermission,
+      rateLimits: noRateLimits,
+      async handler({ params }) {
+        // @ts-expect-error getRecord has no `did` param
+        return { body: { uri: params.did, value: {} } }
+      },
+    })
+  })
+})

@@ -4,15 +4,14 @@ import { otherServiceRequested } from '../../../../proxy/target.ts'
 import { readPreferences } from '../../../../services/preferences.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 import { rpcToTargetService } from '../../../proxy-fallback.ts'
 
 /**
  * The account's private preferences, stored here. Only a request whose `atproto-proxy` names
  * another service than our AppView goes there instead (as the reference PDS does).
  */
-export const getPreferences = defineMethod<Record<string, never>, undefined, AccessAuth>({
-  nsid: 'app.bsky.actor.getPreferences',
+export const getPreferences = defineMethod('app.bsky.actor.getPreferences', {
   auth: accessStandard,
   permission: rpcToTargetService,
   rateLimits: noRateLimits,

@@ -7,19 +7,14 @@ import { writePreferences } from '../../../../services/preferences.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 import { rpcToTargetService } from '../../../proxy-fallback.ts'
-
-interface Input {
-  preferences: unknown[]
-}
 
 /**
  * Replaces the account's `app.bsky` preferences. A deactivated account may still set them
  * (a migration imports them before activating); a taken-down or suspended one may not.
  */
-export const putPreferences = defineMethod<Record<string, never>, Input, AccessAuth>({
-  nsid: 'app.bsky.actor.putPreferences',
+export const putPreferences = defineMethod('app.bsky.actor.putPreferences', {
   auth: accessStandard,
   permission: rpcToTargetService,
   rateLimits: noRateLimits,

@@ -2,14 +2,8 @@ import { resolveFeedGenerator } from '../../../../proxy/feed-generator.ts'
 import { forwardAsAccount } from '../../../../proxy/proxy-call.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 import { rpcToTargetService } from '../../../proxy-fallback.ts'
-
-interface Params {
-  feed: string
-  limit?: number
-  cursor?: string
-}
 
 export const GET_FEED_SKELETON = 'app.bsky.feed.getFeedSkeleton'
 
@@ -18,8 +12,7 @@ export const GET_FEED_SKELETON = 'app.bsky.feed.getFeedSkeleton'
  * service) with a token addressed to the feed generator itself (`aud` its DID as the record
  * names it, `lxm` getFeedSkeleton), which the AppView hands on when it asks the generator.
  */
-export const getFeed = defineMethod<Params, undefined, AccessAuth>({
-  nsid: 'app.bsky.feed.getFeed',
+export const getFeed = defineMethod('app.bsky.feed.getFeed', {
   auth: accessStandard,
   permission: rpcToTargetService,
   rateLimits: noRateLimits,

@@ -4,8 +4,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** DID → DID document, through the cached did:plc / did:web resolver. No auth, as the lexicon. */
-export const resolveDid = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.identity.resolveDid',
+export const resolveDid = defineMethod('com.atproto.identity.resolveDid', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -11,8 +11,7 @@ import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
  * well-known. An inactive local account does not answer for its handle (as the reference PDS
  * and our /.well-known/atproto-did): after a migration the handle resolves where it lives now.
  */
-export const resolveHandle = defineMethod<{ handle: string }>({
-  nsid: 'com.atproto.identity.resolveHandle',
+export const resolveHandle = defineMethod('com.atproto.identity.resolveHandle', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -4,8 +4,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** A handle or DID → its DID, bidirectionally verified handle (or `handle.invalid`) and document. */
-export const resolveIdentity = defineMethod<{ identifier: string }>({
-  nsid: 'com.atproto.identity.resolveIdentity',
+export const resolveIdentity = defineMethod('com.atproto.identity.resolveIdentity', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

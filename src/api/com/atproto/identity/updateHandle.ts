@@ -14,14 +14,13 @@ import { identityServices, plcRotationKey } from '../../../../services/identity.
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { identityPermission } from '../../../../xrpc/permission.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Changes the account's handle: our D1 row, the DID document's `alsoKnownAs` (a signed PLC
  * update for did:plc accounts), and an `#identity` event.
  */
-export const updateHandle = defineMethod<unknown, { handle: string }, AccessAuth>({
-  nsid: 'com.atproto.identity.updateHandle',
+export const updateHandle = defineMethod('com.atproto.identity.updateHandle', {
   auth: accessStandard,
   permission: [identityPermission('handle')],
   rateLimits: UPDATE_HANDLE_LIMITS,

@@ -1,11 +1,17 @@
+import type { WriteOutcome } from '../../../../account/types.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
-import { commitWrites, prepareWrites, type WriteRequest } from '../../../../services/repo-writes.ts'
+import {
+  commitWrites,
+  prepareWrites,
+  type ValidationStatus,
+  type WriteRequest,
+} from '../../../../services/repo-writes.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, type MethodCall } from '../../../../xrpc/method.ts'
 import { type RepoAction, repoPermission } from '../../../../xrpc/permission.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.applyWrites'
 /** The most operations one commit may carry (the firehose's `ops` limit). */
@@ -13,14 +19,14 @@ export const MAX_WRITES = 200
 
 type Types = XrpcMethodTypes[typeof NSID]
 type Write = Types['input']['writes'][number]
+type Result = NonNullable<Types['output']['results']>[number]
 
 /** Up to 200 creates, updates and deletes in one signed commit: all of them or none. */
-export const applyWrites = defineMethod<Types['params'], Types['input'], AccessAuth>({
-  nsid: NSID,
+export const applyWrites = defineMethod(NSID, {
   auth: accessStandard,
   permission: ({ input }) =>
     input.writes.map((write) => repoPermission(write.collection, actionOf(write))),
-  rateLimits: repoWriteLimits(({ input }) =>
+  rateLimits: repoWriteLimits<MethodCall<Types['params'], Types['input'], unknown>>(({ input }) =>
     input.writes.reduce((points, write) => points + WRITE_POINTS[actionOf(write)], 0),
   ),
   async handler({ input, auth, env, db }) {
@@ -30,22 +36,22 @@ export const applyWrites = defineMethod<Types['params'], Types['input'], AccessA
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes, validation } = await prepareWrites(input.writes.map(toRequest), input.validate)
     const result = await commitWrites(env, did, writes, input.swapCommit)
-    const results = result.results.map((outcome, i) =>
-      outcome.action === 'delete'
-        ? { $type: `${NSID}#deleteResult` }
-        : {
-            $type: `${NSID}#${outcome.action}Result`,
-            uri: outcome.uri,
-            cid: outcome.cid,
-            validationStatus: validation[i] ?? undefined,
-          },
-    )
+    const results = result.results.map((outcome, i) => toResult(outcome, validation[i]))
     return {
       body: { commit: result.commit, results },
       headers: { 'Atproto-Repo-Rev': result.commit.rev },
     }
   },
 })
+
+function toResult(outcome: WriteOutcome, validation: ValidationStatus | null | undefined): Result {
+  if (outcome.action === 'delete') return { $type: `${NSID}#deleteResult` }
+  // @NOTE Creates and updates always report the new record's CID.
+  const written = { uri: outcome.uri, cid: outcome.cid!, validationStatus: validation ?? undefined }
+  return outcome.action === 'create'
+    ? { $type: `${NSID}#createResult`, ...written }
+    : { $type: `${NSID}#updateResult`, ...written }
+}
 
 function actionOf(write: Write): RepoAction {
   if (write.$type === `${NSID}#create`) return 'create'

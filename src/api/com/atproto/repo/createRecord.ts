@@ -4,23 +4,25 @@ import { resolveRepoForWrite } from '../../../../services/repo-target.ts'
 import { writeOneRecord } from '../../../../services/repo-writes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
-type Types = XrpcMethodTypes['com.atproto.repo.createRecord']
+type Output = XrpcMethodTypes['com.atproto.repo.createRecord']['output']
 
 /** One new record in one commit; a TID record key unless the caller names one. */
-export const createRecord = defineMethod<Types['params'], Types['input'], AccessAuth>({
-  nsid: 'com.atproto.repo.createRecord',
+export const createRecord = defineMethod('com.atproto.repo.createRecord', {
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'create')],
   rateLimits: repoWriteLimits(WRITE_POINTS.create),
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
-    return writeOneRecord(
+    const { body, headers } = await writeOneRecord(
       env,
       did,
       { action: 'create', collection: input.collection, rkey: input.rkey, record: input.record },
       { validate: input.validate, swapCommit: input.swapCommit },
     )
+    // @TODO writeOneRecord (src/services, being restructured) builds this Lexicon output but
+    // types it as a plain record: give it this return type there and drop the cast.
+    return { body: body as unknown as Output, headers }
   },
 })

@@ -4,22 +4,13 @@ import { commitWrites, prepareWrites } from '../../../../services/repo-writes.ts
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Input {
-  repo: string
-  collection: string
-  rkey: string
-  swapRecord?: string
-  swapCommit?: string
-}
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Deletes a record. Deleting one that is not there succeeds without a commit, as on the
  * reference PDS (unless `swapRecord` insists on a version).
  */
-export const deleteRecord = defineMethod<unknown, Input, AccessAuth>({
-  nsid: 'com.atproto.repo.deleteRecord',
+export const deleteRecord = defineMethod('com.atproto.repo.deleteRecord', {
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'delete')],
   rateLimits: repoWriteLimits(WRITE_POINTS.delete),

@@ -7,8 +7,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Who a repo belongs to, its DID document, and which collections it holds. */
-export const describeRepo = defineMethod<{ repo: string }>({
-  nsid: 'com.atproto.repo.describeRepo',
+export const describeRepo = defineMethod('com.atproto.repo.describeRepo', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -7,16 +7,8 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { jsonTextResponse } from '../../../../xrpc/raw-json.ts'
 
-interface Params {
-  repo: string
-  collection: string
-  rkey: string
-  cid?: string
-}
-
 /** One record from the D1 index, in one query (the account's Durable Object is not woken). */
-export const getRecord = defineMethod<Params>({
-  nsid: 'com.atproto.repo.getRecord',
+export const getRecord = defineMethod('com.atproto.repo.getRecord', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -4,19 +4,13 @@ import { defineMethod } from '../../../../xrpc/method.ts'
 import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Params {
-  limit: number
-  cursor?: string
-}
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Blobs the caller's records reference that this PDS does not hold (after an account
  * migration imported the repo), in CID order, one referencing record each.
  */
-export const listMissingBlobs = defineMethod<Params, unknown, AccessAuth>({
-  nsid: 'com.atproto.repo.listMissingBlobs',
+export const listMissingBlobs = defineMethod('com.atproto.repo.listMissingBlobs', {
   auth: accessStandard,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -7,20 +7,11 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { jsonTextResponse } from '../../../../xrpc/raw-json.ts'
 
-interface Params {
-  repo: string
-  collection: string
-  limit: number
-  cursor?: string
-  reverse?: boolean
-}
-
 /**
  * A page of one collection in record-key order, in one D1 query with the account; no `cursor`
  * in the answer means the end.
  */
-export const listRecords = defineMethod<Params>({
-  nsid: 'com.atproto.repo.listRecords',
+export const listRecords = defineMethod('com.atproto.repo.listRecords', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

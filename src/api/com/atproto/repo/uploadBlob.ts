@@ -1,13 +1,9 @@
 import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
 import { UPLOAD_BLOB_LIMITS } from '../../../../rate-limit.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
-import { defineMethod, type RawInput } from '../../../../xrpc/method.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
 import { blobPermission } from '../../../../xrpc/permission.ts'
-import {
-  type AccessAuth,
-  accessStandardOrServiceAuth,
-  type ServiceAuth,
-} from '../../../auth-verifiers.ts'
+import { accessStandardOrServiceAuth } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.uploadBlob'
 
@@ -16,8 +12,7 @@ const NSID = 'com.atproto.repo.uploadBlob'
  * within the grace period or it is collected. Takes the account's sessions and service-auth
  * tokens for this method (the video service uploads on the user's behalf).
  */
-export const uploadBlob = defineMethod<unknown, RawInput, AccessAuth | ServiceAuth>({
-  nsid: NSID,
+export const uploadBlob = defineMethod(NSID, {
   auth: accessStandardOrServiceAuth(NSID),
   permission: ({ input }) => [blobPermission(input.encoding)],
   rateLimits: UPLOAD_BLOB_LIMITS,

@@ -6,15 +6,14 @@ import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/erro
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * Activates a deactivated account (the end of a migration, or a change of mind). The DID
  * document must already name this PDS and the account's signing key: a migrated account does
  * not go live here while its identity still points at the old host.
  */
-export const activateAccount = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.activateAccount',
+export const activateAccount = defineMethod('com.atproto.server.activateAccount', {
   auth: accessFull,
   permission: passwordSessionOnly,
   rateLimits: noRateLimits,

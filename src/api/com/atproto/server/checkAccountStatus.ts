@@ -7,15 +7,14 @@ import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Where the account stands, mostly for a migration in progress: activation, whether the DID
  * document points here, the repo head and what the record index holds.
  * `repoBlocks` counts the blocks the account's object holds, less those awaiting collection.
  */
-export const checkAccountStatus = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.checkAccountStatus',
+export const checkAccountStatus = defineMethod('com.atproto.server.checkAccountStatus', {
   auth: accessStandard,
   permission: noPermission,
   rateLimits: noRateLimits,

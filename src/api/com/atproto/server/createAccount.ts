@@ -26,15 +26,6 @@ import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
 
-interface Input {
-  handle: string
-  email?: string
-  password?: string
-  inviteCode?: string
-  did?: string
-  recoveryKey?: string
-}
-
 export const MIN_PASSWORD_LENGTH = 8
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
@@ -44,8 +35,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
  * `did` and a service-auth token from the old PDS, it instead imports an existing identity
  * as a deactivated account (the migration path).
  */
-export const createAccount = defineMethod<unknown, Input>({
-  nsid: 'com.atproto.server.createAccount',
+export const createAccount = defineMethod('com.atproto.server.createAccount', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: [{ limit: LIMITS.createAccountPerIp, key: 'ip' }],

@@ -6,12 +6,7 @@ import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
-
-interface Input {
-  name: string
-  privileged?: boolean
-}
+import { accessFull } from '../../../auth-verifiers.ts'
 
 export const MAX_APP_PASSWORD_NAME_LENGTH = 64
 /** A login tries each of the account's app passwords, so their number stays small. */
@@ -21,8 +16,7 @@ export const MAX_APP_PASSWORDS = 50
  * Creates an app password: the generated secret is returned this once and only its hash is
  * kept. Full-access sessions only, as on the reference PDS.
  */
-export const createAppPassword = defineMethod<unknown, Input, AccessAuth>({
-  nsid: 'com.atproto.server.createAppPassword',
+export const createAppPassword = defineMethod('com.atproto.server.createAppPassword', {
   auth: accessFull,
   permission: passwordSessionOnly,
   rateLimits: noRateLimits,

@@ -1,16 +1,10 @@
 import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { type AdminAuth, adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
-
-interface Input {
-  useCount: number
-  forAccount?: string
-}
+import { adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
 
 /** Creates one code with `useCount` uses, for `forAccount` (`admin` by default). Admin only. */
-export const createInviteCode = defineMethod<unknown, Input, AdminAuth>({
-  nsid: 'com.atproto.server.createInviteCode',
+export const createInviteCode = defineMethod('com.atproto.server.createInviteCode', {
   auth: adminAuth,
   permission: noPermission,
   rateLimits: adminRateLimits,

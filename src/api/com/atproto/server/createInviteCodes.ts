@@ -1,17 +1,10 @@
 import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../services/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { type AdminAuth, adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
-
-interface Input {
-  codeCount: number
-  useCount: number
-  forAccounts?: string[]
-}
+import { adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
 
 /** Creates `codeCount` codes for each account (`admin` when none is named). Admin only. */
-export const createInviteCodes = defineMethod<unknown, Input, AdminAuth>({
-  nsid: 'com.atproto.server.createInviteCodes',
+export const createInviteCodes = defineMethod('com.atproto.server.createInviteCodes', {
   auth: adminAuth,
   permission: noPermission,
   rateLimits: adminRateLimits,

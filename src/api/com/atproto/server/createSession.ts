@@ -17,8 +17,6 @@ import { defineMethod, type MethodCall, publicAccess } from '../../../../xrpc/me
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { addressPrefix, clientIp } from '../../../../xrpc/rate-limits.ts'
 
-type Types = XrpcMethodTypes['com.atproto.server.createSession']
-
 /**
  * A stand-in hash at the configured cost, so that an unknown identifier costs the same as a
  * wrong password and the response time does not tell which identifiers exist.
@@ -35,8 +33,7 @@ function dummyHash(config: Config): Promise<string> {
 }
 
 /** Log in with a handle, email or DID and the account password or an app password. */
-export const createSession = defineMethod<Types['params'], Types['input']>({
-  nsid: 'com.atproto.server.createSession',
+export const createSession = defineMethod('com.atproto.server.createSession', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: [
@@ -68,7 +65,8 @@ export const createSession = defineMethod<Types['params'], Types['input']>({
   },
 })
 
-type LoginCall = MethodCall<Types['params'], Types['input']>
+type Types = XrpcMethodTypes['com.atproto.server.createSession']
+type LoginCall = MethodCall<Types['params'], Types['input'], unknown>
 
 /** The account a login names, looked up once per request (its limits and the handler). */
 const accounts = new WeakMap<Request, Promise<AccountRow | null>>()

@@ -4,7 +4,7 @@ import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * Deactivates the account: writes are refused and the repo is no longer served until
@@ -13,8 +13,7 @@ import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
  *
  * @TODO nothing deletes accounts past `deleteAfter` yet.
  */
-export const deactivateAccount = defineMethod<unknown, { deleteAfter?: string }, AccessAuth>({
-  nsid: 'com.atproto.server.deactivateAccount',
+export const deactivateAccount = defineMethod('com.atproto.server.deactivateAccount', {
   auth: accessFull,
   permission: passwordSessionOnly,
   rateLimits: noRateLimits,

@@ -10,12 +10,6 @@ import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 
-interface Input {
-  did: string
-  password: string
-  token: string
-}
-
 /** Longer than any password createAccount accepts; bounds the hashing work of a bad request. */
 const MAX_PASSWORD_LENGTH = 256
 
@@ -25,8 +19,7 @@ const MAX_PASSWORD_LENGTH = 256
  * repo; then the account's older events, the record index and the account's D1 rows go. Every step is idempotent, so a
  * failed deletion is finished by repeating the request (the token lives until the end).
  */
-export const deleteAccount = defineMethod<unknown, Input>({
-  nsid: 'com.atproto.server.deleteAccount',
+export const deleteAccount = defineMethod('com.atproto.server.deleteAccount', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: [{ limit: LIMITS.deleteAccountPerDid, key: ({ input }) => input.did }],

@@ -6,8 +6,7 @@ import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { refreshAuth } from '../../../auth-verifiers.ts'
 
 /** Logs out: the refresh token stops working (access tokens expire on their own). */
-export const deleteSession = defineMethod({
-  nsid: 'com.atproto.server.deleteSession',
+export const deleteSession = defineMethod('com.atproto.server.deleteSession', {
   auth: refreshAuth,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -3,8 +3,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** What a client needs before creating an account here: handle domains, invites, policies. */
-export const describeServer = defineMethod({
-  nsid: 'com.atproto.server.describeServer',
+export const describeServer = defineMethod('com.atproto.server.describeServer', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

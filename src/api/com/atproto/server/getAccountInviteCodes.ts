@@ -2,12 +2,7 @@ import { getInviteCodesFor } from '../../../../db/invites.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
-
-interface Params {
-  includeUsed: boolean
-  createAvailable: boolean
-}
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * The invite codes made for the caller's account, with their uses. Disabled codes are left
@@ -17,8 +12,7 @@ interface Params {
  * @NOTE `createAvailable` is accepted and ignored: this PDS does not earn accounts codes over
  * time; the operator hands them out with createInviteCodes.
  */
-export const getAccountInviteCodes = defineMethod<Params, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.getAccountInviteCodes',
+export const getAccountInviteCodes = defineMethod('com.atproto.server.getAccountInviteCodes', {
   auth: accessFull,
   permission: passwordSessionOnly,
   rateLimits: noRateLimits,

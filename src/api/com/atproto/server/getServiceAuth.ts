@@ -7,13 +7,7 @@ import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { rpcPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
-
-interface Params {
-  aud: string
-  exp?: number
-  lxm?: string
-}
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 const MINUTE = 60
 const HOUR = 60 * MINUTE
@@ -24,8 +18,7 @@ const HOUR = 60 * MINUTE
  * `exp` within the hour, within the minute for a token bound to no method; no tokens for
  * account management; chat methods need a full-access or privileged session.
  */
-export const getServiceAuth = defineMethod<Params, undefined, AccessAuth>({
-  nsid: 'com.atproto.server.getServiceAuth',
+export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', {
   auth: accessStandard,
   permission: ({ params }) => [rpcPermission(params.lxm ?? '*', params.aud)],
   rateLimits: noRateLimits,

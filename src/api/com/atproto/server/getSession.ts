@@ -7,8 +7,7 @@ import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'
 
 /** Who the session belongs to. */
-export const getSession = defineMethod({
-  nsid: 'com.atproto.server.getSession',
+export const getSession = defineMethod('com.atproto.server.getSession', {
   auth: accessStandard,
   permission: noPermission,
   rateLimits: noRateLimits,

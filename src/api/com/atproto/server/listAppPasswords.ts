@@ -2,14 +2,13 @@ import { listAppPasswords as listAppPasswordRows } from '../../../../db/sessions
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * The account's app passwords (names and dates, never the secrets). Any session may list
  * them, an app-password session included, as on the reference PDS.
  */
-export const listAppPasswords = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.listAppPasswords',
+export const listAppPasswords = defineMethod('com.atproto.server.listAppPasswords', {
   auth: accessStandard,
   permission: passwordSessionOnly,
   rateLimits: noRateLimits,

@@ -13,8 +13,7 @@ import { refreshAuth } from '../../../auth-verifiers.ts'
  * Trades a refresh token for a new access and refresh token. A used token keeps working for a
  * grace period (REFRESH_GRACE_MS), giving the same next refresh token each time.
  */
-export const refreshSession = defineMethod({
-  nsid: 'com.atproto.server.refreshSession',
+export const refreshSession = defineMethod('com.atproto.server.refreshSession', {
   auth: refreshAuth,
   permission: noPermission,
   rateLimits: noRateLimits,

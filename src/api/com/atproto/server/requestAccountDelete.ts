@@ -3,7 +3,7 @@ import { issueAccountToken } from '../../../../services/account-tokens.ts'
 import { requireCallerAccount } from '../../../../services/caller-account.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
-import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
+import { accessFull } from '../../../auth-verifiers.ts'
 
 /**
  * Issues the token deleteAccount asks for (valid 15 minutes; a new request replaces it).
@@ -11,8 +11,7 @@ import { type AccessAuth, accessFull } from '../../../auth-verifiers.ts'
  * @NOTE There is no email sender yet: the token goes to the Worker's log, and the operator
  * can read it with `dev.edgepds.admin.getAccountTokens` (admin auth) to pass it on.
  */
-export const requestAccountDelete = defineMethod<unknown, unknown, AccessAuth>({
-  nsid: 'com.atproto.server.requestAccountDelete',
+export const requestAccountDelete = defineMethod('com.atproto.server.requestAccountDelete', {
   auth: accessFull,
   permission: passwordSessionOnly,
   rateLimits: [{ limit: LIMITS.requestAccountDeletePerDid, key: 'account' }],

@@ -6,15 +6,14 @@ import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AccessAuth, accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
  * Revokes an app password: its refresh tokens are deleted with it, and its access tokens stop
  * working at once (the access verifier looks the app password up on every request). Any
  * session may revoke, an app-password session included, as on the reference PDS.
  */
-export const revokeAppPassword = defineMethod<unknown, { name: string }, AccessAuth>({
-  nsid: 'com.atproto.server.revokeAppPassword',
+export const revokeAppPassword = defineMethod('com.atproto.server.revokeAppPassword', {
   auth: accessStandard,
   permission: passwordSessionOnly,
   rateLimits: noRateLimits,

@@ -6,17 +6,11 @@ import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Params {
-  did: string
-  cid: string
-}
-
 /**
  * The bytes of a blob a record references, streamed from R2 (byte ranges for video). Not for
  * temporary uploads, nor while the account is deactivated, taken down or deleted.
  */
-export const getBlob = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getBlob',
+export const getBlob = defineMethod('com.atproto.sync.getBlob', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

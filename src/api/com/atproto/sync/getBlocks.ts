@@ -9,18 +9,12 @@ import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Params {
-  did: string
-  cids: string[]
-}
-
 /**
  * Blocks of the repo by CID, as a CAR without a root. Commits and MST nodes are served as
  * stored; a record block only while a record of the repo has that CID, since the account's
  * store keeps deleted and replaced records for a while (the block GC's grace period).
  */
-export const getBlocks = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getBlocks',
+export const getBlocks = defineMethod('com.atproto.sync.getBlocks', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -6,8 +6,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Deprecated (getRepo): the whole repo at its head, as a CAR stream. */
-export const getCheckout = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.sync.getCheckout',
+export const getCheckout = defineMethod('com.atproto.sync.getCheckout', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

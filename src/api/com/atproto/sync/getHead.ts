@@ -6,8 +6,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Deprecated (getLatestCommit): the head commit CID. */
-export const getHead = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.sync.getHead',
+export const getHead = defineMethod('com.atproto.sync.getHead', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

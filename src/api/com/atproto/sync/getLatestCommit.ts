@@ -9,8 +9,7 @@ import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
  * The repo's head commit and rev, from the account's object (the authority: a relay checking
  * an event it just received must not see an older head).
  */
-export const getLatestCommit = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.sync.getLatestCommit',
+export const getLatestCommit = defineMethod('com.atproto.sync.getLatestCommit', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -5,19 +5,12 @@ import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Params {
-  did: string
-  collection: string
-  rkey: string
-}
-
 /**
  * A record with the proof of it: the head commit, the MST nodes on its path and the record. A
  * missing record answers the same way without the record (a proof of absence), as the
  * reference PDS does.
  */
-export const getRecord = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getRecord',
+export const getRecord = defineMethod('com.atproto.sync.getRecord', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

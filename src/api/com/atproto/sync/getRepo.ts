@@ -5,17 +5,11 @@ import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Params {
-  did: string
-  since?: string
-}
-
 /**
  * The repo as a CAR, streamed from the account's object as the client reads it (memory does
  * not grow with the repo). With `since`, only the blocks that are new after that rev.
  */
-export const getRepo = defineMethod<Params>({
-  nsid: 'com.atproto.sync.getRepo',
+export const getRepo = defineMethod('com.atproto.sync.getRepo', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

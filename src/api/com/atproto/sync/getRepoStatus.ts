@@ -6,8 +6,7 @@ import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
 /** Whether the repo is hosted and active here; `rev` only while it is active (as the reference). */
-export const getRepoStatus = defineMethod<{ did: string }>({
-  nsid: 'com.atproto.sync.getRepoStatus',
+export const getRepoStatus = defineMethod('com.atproto.sync.getRepoStatus', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

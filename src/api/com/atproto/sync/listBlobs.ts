@@ -5,19 +5,11 @@ import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Params {
-  did: string
-  since?: string
-  limit: number
-  cursor?: string
-}
-
 /**
  * The account's referenced blobs (temporary uploads are not listed), in CID order; with
  * `since`, only those referenced by records written after that rev.
  */
-export const listBlobs = defineMethod<Params>({
-  nsid: 'com.atproto.sync.listBlobs',
+export const listBlobs = defineMethod('com.atproto.sync.listBlobs', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,

@@ -4,17 +4,11 @@ import { fetchPage, pageBody } from '../../../../xrpc/paging.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 
-interface Params {
-  limit: number
-  cursor?: string
-}
-
 /**
  * Every repo hosted here with its head and status, in DID order (relays list them to
  * backfill). The cursor is the last DID of a page; no cursor means the end.
  */
-export const listRepos = defineMethod<Params>({
-  nsid: 'com.atproto.sync.listRepos',
+export const listRepos = defineMethod('com.atproto.sync.listRepos', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,
