@@ -64,6 +64,8 @@ export interface Config {
   firehoseMaxSubscribers: number
   firehoseMaxSubscribersPerIp: number
   rateLimitsEnabled: boolean
+  /** Per-account limits on writes, blob uploads and handle changes (src/rate-limit.ts). */
+  accountLimits: AccountLimits
   /** Check every JSON response against its Lexicon (on in tests; costs CPU). */
   validateResponses: boolean
   /** Allows plain-http and loopback identity resolution; for local development only. */
@@ -81,6 +83,15 @@ export interface Config {
     /** Secret that encrypts account signing keys at rest. */
     keyEncryptionSecret: string | null
   }
+}
+
+export interface AccountLimits {
+  /** Repo write points (create 3, update 2, delete 1, as the reference PDS) per hour. */
+  repoWritePointsPerHour: number
+  repoWritePointsPerDay: number
+  updateHandlePer5Minutes: number
+  updateHandlePerDay: number
+  uploadBlobPerHour: number
 }
 
 /** The environment variables this module reads; all optional. */
@@ -112,6 +123,11 @@ export const CONFIG_VARS = [
   'PDS_FIREHOSE_MAX_SUBSCRIBERS',
   'PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP',
   'PDS_RATE_LIMITS_ENABLED',
+  'PDS_RATE_LIMIT_WRITE_POINTS_HOUR',
+  'PDS_RATE_LIMIT_WRITE_POINTS_DAY',
+  'PDS_RATE_LIMIT_UPDATE_HANDLE_5MIN',
+  'PDS_RATE_LIMIT_UPDATE_HANDLE_DAY',
+  'PDS_RATE_LIMIT_UPLOAD_BLOB_HOUR',
   'PDS_VALIDATE_RESPONSES',
   'PDS_DEV_MODE',
   'PDS_PASSWORD_SCRYPT_LOG_N',
@@ -233,6 +249,13 @@ export function readConfig(env: ConfigEnv): Config {
     firehoseMaxSubscribers: int(env.PDS_FIREHOSE_MAX_SUBSCRIBERS, 1000),
     firehoseMaxSubscribersPerIp: int(env.PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP, 20),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
+    accountLimits: {
+      repoWritePointsPerHour: int(env.PDS_RATE_LIMIT_WRITE_POINTS_HOUR, 5000),
+      repoWritePointsPerDay: int(env.PDS_RATE_LIMIT_WRITE_POINTS_DAY, 35_000),
+      updateHandlePer5Minutes: int(env.PDS_RATE_LIMIT_UPDATE_HANDLE_5MIN, 10),
+      updateHandlePerDay: int(env.PDS_RATE_LIMIT_UPDATE_HANDLE_DAY, 50),
+      uploadBlobPerHour: int(env.PDS_RATE_LIMIT_UPLOAD_BLOB_HOUR, 1000),
+    },
     validateResponses: bool(env.PDS_VALIDATE_RESPONSES, false),
     devMode,
     passwordHash: {

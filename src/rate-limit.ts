@@ -4,17 +4,77 @@
  * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
 import { sql } from 'drizzle-orm'
+import type { AccountLimits, Config } from './config.ts'
 import type { Db } from './db/index.ts'
-import type { RateLimit, RateLimitStore } from './xrpc/rate-limits.ts'
+import type {
+  RateLimit,
+  RateLimitedCall,
+  RateLimitRule,
+  RateLimitStore,
+} from './xrpc/rate-limits.ts'
 
 export const LIMITS = {
-  createSessionPerIdentifier: { name: 'createSession-id', windowSeconds: 300, max: 30 },
   createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
+  /**
+   * Wrong passwords for one account: tightly from one address (an IPv6 /64), loosely from
+   * all, so that someone guessing from a few addresses cannot lock the owner out (ten
+   * addresses at the tight rate are needed to reach the loose one).
+   */
+  createSessionFailuresPerAccountAddress: {
+    name: 'createSession-fail-acct-ip',
+    windowSeconds: 300,
+    max: 10,
+  },
+  createSessionFailuresPerAccount: {
+    name: 'createSession-fail-acct',
+    windowSeconds: 300,
+    max: 100,
+  },
+  /** Wrong admin passwords (HTTP Basic) per address. */
+  adminAuthFailuresPerIp: { name: 'admin-auth-fail-ip', windowSeconds: 300, max: 10 },
   createAccountPerIp: { name: 'createAccount-ip', windowSeconds: 300, max: 50 },
   /** Password guesses through deleteAccount, like logins. */
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
 } satisfies Record<string, RateLimit>
+
+const HOUR = 3600
+const DAY = 24 * HOUR
+
+/** A per-account limit whose max the operator sets (`config.accountLimits`). */
+function accountLimit(
+  name: string,
+  windowSeconds: number,
+  max: keyof AccountLimits,
+): (call: { config: Config }) => RateLimit {
+  return ({ config }) => ({ name, windowSeconds, max: config.accountLimits[max] })
+}
+
+/** Repo write points a write operation takes, as the reference PDS counts them. */
+export const WRITE_POINTS = { create: 3, update: 2, delete: 1 } as const
+
+/** Repo writes per account, by points per hour and per day; `cost` is the call's points. */
+export function repoWriteLimits<Call extends RateLimitedCall & { config: Config }>(
+  cost: number | ((call: Call) => number),
+): RateLimitRule<Call>[] {
+  return [
+    {
+      limit: accountLimit('repo-write-hour', HOUR, 'repoWritePointsPerHour'),
+      key: 'account',
+      cost,
+    },
+    { limit: accountLimit('repo-write-day', DAY, 'repoWritePointsPerDay'), key: 'account', cost },
+  ]
+}
+
+export const UPDATE_HANDLE_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
+  { limit: accountLimit('updateHandle-5min', 300, 'updateHandlePer5Minutes'), key: 'account' },
+  { limit: accountLimit('updateHandle-day', DAY, 'updateHandlePerDay'), key: 'account' },
+]
+
+export const UPLOAD_BLOB_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
+  { limit: accountLimit('uploadBlob-hour', HOUR, 'uploadBlobPerHour'), key: 'account' },
+]
 
 /** Counters in the `rate_limit` table: one row per key, reset when a new window starts. */
 export function d1RateLimitStore(db: Db): RateLimitStore {

@@ -1,10 +1,11 @@
 /**
- * The caller's own account row, for account-management methods whose session is valid: its
- * row can still be gone (deleted while an access token lives on), which is AccountNotFound.
+ * The caller's own account row, for methods whose session is valid: its row can still be gone
+ * (deleted while an access token lives on), which is AccountNotFound, or taken down since the
+ * token was issued, which is AccountTakedown.
  */
 import { type AccountRow, getAccountByDid } from '../db/accounts.ts'
 import type { Db } from '../db/index.ts'
-import { RequestRefusedError } from '../errors.ts'
+import { NotAuthenticatedError, RequestRefusedError } from '../errors.ts'
 
 /** The caller's account row is gone. */
 export class AccountNotFoundError extends RequestRefusedError {
@@ -13,6 +14,12 @@ export class AccountNotFoundError extends RequestRefusedError {
 
 export async function requireCallerAccount(db: Db, did: string): Promise<AccountRow> {
   const account = await getAccountByDid(db, did)
-  if (!account) throw new AccountNotFoundError('Account not found', 'AccountNotFound')
+  if (!account || account.status === 'deleted') {
+    throw new AccountNotFoundError('Account not found', 'AccountNotFound')
+  }
+  // Access tokens are stateless: one issued before a takedown ends here.
+  if (account.status === 'takendown') {
+    throw new NotAuthenticatedError('Account has been taken down', 'AccountTakedown')
+  }
   return account
 }

@@ -24,8 +24,10 @@ import { getAccountByDid } from '../db/accounts.ts'
 import { getAppPassword } from '../db/sessions.ts'
 import { claimJti } from '../db/used-jti.ts'
 import { identityServices } from '../identity/services.ts'
+import { LIMITS } from '../rate-limit.ts'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 import type { AuthVerifier, VerifierDeps } from '../xrpc/method.ts'
+import type { RateLimitRule } from '../xrpc/rate-limits.ts'
 
 export interface AccessAuth {
   kind: 'access'
@@ -77,6 +79,11 @@ export const adminAuth: AuthVerifier<AdminAuth> = async (request, { config }) =>
   }
   return { kind: 'admin' }
 }
+
+/** What every method behind `adminAuth` declares: wrong admin passwords are limited per address. */
+export const adminRateLimits: readonly RateLimitRule[] = [
+  { limit: LIMITS.adminAuthFailuresPerIp, key: 'ip', counts: 'failures' },
+]
 
 type SessionKind = 'full' | 'privileged' | 'appPass'
 

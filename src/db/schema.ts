@@ -53,6 +53,11 @@ export const refreshToken = sqliteTable(
     /** Set when the session was opened with an app password; revoking it ends the session. */
     appPasswordName: text('app_password_name'),
     expiresAt: text('expires_at').notNull(),
+    /**
+     * Set once the token has been used: the id of the token it was exchanged for. Until its
+     * grace ends, using it again gives a session with that same next token.
+     */
+    nextId: text('next_id'),
   },
   (t) => [index('refresh_token_did_idx').on(t.did)],
 )

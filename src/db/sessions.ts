@@ -1,26 +1,58 @@
 /** Refresh tokens and app passwords in D1. */
-import { and, eq, lt } from 'drizzle-orm'
+import { and, eq, lt, sql } from 'drizzle-orm'
 import type { Db } from './index.ts'
 import { appPassword, refreshToken } from './schema.ts'
 
 export type RefreshTokenRow = typeof refreshToken.$inferSelect
 export type AppPasswordRow = typeof appPassword.$inferSelect
 
+/** Stores a refresh token; one already there (given again during a grace) is kept. */
 export async function insertRefreshToken(db: Db, row: RefreshTokenRow): Promise<void> {
-  await db.insert(refreshToken).values(row)
+  await db.insert(refreshToken).values(row).onConflictDoNothing()
 }
 
 /**
- * Takes a refresh token out of the table: single use. Returns null when it was already used
- * or revoked, so a replayed refresh token fails even though its signature is valid.
+ * Marks a refresh token used, in one statement: it gets its next token's id (`newId`, or the
+ * one an earlier use gave it) and its expiry is cut to `graceEnd`. Returns null when it is
+ * unknown, revoked or past its (grace) expiry, so a replay after the grace fails even though
+ * its signature is valid.
  */
-export async function consumeRefreshToken(db: Db, id: string): Promise<RefreshTokenRow | null> {
-  const rows = await db.delete(refreshToken).where(eq(refreshToken.id, id)).returning()
-  return rows[0] ?? null
+export async function rotateRefreshToken(
+  db: Db,
+  id: string,
+  newId: string,
+  now: Date,
+  graceEnd: Date,
+): Promise<RefreshTokenRow | null> {
+  const row = await db.get<{
+    id: string
+    did: string
+    app_password_name: string | null
+    expires_at: string
+    next_id: string | null
+  }>(sql`
+    UPDATE refresh_token
+    SET next_id = COALESCE(next_id, ${newId}),
+        expires_at = MIN(expires_at, ${graceEnd.toISOString()})
+    WHERE id = ${id} AND expires_at > ${now.toISOString()}
+    RETURNING id, did, app_password_name, expires_at, next_id`)
+  if (!row) return null
+  return {
+    id: row.id,
+    did: row.did,
+    appPasswordName: row.app_password_name,
+    expiresAt: row.expires_at,
+    nextId: row.next_id,
+  }
 }
 
-export async function deleteRefreshToken(db: Db, id: string): Promise<void> {
-  await db.delete(refreshToken).where(eq(refreshToken.id, id))
+/** Whether the token was still there (not used, revoked or logged out already). */
+export async function deleteRefreshToken(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(refreshToken)
+    .where(eq(refreshToken.id, id))
+    .returning({ id: refreshToken.id })
+  return rows.length > 0
 }
 
 /** Forgets refresh tokens past their expiry (a refresh would refuse them anyway). */

@@ -7,7 +7,9 @@
  *   never reach an AppView signed with the user's key.
  * - Protected: account management that no service-auth token may be minted for either
  *   (getServiceAuth refuses these `lxm`); the list the reference PDS keeps.
- * - Privileged: chat needs a full-access session or a privileged app password.
+ * - Privileged: chat, and service-auth tokens for `createAccount` (what a new PDS accepts to
+ *   import the account's identity), need a full-access session or a privileged app password;
+ *   the reference PDS's list (chat methods, which we match by prefix, and createAccount).
  */
 
 const NEVER_PROXIED_PREFIXES = [
@@ -43,6 +45,7 @@ const PROTECTED_METHODS = new Set([
 ])
 
 const PRIVILEGED_PREFIXES = ['chat.bsky.']
+const PRIVILEGED_METHODS = new Set(['com.atproto.server.createAccount'])
 
 export function isNeverProxied(nsid: string): boolean {
   return NEVER_PROXIED_PREFIXES.some((prefix) => nsid.startsWith(prefix))
@@ -55,5 +58,7 @@ export function isProtectedMethod(nsid: string): boolean {
 
 /** Methods an ordinary app password may not use (through the proxy or a service token). */
 export function needsPrivilegedSession(nsid: string): boolean {
-  return PRIVILEGED_PREFIXES.some((prefix) => nsid.startsWith(prefix))
+  return (
+    PRIVILEGED_METHODS.has(nsid) || PRIVILEGED_PREFIXES.some((prefix) => nsid.startsWith(prefix))
+  )
 }

@@ -30,10 +30,19 @@ export function scopeFor(grant: SessionGrant): AccessScope {
   return grant.appPassword.privileged ? SCOPE_APP_PASS_PRIVILEGED : SCOPE_APP_PASS
 }
 
+/**
+ * How long a used refresh token still works, as the reference PDS (2 hours): two tabs (or a
+ * retry after a lost response) refreshing with the same token both get a session, with the
+ * same next refresh token, instead of one of them being logged out.
+ */
+export const REFRESH_GRACE_MS = 2 * 60 * 60 * 1000
+
+/** `refreshId`: the id the refresh token must have (the one a used token was rotated to). */
 export async function openSession(
   db: Db,
   config: Config,
   grant: SessionGrant,
+  refreshId?: string,
 ): Promise<SessionTokens> {
   const secret = requireSecret(config, 'jwtSecret')
   const [access, refresh] = await Promise.all([
@@ -44,13 +53,14 @@ export async function openSession(
       scope: scopeFor(grant),
       appPassword: grant.appPassword?.name,
     }),
-    createRefreshToken({ did: grant.did, serviceDid: config.serviceDid, secret }),
+    createRefreshToken({ did: grant.did, serviceDid: config.serviceDid, secret, jti: refreshId }),
   ])
   await insertRefreshToken(db, {
     id: refresh.payload.jti,
     did: grant.did,
     appPasswordName: grant.appPassword?.name ?? null,
     expiresAt: new Date(refresh.payload.exp * 1000).toISOString(),
+    nextId: null,
   })
   return { accessJwt: access.jwt, refreshJwt: refresh.jwt }
 }

@@ -1,7 +1,7 @@
 /**
  * The XRPC dispatcher: one place that turns `/xrpc/<nsid>` requests into handler calls.
  * It checks the HTTP verb against the Lexicon's method type, authenticates, validates and
- * coerces params and input, computes the method's permissions and authorizes them, applies
+ * coerces params and input (and bounds the input's strings, `input-bounds.ts`), computes the method's permissions and authorizes them, applies
  * its rate limits, calls the handler, and encodes (and optionally validates) the output.
  * Errors thrown anywhere become XRPC error responses in `toErrorResponse`.
  */
@@ -9,10 +9,11 @@ import type { Config } from '../config.ts'
 import { ipldToJson } from '../data/json.ts'
 import { isValidNsid } from '../syntax/index.ts'
 import { DEFAULT_JSON_BODY_BYTES, readJsonBody, refuseUnexpectedBody } from './body.ts'
-import { InvalidRequestError, MethodNotImplementedError, XrpcError } from './errors.ts'
+import { InvalidRequestError, MethodNotImplementedError, toXrpcError, XrpcError } from './errors.ts'
+import { checkInputStrings } from './input-bounds.ts'
 import type { AnyXrpcMethod, AppServices, HandlerOutput, MethodCall, RawInput } from './method.ts'
 import type { Permission } from './permission.ts'
-import { enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
+import { appliesBeforeAuth, enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
 import type { XrpcSchemas } from './schemas.ts'
 
 export type MethodRegistry = ReadonlyMap<string, AnyXrpcMethod>
@@ -41,7 +42,7 @@ export interface DispatchDeps {
   schemas: XrpcSchemas
   env: Env
   config: Config
-  /** Given to every handler and auth verifier. */
+  /** Given to every handler, auth verifier and rate-limit key. */
   services: AppServices
   rateLimits: RateLimitStore
   authorize: Authorize
@@ -66,40 +67,66 @@ export async function dispatchXrpc(
   const type = method.passthrough ? null : deps.schemas.methodType(nsid)
   if (!method.passthrough) checkVerb(nsid, type, request.method)
 
-  const auth = await method.auth(request, { ...deps.services, env: deps.env, config: deps.config })
-  const rawParams = readQueryParams(request.url)
-  const call: MethodCall = {
+  const limits = deps.config.rateLimitsEnabled ? method.rateLimits : []
+  const before = limits.filter(appliesBeforeAuth)
+  // Rules keyed on the address need nothing from auth or input: applied first, so that
+  // failed credentials count too.
+  const early: MethodCall = {
     nsid,
-    params: method.passthrough ? rawParams : deps.schemas.validateParams(nsid, rawParams),
-    input:
-      type === 'procedure'
-        ? await readInput(nsid, request, deps.schemas, method.maxJsonBodyBytes)
-        : undefined,
-    auth,
+    params: undefined,
+    input: undefined,
+    auth: null,
     request,
     config: deps.config,
+    ...deps.services,
   }
-  const permissions =
-    typeof method.permission === 'function' ? method.permission(call) : method.permission
-  await deps.authorize(permissions, auth, nsid)
-  const countFailure = deps.config.rateLimitsEnabled
-    ? await enforceRateLimits(method.rateLimits, call, deps.rateLimits)
-    : null
-
-  let output: HandlerOutput
+  const countEarlyFailure = await enforceRateLimits(before, early, deps.rateLimits)
   try {
-    output = await method.handler({
-      ...call,
+    const auth = await method.auth(request, {
       ...deps.services,
-      permissions,
       env: deps.env,
-      waitUntil: deps.waitUntil,
+      config: deps.config,
     })
+    const rawParams = readQueryParams(request.url)
+    const call: MethodCall = {
+      nsid,
+      params: method.passthrough ? rawParams : deps.schemas.validateParams(nsid, rawParams),
+      input:
+        type === 'procedure'
+          ? await readInput(nsid, request, deps.schemas, method.maxJsonBodyBytes)
+          : undefined,
+      auth,
+      request,
+      config: deps.config,
+      ...deps.services,
+    }
+    const permissions =
+      typeof method.permission === 'function' ? method.permission(call) : method.permission
+    await deps.authorize(permissions, auth, nsid)
+    const after = limits.filter((rule) => !appliesBeforeAuth(rule))
+    const countFailure = await enforceRateLimits(after, call, deps.rateLimits)
+    let output: HandlerOutput
+    try {
+      output = await method.handler({
+        ...call,
+        permissions,
+        env: deps.env,
+        waitUntil: deps.waitUntil,
+      })
+    } catch (err) {
+      if (isCredentialFailure(err)) await countFailure()
+      throw err
+    }
+    return encodeOutput(nsid, output, deps)
   } catch (err) {
-    if (countFailure) await countFailure()
+    if (isCredentialFailure(err)) await countEarlyFailure()
     throw err
   }
-  return encodeOutput(nsid, output, deps)
+}
+
+/** What rules that count failures count: credentials refused (401), not bad input. */
+function isCredentialFailure(err: unknown): boolean {
+  return toXrpcError(err).status === 401
 }
 
 function checkVerb(nsid: string, type: string | null, verb: string): void {
@@ -136,7 +163,9 @@ async function readInput(
     return undefined
   }
   if (encoding === 'application/json') {
-    return schemas.validateInput(nsid, await readJsonBody(request, maxJsonBodyBytes))
+    const input = schemas.validateInput(nsid, await readJsonBody(request, maxJsonBodyBytes))
+    checkInputStrings(input)
+    return input
   }
   const length = request.headers.get('content-length')
   const raw: RawInput = {

@@ -20,7 +20,7 @@ import type { RateLimitRule } from './rate-limits.ts'
 export interface AppServices {}
 
 /** The call as far as the dispatcher knows it before the handler: authenticated, validated. */
-export interface MethodCall<Params = unknown, Input = unknown, Auth = unknown> {
+export interface MethodCall<Params = unknown, Input = unknown, Auth = unknown> extends AppServices {
   nsid: string
   params: Params
   /** Data-model form of a JSON body, or the raw body for other encodings. */
@@ -32,8 +32,7 @@ export interface MethodCall<Params = unknown, Input = unknown, Auth = unknown> {
 
 /** What a method's handler receives. */
 export interface HandlerContext<Params = unknown, Input = unknown, Auth = unknown>
-  extends MethodCall<Params, Input, Auth>,
-    AppServices {
+  extends MethodCall<Params, Input, Auth> {
   /** What this call was authorized for (the method's declared permissions, computed). */
   permissions: readonly Permission[]
   env: Env

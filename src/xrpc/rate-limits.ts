@@ -5,9 +5,16 @@
  *
  * A rule counts every call by default: the call is counted first and refused past the max.
  * A rule that counts `failures` (password guesses) is checked before the handler, refusing
- * once the max is reached, and counted only when the handler throws; concurrent calls may
+ * once the max is reached, and counted only when the call is refused for its credentials
+ * (401: a wrong password, a bad admin password), not for bad input; concurrent calls may
  * each pass the check before any of them is counted.
+ *
+ * Rules keyed on `ip` are applied before authentication (so that failed credentials count,
+ * e.g. admin Basic auth), unless their cost depends on the call; the others after auth and
+ * input validation.
  */
+import { sha256 } from '../crypto/hash.ts'
+import { base64UrlEncode } from '../data/base64.ts'
 import { RateLimitExceededError } from './errors.ts'
 
 export interface RateLimit {
@@ -25,12 +32,14 @@ export interface RateLimitedCall {
 }
 
 export interface RateLimitRule<Call extends RateLimitedCall = RateLimitedCall> {
-  limit: RateLimit
+  /** The numbers, or a function of the call that reads them from the config. */
+  limit: RateLimit | ((call: Call) => RateLimit)
   /**
-   * `ip`: the client's address; `account`: the authenticated caller's DID; or a key computed
-   * from the validated call (e.g. the identifier a login names). Keys are case-insensitive.
+   * `ip`: the client's address (its /64 for IPv6); `account`: the authenticated caller's DID;
+   * or a key computed from the validated call (e.g. the account a login names). Keys are
+   * case-insensitive.
    */
-  key: 'ip' | 'account' | ((call: Call) => string)
+  key: 'ip' | 'account' | ((call: Call) => string | Promise<string>)
   /** Points one call takes (1 by default), e.g. per operation of a batch of writes. */
   cost?: number | ((call: Call) => number)
   counts?: 'every-call' | 'failures'
@@ -47,8 +56,16 @@ export interface RateLimitStore {
 }
 
 /**
- * Applies `rules` in order before the handler runs. Returns what to do when the handler fails:
- * count the rules that count failures.
+ * Whether the dispatcher applies the rule before authentication: keyed on `ip`, with a cost
+ * that does not depend on the input.
+ */
+export function appliesBeforeAuth(rule: RateLimitRule<never>): boolean {
+  return rule.key === 'ip' && typeof rule.cost !== 'function'
+}
+
+/**
+ * Applies `rules` in order. Returns what to do when the call fails: count the rules that
+ * count failures.
  */
 export async function enforceRateLimits<Call extends RateLimitedCall>(
   rules: readonly RateLimitRule<Call>[],
@@ -58,17 +75,18 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
 ): Promise<() => Promise<void>> {
   const onFailure: { key: string; windowStart: number; cost: number }[] = []
   for (const rule of rules) {
-    const windowMs = rule.limit.windowSeconds * 1000
+    const limit = typeof rule.limit === 'function' ? rule.limit(call) : rule.limit
+    const windowMs = limit.windowSeconds * 1000
     const windowStart = Math.floor(nowMs / windowMs) * windowMs
     const retryAfter = (windowStart + windowMs - nowMs) / 1000
-    const key = `${rule.limit.name}:${subjectOf(rule, call).toLowerCase()}`
+    const key = counterKey(limit, await subjectOf(rule, call))
     const cost = typeof rule.cost === 'function' ? rule.cost(call) : (rule.cost ?? 1)
     if (rule.counts === 'failures') {
-      if ((await store.read(key, windowStart)) + cost > rule.limit.max) {
+      if ((await store.read(key, windowStart)) + cost > limit.max) {
         throw new RateLimitExceededError(retryAfter)
       }
       onFailure.push({ key, windowStart, cost })
-    } else if ((await store.add(key, windowStart, cost)) > rule.limit.max) {
+    } else if ((await store.add(key, windowStart, cost)) > limit.max) {
       throw new RateLimitExceededError(retryAfter)
     }
   }
@@ -77,14 +95,25 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
   }
 }
 
-function subjectOf<Call extends RateLimitedCall>(rule: RateLimitRule<Call>, call: Call): string {
-  if (rule.key === 'ip') return clientIp(call.request)
+/** Subjects longer than this are stored as their hash, so a key never grows with the input. */
+const MAX_PLAIN_SUBJECT = 64
+
+/** `<limit>:<subject>`, case-insensitive; a long subject (an identifier...) by its SHA-256. */
+function counterKey(limit: RateLimit, subject: string): string {
+  const lower = subject.toLowerCase()
+  if (lower.length <= MAX_PLAIN_SUBJECT) return `${limit.name}:${lower}`
+  return `${limit.name}:#${base64UrlEncode(sha256(new TextEncoder().encode(lower)))}`
+}
+
+async function subjectOf<Call extends RateLimitedCall>(
+  rule: RateLimitRule<Call>,
+  call: Call,
+): Promise<string> {
+  if (rule.key === 'ip') return addressPrefix(clientIp(call.request))
   if (rule.key === 'account') {
     const did = (call.auth as { did?: unknown } | null)?.did
     if (typeof did !== 'string') {
-      throw new Error(
-        `${call.nsid}: rate limit ${rule.limit.name} is per account, but no account called`,
-      )
+      throw new Error(`${call.nsid}: a rate limit is per account, but no account called`)
     }
     return did
   }
@@ -94,4 +123,23 @@ function subjectOf<Call extends RateLimitedCall>(rule: RateLimitRule<Call>, call
 /** The client's IP as Cloudflare reports it; a constant locally so limits still apply. */
 export function clientIp(request: Request): string {
   return request.headers.get('cf-connecting-ip') ?? 'local'
+}
+
+/**
+ * What an address limit counts: an IPv4 address, or the /64 an IPv6 address is in (one
+ * subscriber usually holds a whole /64 and can rotate within it at will).
+ */
+export function addressPrefix(ip: string): string {
+  if (!ip.includes(':')) return ip
+  const [head = '', tail] = ip.toLowerCase().split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }

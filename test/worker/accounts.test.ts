@@ -136,20 +136,43 @@ describe('sessions', () => {
     expect(unknown.body).toEqual(wrong.body)
   })
 
-  it('rotates refresh tokens and refuses one used twice', async () => {
+  it('rotates refresh tokens; a used one works again only within its grace', async () => {
     const account = await createTestAccount('refresh')
-    const first = await xrpcPost<TestAccount>(
-      'com.atproto.server.refreshSession',
-      undefined,
-      account.refreshJwt,
-    )
+    const refresh = (token: string) =>
+      xrpcPost<TestAccount>('com.atproto.server.refreshSession', undefined, token)
+    const jtiOf = (jwt: string) =>
+      (
+        JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as {
+          jti: string
+        }
+      ).jti
+    const first = await refresh(account.refreshJwt)
     expect(first.status).toBe(200)
     expect(first.body.refreshJwt).not.toBe(account.refreshJwt)
-    const again = await xrpcPost('com.atproto.server.refreshSession', undefined, account.refreshJwt)
-    expect(again.status).toBe(400)
-    expect(again.body).toMatchObject({ error: 'ExpiredToken' })
-    const me = await xrpcGet('com.atproto.server.getSession', {}, first.body.accessJwt)
-    expect(me.status).toBe(200)
+    // Two tabs refreshing with the same token: both get a working session, with the same
+    // next refresh token, instead of one being logged out.
+    const second = await refresh(account.refreshJwt)
+    expect(second.status).toBe(200)
+    expect(jtiOf(second.body.refreshJwt)).toBe(jtiOf(first.body.refreshJwt))
+    for (const session of [first, second]) {
+      const me = await xrpcGet('com.atproto.server.getSession', {}, session.body.accessJwt)
+      expect(me.status).toBe(200)
+    }
+    // The used token's life is cut to the grace (2 hours, as the reference PDS)...
+    const oldJti = jtiOf(account.refreshJwt)
+    const row = await env.DB.prepare('SELECT expires_at FROM refresh_token WHERE id = ?')
+      .bind(oldJti)
+      .first<{ expires_at: string }>()
+    expect(Date.parse(row!.expires_at)).toBeLessThanOrEqual(Date.now() + 2 * 3600_000)
+    // ...and past it, the token is refused.
+    await env.DB.prepare('UPDATE refresh_token SET expires_at = ? WHERE id = ?')
+      .bind(new Date(Date.now() - 1000).toISOString(), oldJti)
+      .run()
+    const late = await refresh(account.refreshJwt)
+    expect(late.status).toBe(400)
+    expect(late.body).toMatchObject({ error: 'ExpiredToken' })
+    // The next token is a token of its own.
+    expect((await refresh(first.body.refreshJwt)).status).toBe(200)
   })
 
   it('deleteSession ends the refresh token', async () => {

@@ -204,6 +204,14 @@ describe('revokeAppPassword', () => {
     const access = await xrpcGet('com.atproto.server.getSession', {}, session.body.accessJwt)
     expect(access.status).toBe(401)
     expect(access.body).toMatchObject({ error: 'ExpiredToken' })
+    // Logging out with its refresh token is refused the same way as refreshing.
+    const logout = await xrpcPost(
+      'com.atproto.server.deleteSession',
+      undefined,
+      session.body.refreshJwt,
+    )
+    expect(logout.status).toBe(400)
+    expect(logout.body).toMatchObject({ error: 'ExpiredToken' })
     const refresh = await xrpcPost(
       'com.atproto.server.refreshSession',
       undefined,

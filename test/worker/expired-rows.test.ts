@@ -41,6 +41,7 @@ describe('expired D1 rows', () => {
         id,
         did,
         appPasswordName: null,
+        nextId: null,
         expiresAt: expiresAt.toISOString(),
       })
     }

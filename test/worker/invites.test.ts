@@ -247,7 +247,7 @@ describe('createAccount with PDS_INVITE_REQUIRED=true', () => {
     const code = created.body.code
 
     const first = await createAccountRequired(code)
-    expect(first.status).toBe(200)
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
     expect(first.body).toMatchObject({ handle: first.handle, did: expect.any(String) })
     const second = await createAccountRequired(code)
     expect(second.status).toBe(200)

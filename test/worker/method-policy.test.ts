@@ -46,8 +46,10 @@ function policyProblems(method: AnyXrpcMethod): string[] {
   }
   const rules = method.rateLimits as unknown
   if (rules != null && !Array.isArray(rules)) problems.push('rateLimits is not a list')
-  for (const rule of Array.isArray(rules) ? (rules as RateLimitRule[]) : []) {
-    const { limit } = rule
+  for (const rule of Array.isArray(rules) ? (rules as RateLimitRule<MethodCall>[]) : []) {
+    // Limits read from the config are computed as the dispatcher would.
+    const limit =
+      typeof rule.limit === 'function' ? rule.limit(sampleCall(method.nsid)) : rule.limit
     if (!limit?.name || !(limit.windowSeconds > 0) || !(limit.max > 0)) {
       problems.push(`rate limit ${limit?.name ?? '?'} lacks a name, window or max`)
     }
@@ -90,19 +92,23 @@ describe('the registry', () => {
   })
 })
 
-/** The permissions a registered method declares for a call. */
-function permissionsOf(nsid: string, call: Partial<MethodCall>): string[] {
-  const method = buildRegistry().get(nsid)
-  if (!method) throw new Error(`no method ${nsid}`)
-  const full: MethodCall = {
+function sampleCall(nsid: string): MethodCall {
+  return {
     nsid,
     params: {},
     input: undefined,
     auth: { kind: 'access', did: 'did:plc:alice' },
     request: new Request(`http://localhost/xrpc/${nsid}`),
     config: getConfig(env),
-    ...call,
+    db: getDb(env.DB),
   }
+}
+
+/** The permissions a registered method declares for a call. */
+function permissionsOf(nsid: string, call: Partial<MethodCall>): string[] {
+  const method = buildRegistry().get(nsid)
+  if (!method) throw new Error(`no method ${nsid}`)
+  const full: MethodCall = { ...sampleCall(nsid), ...call }
   const list = typeof method.permission === 'function' ? method.permission(full) : method.permission
   return list.map(formatPermission)
 }
@@ -190,7 +196,7 @@ describe('declared permissions', () => {
     })
     const method = proxiedMethod('app.bsky.feed.getTimeline', request, config)
     expect(policyProblems(method)).toEqual([])
-    const call = { nsid: method.nsid, params: {}, input: undefined, auth: null, request, config }
+    const call = { ...sampleCall(method.nsid), auth: null, request, config }
     expect(typeof method.permission === 'function' && method.permission(call)).toEqual([
       {
         resource: 'rpc',

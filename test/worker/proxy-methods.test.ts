@@ -259,6 +259,31 @@ describe('com.atproto.server.getServiceAuth', () => {
     expect(String(refused.body.message)).toContain('insufficient access')
     const full = await xrpcGet('com.atproto.server.getServiceAuth', params, alice.accessJwt)
     expect(full.status).toBe(200)
+
+    // createAccount (what a new PDS accepts to import the identity) is privileged as well.
+    const migration = { aud: 'did:web:newpds.example', lxm: 'com.atproto.server.createAccount' }
+    const appMigration = await xrpcGet(
+      'com.atproto.server.getServiceAuth',
+      migration,
+      session.body.accessJwt,
+    )
+    expect(appMigration.status).toBe(400)
+    expect(String(appMigration.body.message)).toContain('insufficient access')
+    const privileged = await xrpcPost<{ password: string }>(
+      'com.atproto.server.createAppPassword',
+      { name: 'chat', privileged: true },
+      alice.accessJwt,
+    )
+    const privilegedSession = await xrpcPost<{ accessJwt: string }>(
+      'com.atproto.server.createSession',
+      { identifier: alice.did, password: privileged.body.password },
+    )
+    const privilegedMigration = await xrpcGet(
+      'com.atproto.server.getServiceAuth',
+      migration,
+      privilegedSession.body.accessJwt,
+    )
+    expect(privilegedMigration.status).toBe(200)
   })
 
   it('gives tokens this PDS accepts where a method takes service auth (uploadBlob)', async () => {

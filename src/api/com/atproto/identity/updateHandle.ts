@@ -10,10 +10,10 @@ import {
   signPlcOperation,
 } from '../../../../identity/index.ts'
 import { identityServices, plcRotationKey } from '../../../../identity/services.ts'
+import { UPDATE_HANDLE_LIMITS } from '../../../../rate-limit.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { identityPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -23,7 +23,7 @@ import { accessStandard } from '../../../auth-verifiers.ts'
 export const updateHandle = defineMethod('com.atproto.identity.updateHandle', {
   auth: accessStandard,
   permission: [identityPermission('handle')],
-  rateLimits: noRateLimits,
+  rateLimits: UPDATE_HANDLE_LIMITS,
   async handler({ input, auth, env, config, db }) {
     await requireCallerAccount(db, auth.did)
     const handle = await checkHandleForAccount(db, config, input.handle, auth.did)

@@ -1,6 +1,7 @@
 import type { WriteOutcome } from '../../../../account/types.ts'
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import {
   commitWrites,
   prepareWrites,
@@ -9,9 +10,8 @@ import {
 } from '../../../../writes/prepare.ts'
 import { RECORD_WRITE_JSON_BODY_BYTES } from '../../../../xrpc/body.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod } from '../../../../xrpc/method.ts'
+import { defineMethod, type MethodCall } from '../../../../xrpc/method.ts'
 import { type RepoAction, repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.applyWrites'
@@ -27,7 +27,9 @@ export const applyWrites = defineMethod(NSID, {
   auth: accessStandard,
   permission: ({ input }) =>
     input.writes.map((write) => repoPermission(write.collection, actionOf(write))),
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits<MethodCall<Types['params'], Types['input'], unknown>>(({ input }) =>
+    input.writes.reduce((points, write) => points + WRITE_POINTS[actionOf(write)], 0),
+  ),
   maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
   async handler({ input, auth, env, db }) {
     if (input.writes.length > MAX_WRITES) {

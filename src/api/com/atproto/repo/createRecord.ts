@@ -1,10 +1,10 @@
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { writeOneRecord } from '../../../../writes/prepare.ts'
 import { RECORD_WRITE_JSON_BODY_BYTES } from '../../../../xrpc/body.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'
 
 type Output = XrpcMethodTypes['com.atproto.repo.createRecord']['output']
@@ -13,7 +13,7 @@ type Output = XrpcMethodTypes['com.atproto.repo.createRecord']['output']
 export const createRecord = defineMethod('com.atproto.repo.createRecord', {
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'create')],
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits(WRITE_POINTS.create),
   maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)

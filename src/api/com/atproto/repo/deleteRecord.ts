@@ -1,9 +1,9 @@
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
+import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
 import { commitWrites, prepareWrites } from '../../../../writes/prepare.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'
 
 /**
@@ -13,7 +13,7 @@ import { accessStandard } from '../../../auth-verifiers.ts'
 export const deleteRecord = defineMethod('com.atproto.repo.deleteRecord', {
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'delete')],
-  rateLimits: noRateLimits,
+  rateLimits: repoWriteLimits(WRITE_POINTS.delete),
   async handler({ input, auth, env, db }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes } = await prepareWrites(

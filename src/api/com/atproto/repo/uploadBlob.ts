@@ -1,7 +1,8 @@
+import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { uploadBlob as storeBlob } from '../../../../blobs/upload.ts'
+import { UPLOAD_BLOB_LIMITS } from '../../../../rate-limit.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { blobPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandardOrServiceAuth } from '../../../auth-verifiers.ts'
 
 const NSID = 'com.atproto.repo.uploadBlob'
@@ -14,8 +15,11 @@ const NSID = 'com.atproto.repo.uploadBlob'
 export const uploadBlob = defineMethod(NSID, {
   auth: accessStandardOrServiceAuth(NSID),
   permission: ({ input }) => [blobPermission(input.encoding)],
-  rateLimits: noRateLimits,
-  async handler({ input, auth, env, config, request }) {
+  rateLimits: UPLOAD_BLOB_LIMITS,
+  async handler({ input, auth, env, config, request, db }) {
+    // The token may outlive the account (deleted or taken down since). A deactivated account
+    // may upload: a migration imports its blobs before activating, as on the reference PDS.
+    await requireCallerAccount(db, auth.did)
     const blob = await storeBlob(env, config, {
       did: auth.did,
       contentType: request.headers.get('content-type'),

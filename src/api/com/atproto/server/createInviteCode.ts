@@ -1,14 +1,13 @@
 import { ADMIN_INVITE_OWNER, createInviteCodesFor } from '../../../../accounts/invite-codes.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { adminAuth } from '../../../auth-verifiers.ts'
+import { adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
 
 /** Creates one code with `useCount` uses, for `forAccount` (`admin` by default). Admin only. */
 export const createInviteCode = defineMethod('com.atproto.server.createInviteCode', {
   auth: adminAuth,
   permission: noPermission,
-  rateLimits: noRateLimits,
+  rateLimits: adminRateLimits,
   async handler({ input, config, db }) {
     const [created] = await createInviteCodesFor(db, config, {
       accounts: [input.forAccount ?? ADMIN_INVITE_OWNER],

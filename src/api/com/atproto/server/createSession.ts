@@ -5,15 +5,17 @@ import {
   verifyPassword,
 } from '../../../../auth/index.ts'
 import type { Config } from '../../../../config.ts'
-import { getAccountByIdentifier } from '../../../../db/accounts.ts'
+import { type AccountRow, getAccountByIdentifier } from '../../../../db/accounts.ts'
 import type { Db } from '../../../../db/index.ts'
 import { listAppPasswords } from '../../../../db/sessions.ts'
+import type { XrpcMethodTypes } from '../../../../lexicon/generated/method-types.ts'
 import { LIMITS } from '../../../../rate-limit.ts'
 import { openSession, type SessionGrant } from '../../../../sessions/open.ts'
 import { sessionView } from '../../../../sessions/view.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
-import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { defineMethod, type MethodCall, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
+import { addressPrefix, clientIp } from '../../../../xrpc/rate-limits.ts'
 
 /**
  * A stand-in hash at the configured cost, so that an unknown identifier costs the same as a
@@ -36,10 +38,18 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
   permission: noPermission,
   rateLimits: [
     { limit: LIMITS.createSessionPerIp, key: 'ip' },
-    { limit: LIMITS.createSessionPerIdentifier, key: ({ input }) => input.identifier },
+    // Keyed on the account the identifier names, so its handle, email and DID, however
+    // spelled, share one budget; only failed attempts count.
+    {
+      limit: LIMITS.createSessionFailuresPerAccountAddress,
+      key: async (call) => `${await loginSubject(call)} ${addressPrefix(clientIp(call.request))}`,
+      counts: 'failures',
+    },
+    { limit: LIMITS.createSessionFailuresPerAccount, key: loginSubject, counts: 'failures' },
   ],
-  async handler({ input, config, db }) {
-    const account = await getAccountByIdentifier(db, input.identifier)
+  async handler(call) {
+    const { input, config, db } = call
+    const account = await accountOf(call)
     const grant = account ? await checkCredentials(db, account, input.password) : null
     if (!account) await verifyPassword(input.password, await dummyHash(config))
     if (!account || !grant) {
@@ -54,6 +64,25 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
     }
   },
 })
+
+type Types = XrpcMethodTypes['com.atproto.server.createSession']
+type LoginCall = MethodCall<Types['params'], Types['input'], unknown>
+
+/** The account a login names, looked up once per request (its limits and the handler). */
+const accounts = new WeakMap<Request, Promise<AccountRow | null>>()
+function accountOf({ request, input, db }: LoginCall): Promise<AccountRow | null> {
+  let account = accounts.get(request)
+  if (!account) {
+    account = getAccountByIdentifier(db, input.identifier)
+    accounts.set(request, account)
+  }
+  return account
+}
+
+/** The account's DID, or the identifier as looked up when it names no account. */
+async function loginSubject(call: LoginCall): Promise<string> {
+  return (await accountOf(call))?.did ?? call.input.identifier.trim()
+}
 
 async function checkCredentials(
   db: Db,

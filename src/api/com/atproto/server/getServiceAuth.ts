@@ -1,9 +1,9 @@
+import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { SCOPE_ACCESS, SCOPE_APP_PASS_PRIVILEGED } from '../../../../auth/index.ts'
-import { getAccountByDid } from '../../../../db/accounts.ts'
 import { isProtectedMethod, needsPrivilegedSession } from '../../../../proxy/method-policy.ts'
 import { createAccountServiceToken } from '../../../../proxy/service-token.ts'
 import { isValidDid } from '../../../../syntax/did.ts'
-import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { rpcPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
@@ -58,8 +58,7 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
         `insufficient access to request a service auth token for the following method: ${lxm}`,
       )
     }
-    const account = await getAccountByDid(db, auth.did)
-    if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
+    const account = await requireCallerAccount(db, auth.did)
     const token = await createAccountServiceToken(config, account, {
       aud,
       lxm,

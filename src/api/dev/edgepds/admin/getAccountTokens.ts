@@ -5,8 +5,7 @@ import { isValidDid } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
-import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { type AdminAuth, adminAuth } from '../../../auth-verifiers.ts'
+import { type AdminAuth, adminAuth, adminRateLimits } from '../../../auth-verifiers.ts'
 
 /**
  * Operator-only, this PDS's own method (no Lexicon): the one-off tokens an account has
@@ -18,7 +17,7 @@ export const getAccountTokens = defineMethod<{ did?: string | string[] }, unknow
   nsid: 'dev.edgepds.admin.getAccountTokens',
   auth: adminAuth,
   permission: noPermission,
-  rateLimits: noRateLimits,
+  rateLimits: adminRateLimits,
   async handler({ params, db }) {
     const did = params.did
     if (typeof did !== 'string' || !isValidDid(did)) {
