@@ -10,6 +10,7 @@
  * creation and string caching, not SQLite, dominating a decoded walk.
  */
 
+import { concatBytes } from '../data/bytes.ts'
 import { encodeCbor } from '../data/cbor.ts'
 import { readHead, skipItem } from '../data/cbor-scan.ts'
 import { CID } from '../data/cid.ts'
@@ -185,7 +186,7 @@ export function cidString(cid: Uint8Array): string {
 
 function carHeader(root: CID): Uint8Array {
   const header = encodeCbor({ version: 1, roots: [root] })
-  return concatParts([encodeVarint(header.length), header])
+  return concatBytes([encodeVarint(header.length), header])
 }
 
 class ChunkWriter {
@@ -206,19 +207,9 @@ class ChunkWriter {
   /** The gathered bytes once there are at least `min` of them (and some). */
   take(min: number): Uint8Array | null {
     if (this.size === 0 || this.size < min) return null
-    const out = concatParts(this.parts, this.size)
+    const out = concatBytes(this.parts, this.size)
     this.parts = []
     this.size = 0
     return out
   }
-}
-
-function concatParts(parts: Uint8Array[], size?: number): Uint8Array {
-  const out = new Uint8Array(size ?? parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
