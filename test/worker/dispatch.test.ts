@@ -5,9 +5,11 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { authorizeCall } from '../../src/api/authorize.ts'
+import { buildRegistry } from '../../src/api/index.ts'
 import { readConfig } from '../../src/config.ts'
 import { getDb } from '../../src/db/index.ts'
 import { d1RateLimitStore } from '../../src/rate-limit.ts'
+import { RECORD_WRITE_JSON_BODY_BYTES } from '../../src/xrpc/body.ts'
 import { createRegistry, dispatchXrpc } from '../../src/xrpc/dispatch.ts'
 import { toErrorResponse } from '../../src/xrpc/errors.ts'
 import { getXrpcSchemas } from '../../src/xrpc/lexicon-schemas.ts'
@@ -47,6 +49,7 @@ const echoRecord = defineMethod({
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,
+  maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
   async handler({ input }) {
     const { record } = input as { record: { text: string } }
     const cid = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
@@ -225,6 +228,18 @@ describe('JSON input', () => {
     const tooBig = await write(5 * 1024 * 1024)
     expect(tooBig.status).toBe(413)
     expect(await tooBig.json()).toMatchObject({ error: 'PayloadTooLarge' })
+  })
+
+  it('the record writes of our registry declare that room; other methods keep the default', () => {
+    const registry = buildRegistry()
+    for (const nsid of [
+      'com.atproto.repo.createRecord',
+      'com.atproto.repo.putRecord',
+      'com.atproto.repo.applyWrites',
+    ]) {
+      expect(registry.get(nsid)?.maxJsonBodyBytes).toBe(RECORD_WRITE_JSON_BODY_BYTES)
+    }
+    expect(registry.get('com.atproto.server.createSession')?.maxJsonBodyBytes).toBeUndefined()
   })
 
   it('rejects a body larger than the limit with PayloadTooLarge', async () => {
