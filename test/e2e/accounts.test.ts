@@ -62,6 +62,31 @@ describe('accounts with @atproto/api', () => {
     ).rejects.toMatchObject({ status: 401, error: 'AuthenticationRequired' })
   })
 
+  it('keeps two clients signed in that refresh with the same token at once', async () => {
+    const { handle, did } = await newAccount('frank')
+    const first = new AtpAgent({ service: pdsUrl })
+    await first.login({ identifier: handle, password })
+    const second = new AtpAgent({ service: pdsUrl })
+    await second.resumeSession(first.session!)
+    await Promise.all([
+      (first.sessionManager as CredentialSession).refreshSession(),
+      (second.sessionManager as CredentialSession).refreshSession(),
+    ])
+    for (const agent of [first, second]) {
+      expect((await agent.com.atproto.server.getSession()).data.did).toBe(did)
+    }
+  })
+
+  it('refuses an over-long login identifier or password before looking anything up', async () => {
+    const agent = new AtpAgent({ service: pdsUrl })
+    await expect(
+      agent.login({ identifier: `${'a'.repeat(5000)}.test`, password }),
+    ).rejects.toMatchObject({ status: 400, error: 'InvalidRequest' })
+    await expect(
+      agent.login({ identifier: 'someone.test', password: 'p'.repeat(100_000) }),
+    ).rejects.toMatchObject({ status: 400, error: 'InvalidRequest' })
+  })
+
   it('changes a handle: resolveHandle and the DID document follow', async () => {
     const { agent, did } = await newAccount('dave')
     const handle = uniqueHandle('dave2')
