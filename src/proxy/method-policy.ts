@@ -45,7 +45,12 @@ const PROTECTED_METHODS = new Set([
 ])
 
 const PRIVILEGED_PREFIXES = ['chat.bsky.']
-const PRIVILEGED_METHODS = new Set(['com.atproto.server.createAccount'])
+/**
+ * A token for these starts moving the account to another PDS: only the account password's
+ * own session may ask for one, never an app password, privileged or not (a stolen app
+ * password must not be enough to take the identity away).
+ */
+const FULL_ACCESS_ONLY_METHODS = new Set(['com.atproto.server.createAccount'])
 
 export function isNeverProxied(nsid: string): boolean {
   return NEVER_PROXIED_PREFIXES.some((prefix) => nsid.startsWith(prefix))
@@ -59,6 +64,12 @@ export function isProtectedMethod(nsid: string): boolean {
 /** Methods an ordinary app password may not use (through the proxy or a service token). */
 export function needsPrivilegedSession(nsid: string): boolean {
   return (
-    PRIVILEGED_METHODS.has(nsid) || PRIVILEGED_PREFIXES.some((prefix) => nsid.startsWith(prefix))
+    FULL_ACCESS_ONLY_METHODS.has(nsid) ||
+    PRIVILEGED_PREFIXES.some((prefix) => nsid.startsWith(prefix))
   )
+}
+
+/** Methods a service-auth token may name only for a full-access (password) session. */
+export function needsFullAccessSession(nsid: string): boolean {
+  return FULL_ACCESS_ONLY_METHODS.has(nsid)
 }

@@ -260,7 +260,8 @@ describe('com.atproto.server.getServiceAuth', () => {
     const full = await xrpcGet('com.atproto.server.getServiceAuth', params, alice.accessJwt)
     expect(full.status).toBe(200)
 
-    // createAccount (what a new PDS accepts to import the identity) is privileged as well.
+    // createAccount (what a new PDS accepts to import the identity) needs the account password's
+    // own session: no app password, privileged or not (issue #13 item 3).
     const migration = { aud: 'did:web:newpds.example', lxm: 'com.atproto.server.createAccount' }
     const appMigration = await xrpcGet(
       'com.atproto.server.getServiceAuth',
@@ -283,7 +284,14 @@ describe('com.atproto.server.getServiceAuth', () => {
       migration,
       privilegedSession.body.accessJwt,
     )
-    expect(privilegedMigration.status).toBe(200)
+    expect(privilegedMigration.status).toBe(400)
+    expect(String(privilegedMigration.body.message)).toContain('insufficient access')
+    const fullMigration = await xrpcGet(
+      'com.atproto.server.getServiceAuth',
+      migration,
+      alice.accessJwt,
+    )
+    expect(fullMigration.status).toBe(200)
   })
 
   it('gives tokens this PDS accepts where a method takes service auth (uploadBlob)', async () => {

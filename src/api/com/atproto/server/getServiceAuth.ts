@@ -1,6 +1,10 @@
 import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { SCOPE_ACCESS, SCOPE_APP_PASS_PRIVILEGED } from '../../../../auth/index.ts'
-import { isProtectedMethod, needsPrivilegedSession } from '../../../../proxy/method-policy.ts'
+import {
+  isProtectedMethod,
+  needsFullAccessSession,
+  needsPrivilegedSession,
+} from '../../../../proxy/method-policy.ts'
 import { createAccountServiceToken } from '../../../../proxy/service-token.ts'
 import { isValidDid } from '../../../../syntax/did.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
@@ -52,8 +56,10 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
         `cannot request a service auth token for the following protected method: ${lxm}`,
       )
     }
-    const privileged = auth.scope === SCOPE_ACCESS || auth.scope === SCOPE_APP_PASS_PRIVILEGED
-    if (lxm !== null && needsPrivilegedSession(lxm) && !privileged) {
+    const fullAccess = auth.scope === SCOPE_ACCESS
+    const privileged = fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED
+    const allowed = lxm === null || (needsFullAccessSession(lxm) ? fullAccess : true)
+    if (!allowed || (lxm !== null && needsPrivilegedSession(lxm) && !privileged)) {
       throw new InvalidRequestError(
         `insufficient access to request a service auth token for the following method: ${lxm}`,
       )
