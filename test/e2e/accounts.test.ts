@@ -129,4 +129,37 @@ describe('accounts with @atproto/api', () => {
       }),
     ).rejects.toMatchObject({ status: 401 })
   })
+
+  it('counts wrong passwords once per account, however its identifier is spelled', async () => {
+    const { handle, did, email } = await newAccount('gina')
+    const spellings = [handle, ` ${handle}`, `${handle.toUpperCase()}  `, did, email]
+    // Ten wrong passwords from one address, each spelling of the account twice: one budget.
+    for (let i = 0; i < 10; i++) {
+      const identifier = spellings[i % spellings.length]!
+      await expect(
+        new AtpAgent({ service: pdsUrl }).login({ identifier, password: 'wrong password' }),
+      ).rejects.toMatchObject({ status: 401 })
+    }
+    await expect(
+      new AtpAgent({ service: pdsUrl }).login({ identifier: email, password: 'wrong again' }),
+    ).rejects.toMatchObject({ status: 429, error: 'RateLimitExceeded' })
+  })
+
+  it('gives no app password, even a privileged one, a token to move the account away', async () => {
+    const { agent, handle } = await newAccount('hank')
+    const migration = { aud: 'did:web:newpds.example', lxm: 'com.atproto.server.createAccount' }
+    for (const privileged of [false, true]) {
+      const created = await agent.com.atproto.server.createAppPassword({
+        name: `app ${privileged}`,
+        privileged,
+      })
+      const app = new AtpAgent({ service: pdsUrl })
+      await app.login({ identifier: handle, password: created.data.password })
+      await expect(app.com.atproto.server.getServiceAuth(migration)).rejects.toMatchObject({
+        status: 400,
+      })
+    }
+    const full = await agent.com.atproto.server.getServiceAuth(migration)
+    expect(full.data.token).toMatch(/^ey/)
+  })
 })
