@@ -204,6 +204,7 @@ describe('declared permissions', () => {
       expect(permissionsOf(nsid, {}), nsid).toEqual(['account:status?action=manage'])
     }
     expect(permissionsOf('com.atproto.server.getSession', {})).toEqual([])
+    expect(permissionsOf('com.atproto.repo.importRepo', {})).toEqual(['account:repo?action=manage'])
     expect(permissionsOf('com.atproto.identity.updateHandle', {})).toEqual(['identity:handle'])
     expect(permissionsOf('com.atproto.repo.getRecord', {})).toEqual([])
     expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(publicAccess)

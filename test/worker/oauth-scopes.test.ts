@@ -359,6 +359,27 @@ describe('blob scopes', () => {
   })
 })
 
+describe('account repo', () => {
+  it('importRepo needs account:repo?action=manage, which transition:generic is not', async () => {
+    expectMissing(
+      await call(alice, 'atproto transition:generic', 'com.atproto.repo.importRepo', {
+        input: Uint8Array.from([0]),
+        headers: { 'content-type': 'application/vnd.ipld.car' },
+      }),
+      'account:repo?action=manage',
+    )
+    // Past authorization, the handler decides: this account is active, not migrating.
+    const refused = await call(
+      alice,
+      'atproto account:repo?action=manage',
+      'com.atproto.repo.importRepo',
+      { input: Uint8Array.from([0]), headers: { 'content-type': 'application/vnd.ipld.car' } },
+    )
+    expect(refused.status).toBe(400)
+    expect(String(refused.body.message)).toMatch(/deactivated account/)
+  })
+})
+
 describe('account status', () => {
   it('deactivating needs account:status?action=manage', async () => {
     const bob = await createTestAccount('scopesb')
