@@ -27,6 +27,7 @@ describe('expired D1 rows', () => {
       'expired-account_token',
       'expired-rate_limit',
       'expired-refresh_token',
+      'expired-reserved_signing_key',
       'expired-used_jti',
     ])
   })
