@@ -32,6 +32,7 @@ const NO_XRPC = new Set([
   'blobs',
   'db',
   'identity',
+  'mail',
   'sequencer',
   'sessions',
   'storage',
