@@ -16,6 +16,8 @@ const testBindings = {
   PDS_PASSWORD_SCRYPT_P: '1',
   // Mail goes to the development mailbox (D1), which the tests read.
   PDS_MAILER: 'dev',
+  // Small enough for the import tests to pass it cheaply.
+  PDS_MAX_IMPORT_BYTES: String(4 * 1024 * 1024),
 }
 
 export default defineConfig({

@@ -46,6 +46,8 @@ export const LIMITS = {
   /** Mailed codes typed back: per account, and per client address where none is named. */
   tokenChecksPerAccount: { name: 'token-check-acct', windowSeconds: 300, max: 30 },
   tokenChecksPerIp: { name: 'token-check-ip', windowSeconds: 300, max: 50 },
+  /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
+  importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
 } satisfies Record<string, RateLimit>
 
 /**
