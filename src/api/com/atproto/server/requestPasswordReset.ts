@@ -7,10 +7,12 @@ import { LIMITS } from '../../../../rate-limit.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 
+const AFTER_RESPONSE_MS = 1000
+
 /**
  * Mails a reset code when an account has this address. The answer is the same either way, and
  * comes before the lookup: the lookup and the mail run after the response, so neither the body
- * nor the time tells whether the address is known.
+ * nor the time tells whether the address is known (the mail leaves about a second later).
  */
 export const requestPasswordReset = defineMethod('com.atproto.server.requestPasswordReset', {
   auth: publicAccess,
@@ -25,6 +27,9 @@ export const requestPasswordReset = defineMethod('com.atproto.server.requestPass
     if (!mailerFor(call.env, call.config, call.db)) throw new MailerNotConfiguredError()
     call.waitUntil(
       (async () => {
+        // Started at once, the lookup and the mail would share the isolate with this response
+        // and slow it for known addresses only (measured under `npm run dev`: +50 ms).
+        await new Promise((resolve) => setTimeout(resolve, AFTER_RESPONSE_MS))
         const account = await getAccountByEmail(call.db, email)
         if (!account || account.status === 'deleted') return
         await issueAccountToken(call, account, 'reset_password')
