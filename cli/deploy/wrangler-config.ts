@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 import type { Deployment, Mailer } from './settings.ts'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
-export const deployRoot = join(repoRoot, '.deploy')
+/** Where deployments' configurations live; `PDS_DEPLOY_DIR` moves it (tests use a temporary one). */
+export const deployRoot = process.env.PDS_DEPLOY_DIR ?? join(repoRoot, '.deploy')
 
 type RawConfig = Record<string, unknown> & { vars?: Record<string, string> }
 

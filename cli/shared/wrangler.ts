@@ -38,7 +38,14 @@ export function runWrangler(args: string[], opts: WranglerOptions = {}): Promise
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       // Non-interactive: wrangler takes defaults instead of prompting (it would hang on a pipe).
-      env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
+      // No banner: it also checks npm for a newer wrangler (we print the version in preflight).
+      env: {
+        ...process.env,
+        CI: 'true',
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        FORCE_COLOR: '0',
+      },
     })
     let stdout = ''
     let stderr = ''

@@ -25,6 +25,7 @@ export interface UploadedScript {
   secrets: Map<string, string>
   schedules: string[]
   createdOn: string
+  modifiedOn: string
 }
 
 export interface StandInState {
@@ -75,6 +76,32 @@ export async function startCloudflareStandIn(
   }
   for (const zone of opts.zones ?? []) state.zones.push({ id: id(), ...zone })
   const calls: RecordedCall[] = []
+  let uploads = 0
+  const versions = new Map<
+    string,
+    { parts: Record<string, string>; metadata: Record<string, unknown> }
+  >()
+  /** A new script content; secrets not in the upload are kept, as the real API does. */
+  const upload = (
+    parts: Record<string, string>,
+    metadata: Record<string, unknown>,
+    previous: UploadedScript | undefined,
+    newTag: string | undefined,
+  ): UploadedScript => {
+    const secrets = new Map(previous?.secrets)
+    for (const binding of (metadata.bindings ?? []) as Binding[]) {
+      if (binding.type === 'secret_text') secrets.set(binding.name, binding.text ?? '')
+    }
+    return {
+      metadata,
+      modules: new Map(Object.entries(parts).filter(([k]) => k !== 'metadata')),
+      migrationTag: newTag ?? previous?.migrationTag ?? null,
+      secrets,
+      schedules: previous?.schedules ?? [],
+      createdOn: previous?.createdOn ?? now(),
+      modifiedOn: `${now()}#${++uploads}`,
+    }
+  }
   const unknown: RecordedCall[] = []
 
   const script = (name: string): UploadedScript | undefined => state.scripts.get(name)
@@ -239,24 +266,7 @@ export async function startCloudflareStandIn(
             result: { code: 10079, message: 'migration tag precondition failed' },
           }
         }
-        const modules = new Map(Object.entries(parts).filter(([k]) => k !== 'metadata'))
-        // Secrets not in the upload are kept (`keep_bindings`), as the real API does.
-        const secrets = new Map(previous?.secrets)
-        for (const binding of (metadata.bindings ?? []) as {
-          type: string
-          name: string
-          text?: string
-        }[]) {
-          if (binding.type === 'secret_text') secrets.set(binding.name, binding.text ?? '')
-        }
-        const uploaded: UploadedScript = {
-          metadata,
-          modules,
-          migrationTag: migrations?.new_tag ?? previous?.migrationTag ?? null,
-          secrets,
-          schedules: previous?.schedules ?? [],
-          createdOn: previous?.createdOn ?? now(),
-        }
+        const uploaded = upload(parts, metadata, previous, migrations?.new_tag)
         state.scripts.set(name!, uploaded)
         return {
           result: {
@@ -270,6 +280,51 @@ export async function startCloudflareStandIn(
           },
         }
       },
+    ],
+    [
+      'POST',
+      /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/versions$/,
+      (call, [name]) => {
+        if (!script(name!)) return scriptNotFound()
+        const parts = call.body as Record<string, string>
+        const metadata = JSON.parse(parts.metadata ?? '{}') as Record<string, unknown>
+        const versionId = uuid(id())
+        versions.set(versionId, { parts, metadata })
+        return {
+          result: {
+            id: versionId,
+            number: versions.size + 1,
+            metadata: {},
+            resources: {
+              script: { etag: `etag-${versionId}`, handlers: ['fetch', 'scheduled'] },
+              bindings: metadata.bindings,
+            },
+          },
+        }
+      },
+    ],
+    [
+      'POST',
+      /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/deployments$/,
+      (call, [name]) => {
+        const previous = script(name!)
+        if (!previous) return scriptNotFound()
+        const [wanted] = (call.body as { versions: { version_id: string }[] }).versions
+        const version = versions.get(wanted?.version_id ?? '')
+        if (!version) return { status: 400, result: { code: 10200, message: 'no such version' } }
+        state.scripts.set(name!, upload(version.parts, version.metadata, previous, undefined))
+        return {
+          result: {
+            id: uuid(id()),
+            versions: [{ version_id: wanted!.version_id, percentage: 100 }],
+          },
+        }
+      },
+    ],
+    [
+      'PATCH',
+      /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/script-settings$/,
+      (_call, [name]) => (script(name!) ? { result: {} } : scriptNotFound()),
     ],
     [
       'PUT',
@@ -427,7 +482,13 @@ export async function startCloudflareStandIn(
     ],
   ]
 
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    answer(req, res).catch((err: Error) => {
+      console.error('cloudflare stand-in:', err)
+      send(res, 500, { code: 10001, message: `stand-in failed: ${err.message}` })
+    })
+  })
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const call = await readCall(req)
     calls.push(call)
     for (const [method, pattern, handler] of routes) {
@@ -436,13 +497,13 @@ export async function startCloudflareStandIn(
       if (req.headers.authorization !== `Bearer ${token}`) {
         return send(res, 403, { code: 10000, message: 'Authentication error' })
       }
-      const answer = handler(call, match.slice(1))
-      if (!answer) break
-      return send(res, answer.status ?? 200, answer.result, answer.resultInfo)
+      const result = handler(call, match.slice(1))
+      if (!result) break
+      return send(res, result.status ?? 200, result.result, result.resultInfo)
     }
     unknown.push(call)
     send(res, 404, { code: 7003, message: `stand-in: no route for ${call.method} ${call.path}` })
-  })
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
@@ -456,6 +517,12 @@ export async function startCloudflareStandIn(
         server.close(() => resolve())
       }),
   }
+}
+
+interface Binding {
+  type: string
+  name: string
+  text?: string
 }
 
 function scriptNotFound() {
