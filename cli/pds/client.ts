@@ -48,9 +48,10 @@ export function createClient(target: Target): XrpcClient {
     try {
       res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(30_000) })
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      const { cause } = err as { cause?: { code?: string; message?: string } }
+      const why = cause?.code ?? cause?.message ?? (err as Error).message
       throw new CliError(
-        `cannot reach the PDS at ${target.url} (${cause}); is it running? (${target.source})`,
+        `cannot reach the PDS at ${target.url} (${why}); is it running? (${target.source})`,
         2,
       )
     }

@@ -35,14 +35,14 @@ const LOCAL_DEV_DEFAULTS = { PDS_CRAWLERS: 'none', PDS_DEV_MODE: 'true' }
 
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): Target {
   const file = readConfigFile(flags.config ?? env.PDS_CLI_CONFIG)
-  const password = flags.password ?? env.PDS_ADMIN_PASSWORD ?? file?.adminPassword ?? null
-  const url = flags.url ?? env.PDS_URL ?? file?.url
+  const password = flags.password || env.PDS_ADMIN_PASSWORD || file?.adminPassword || null
+  const url = flags.url || env.PDS_URL || file?.url
   if (url) {
     const local = isLocal(url)
     const devVars = local ? readDevVars() : {}
     return {
       url: trimSlash(url),
-      adminPassword: password ?? devVars.PDS_ADMIN_PASSWORD ?? null,
+      adminPassword: password || devVars.PDS_ADMIN_PASSWORD || null,
       source: flags.url
         ? '--url'
         : env.PDS_URL
@@ -70,7 +70,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): Targe
   const devVars = readDevVars()
   return {
     url: `http://localhost:${env.PDS_PORT ?? 2583}`,
-    adminPassword: password ?? devVars.PDS_ADMIN_PASSWORD ?? null,
+    adminPassword: password || devVars.PDS_ADMIN_PASSWORD || null,
     source: 'local development (npm run dev, .dev.vars)',
     settings: { ...LOCAL_DEV_DEFAULTS, ...devVars },
   }
