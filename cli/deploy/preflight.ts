@@ -39,8 +39,9 @@ export async function credentials(): Promise<{ token: string; source: string }> 
     // Falls through to the explanation below.
   }
   throw new PreflightError(
-    'No Cloudflare credentials: set CLOUDFLARE_API_TOKEN (a token with Workers Scripts, D1, ' +
-      'Workers R2 Storage, Workers Routes and Zone read permissions) or run `npx wrangler login`',
+    'No Cloudflare credentials: set CLOUDFLARE_API_TOKEN (Account: Workers Scripts, D1, Workers R2 ' +
+      'Storage: Edit, Account Settings: Read; Zone: Workers Routes, DNS: Edit, Zone: Read) or run ' +
+      '`npx wrangler login`',
   )
 }
 

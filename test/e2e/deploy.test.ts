@@ -4,7 +4,7 @@
  * Worker run in workerd for the live check. A second run must upgrade without creating
  * anything twice or touching a secret.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -187,6 +187,30 @@ describe('npm run deploy', () => {
     expect(output).toContain('*.example.com  AAAA  100::')
     expect(output).toContain('npm run pds -- account create')
   }, 120_000)
+
+  it('the generated configuration builds with wrangler deploy --dry-run', async () => {
+    const outdir = join(deployDir, 'dry-run-bundle')
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(root, 'node_modules/wrangler/bin/wrangler.js'),
+        'deploy',
+        '--dry-run',
+        '--outdir',
+        outdir,
+        '--config',
+        join(deployDir, 'pds.example.com/wrangler.json'),
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, WRANGLER_HIDE_BANNER: 'true', CI: 'true' },
+      },
+    )
+    expect(run.status, `${run.stdout}${run.stderr}`).toBe(0)
+    expect(run.stdout).toContain('--dry-run: exiting now.')
+    expect(readdirSync(outdir)).toContain('index.js')
+  }, 60_000)
 
   it('a second run applies only new migrations, redeploys, creates nothing and keeps every secret', async () => {
     // The database as the previous checkout left it: every migration but the newest applied.
