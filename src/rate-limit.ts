@@ -36,6 +36,8 @@ export const LIMITS = {
   /** Password guesses through deleteAccount, like logins. */
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
+  /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
+  importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
 } satisfies Record<string, RateLimit>
 
 const HOUR = 3600

@@ -15,6 +15,7 @@ import { createRecord } from './com/atproto/repo/createRecord.ts'
 import { deleteRecord } from './com/atproto/repo/deleteRecord.ts'
 import { describeRepo } from './com/atproto/repo/describeRepo.ts'
 import { getRecord } from './com/atproto/repo/getRecord.ts'
+import { importRepo } from './com/atproto/repo/importRepo.ts'
 import { listMissingBlobs } from './com/atproto/repo/listMissingBlobs.ts'
 import { listRecords } from './com/atproto/repo/listRecords.ts'
 import { putRecord } from './com/atproto/repo/putRecord.ts'
@@ -82,6 +83,7 @@ export function buildRegistry(): MethodRegistry {
     describeRepo,
     getRecord,
     listRecords,
+    importRepo,
     listMissingBlobs,
     putRecord,
     uploadBlob,

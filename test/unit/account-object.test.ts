@@ -34,6 +34,7 @@ function recordingSinks(): { sinks: AccountSinks; seen: Recorded } {
         seen.indexed.push(...commits)
       },
       deleteRepo: async () => {},
+      pruneBefore: async () => {},
     },
     sequencer: {
       appendEvents: async (_did, events) => {

@@ -312,7 +312,6 @@ describe('refusals', () => {
       'com.atproto.server.confirmEmail',
       'com.atproto.identity.signPlcOperation',
       'com.atproto.admin.getAccountInfo',
-      'com.atproto.repo.importRepo',
       'com.atproto.sync.notifyOfUpdate',
     ]) {
       const res = await call(nsid, {
