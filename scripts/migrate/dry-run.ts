@@ -4,6 +4,7 @@ import { listBlobCids } from './blob-list.ts'
 import type { Context } from './context.ts'
 import { formatBytes } from './progress.ts'
 import { STEPS, type Step } from './state.ts'
+import { copiable } from './steps/preferences.ts'
 import { XrpcError } from './xrpc.ts'
 
 const PLAN: Record<Step, string> = {
@@ -41,9 +42,10 @@ export async function dryRun(ctx: Context): Promise<void> {
     }
   }
   await Promise.all(Array.from({ length: 4 }, worker))
-  const { preferences } = await ctx.old.query<{ preferences: unknown[] }>(
+  const { preferences: all } = await ctx.old.query<{ preferences: { $type?: string }[] }>(
     'app.bsky.actor.getPreferences',
   )
+  const preferences = copiable(all)
   const destination = await accountAtDestination(ctx)
 
   ctx.log(`Dry run: ${state.did} (${state.handle})`)

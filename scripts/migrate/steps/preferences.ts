@@ -12,7 +12,7 @@ export async function copyPreferences(ctx: Context): Promise<void> {
   const { preferences: all } = await ctx.old.query<{ preferences: { $type?: string }[] }>(
     'app.bsky.actor.getPreferences',
   )
-  const preferences = all.filter((p) => p.$type !== DECLARED_AGE)
+  const preferences = copiable(all)
   await ctx.next.procedure('app.bsky.actor.putPreferences', {
     body: { preferences },
     retry: true,
@@ -27,10 +27,15 @@ export async function copyPreferences(ctx: Context): Promise<void> {
  */
 const DECLARED_AGE = 'app.bsky.actor.defs#declaredAgePref'
 
+export function copiable<T extends { $type?: string }>(preferences: T[]): T[] {
+  return preferences.filter((p) => p.$type !== DECLARED_AGE)
+}
+
 /** Order-insensitive in object keys (servers may reorder them), sensitive to everything else. */
 export function preferencesHash(preferences: { $type?: string }[]): string {
-  const kept = preferences.filter((p) => p.$type !== DECLARED_AGE)
-  return createHash('sha256').update(canonicalJson(kept)).digest('hex')
+  return createHash('sha256')
+    .update(canonicalJson(copiable(preferences)))
+    .digest('hex')
 }
 
 function canonicalJson(value: unknown): string {
