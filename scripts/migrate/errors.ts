@@ -15,6 +15,9 @@ export function expectedFailure(err: unknown): string | null {
   if (err instanceof MigrateError || err instanceof IdentityError) return err.message
   if (err instanceof UnreachableError || err instanceof PromptClosedError) return err.message
   if (err instanceof XrpcError) {
+    if (err.error === 'MethodNotImplemented') {
+      return `${err.server} does not implement ${err.method}, which a migration needs`
+    }
     return `${err.method} failed: ${err.error} (${err.status}): ${err.message}`
   }
   return null

@@ -28,6 +28,7 @@ export function startProgress(label: string, totals: ProgressTotals): Progress {
   let totalBytes = totals.bytes
   let lastDraw = 0
   let lastQuarter = 0
+  let lastLine = ''
   let finished = false
 
   const fraction = (): number | null => {
@@ -59,7 +60,10 @@ export function startProgress(label: string, totals: ProgressTotals): Progress {
       const quarter = f === null ? 0 : Math.floor(f * 4)
       if (!force && quarter <= lastQuarter && now - lastDraw < 10_000) return
       lastQuarter = quarter
-      process.stdout.write(`${text()}\n`)
+      const line = text()
+      if (line === lastLine) return
+      lastLine = line
+      process.stdout.write(`${line}\n`)
     }
     lastDraw = now
   }

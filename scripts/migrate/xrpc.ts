@@ -9,6 +9,8 @@ export class XrpcError extends Error {
   readonly method: string
   readonly status: number
   readonly error: string
+  /** Which server answered ("the old PDS"), once known. */
+  server = 'the server'
 
   constructor(method: string, status: number, error: string, message: string) {
     super(message)
@@ -101,6 +103,7 @@ export class XrpcClient {
       }
       if (res.ok) return res
       const failure = await readError(nsid, res)
+      failure.server = `${this.label} (${this.service})`
       if (failure.error === 'ExpiredToken' && !refreshed && this.usesSession(opts)) {
         refreshed = true
         await this.refresh()

@@ -16,6 +16,10 @@ import { XrpcError } from '../xrpc.ts'
 export async function signPlcOperation(ctx: Context): Promise<void> {
   const session = await ctx.oldSession()
   await ctx.newSession()
+  // Asked first: a new PDS that cannot answer should fail before the user is sent a token.
+  const credentials = await ctx.next.query<Record<string, unknown>>(
+    'com.atproto.identity.getRecommendedDidCredentials',
+  )
   let token = ctx.args.plcToken
   if (!token) {
     await ctx.old.procedure('com.atproto.identity.requestPlcOperationSignature')
@@ -25,9 +29,6 @@ export async function signPlcOperation(ctx: Context): Promise<void> {
     token = await askSecret('PLC token from the old PDS: ')
     if (!token) throw new MigrateError('no PLC token given')
   }
-  const credentials = await ctx.next.query<Record<string, unknown>>(
-    'com.atproto.identity.getRecommendedDidCredentials',
-  )
   try {
     const { operation } = await ctx.old.procedure<{ operation: Record<string, unknown> }>(
       'com.atproto.identity.signPlcOperation',
