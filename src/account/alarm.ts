@@ -6,7 +6,7 @@
 import type { SqlStorageLike } from '../storage/sql.ts'
 import type { BlockGarbage } from './block-garbage.ts'
 import type { OutboxDrainer } from './drain.ts'
-import type { ImportIndexer } from './import-index.ts'
+import type { ImportIndexer, IndexRun } from './import-index.ts'
 import type { Mutex } from './mutex.ts'
 import type { Outbox } from './outbox.ts'
 import type { RepoCache } from './repo-cache.ts'
@@ -66,8 +66,12 @@ export class AccountAlarm {
     if (!this.parts.outbox.isEmpty() || this.parts.indexer.pending()) this.schedule(Date.now())
   }
 
-  /** An import's D1 index did not finish in its request: retried with backoff. */
-  importIndexPending(): void {
+  /** An import's D1 index did not finish in its call: continued now, or after a failure later. */
+  importIndexPending(run: IndexRun): void {
+    if (run === 'more') {
+      this.schedule(Date.now())
+      return
+    }
     this.failures++
     this.schedule(Date.now() + retryDelay(this.failures))
   }
@@ -135,6 +139,11 @@ export class AccountAlarm {
     const delivered = await drainer.deliverAll()
     const archived = delivered && (await drainer.archive())
     const imported = await this.parts.indexer.run()
+    if (imported === 'more') {
+      // The next invocation carries on (D1 bounds the queries of one).
+      this.schedule(Date.now())
+      return
+    }
     const nextAt = await this.sweep().then(
       (swept) => swept.nextAt,
       (err) => {
@@ -143,12 +152,12 @@ export class AccountAlarm {
         return null
       },
     )
-    if (outbox.isEmpty() && imported) {
+    if (outbox.isEmpty() && imported === 'done') {
       this.failures = 0
       if (nextAt !== null) this.schedule(nextAt)
       return
     }
-    if (!delivered || !archived || !imported) this.failures++
+    if (!delivered || !archived || imported === 'failed') this.failures++
     this.schedule(Date.now() + retryDelay(this.failures))
   }
 

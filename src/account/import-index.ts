@@ -17,6 +17,15 @@ import type { AccountSinks } from './sinks.ts'
 /** Records per D1 batch (two statements each at most), and their JSON bytes. */
 const PAGE_RECORDS = 200
 const PAGE_BYTES = 1024 * 1024
+/**
+ * D1 statements one invocation of the object sends at most: D1 bounds the queries of one
+ * Worker invocation (1,000 on the paid plan), so a large repo is indexed over several
+ * invocations, the alarm carrying on where the import's own call stopped.
+ */
+const STATEMENTS_PER_RUN = 800
+
+/** What a run got to: the end, a pause for the next invocation, or a D1 failure. */
+export type IndexRun = 'done' | 'more' | 'failed'
 
 export type ImportIndexJob = {
   rev: string
@@ -33,7 +42,8 @@ export class ImportIndexer {
   private readonly did: () => string
   private readonly sinks: () => AccountSinks
   private readonly log: (message: string, err: unknown) => void
-  private running: Promise<boolean> | null = null
+  private running: Promise<IndexRun> | null = null
+  private waiters: ((done: boolean) => void)[] = []
 
   constructor(parts: {
     sql: SqlLike
@@ -64,29 +74,48 @@ export class ImportIndexer {
     return this.job() !== null
   }
 
-  /** Runs the job to its end; false if D1 failed (the job stays, to be resumed). */
-  run(): Promise<boolean> {
-    this.running ??= this.runJob().finally(() => {
+  /** Runs the job for one invocation's worth of D1 statements, or to its end. */
+  run(): Promise<IndexRun> {
+    this.running ??= this.runSlice().finally(() => {
       this.running = null
     })
     return this.running
   }
 
-  private async runJob(): Promise<boolean> {
-    for (;;) {
-      const job = this.job()
-      if (!job) return true
-      try {
-        await this.step(job)
-      } catch (err) {
-        this.log('account import: D1 index update failed', err)
-        return false
-      }
-    }
+  /** Resolves when the job ends (true) or a run fails (false). */
+  settled(): Promise<boolean> {
+    if (!this.pending()) return Promise.resolve(true)
+    return new Promise((resolve) => this.waiters.push(resolve))
   }
 
-  /** One page, or the end; a newer import that replaced the job meanwhile is left alone. */
-  private async step(job: ImportIndexJob): Promise<void> {
+  private async runSlice(): Promise<IndexRun> {
+    let statements = 0
+    let outcome: IndexRun
+    try {
+      for (;;) {
+        const job = this.job()
+        if (!job) {
+          outcome = 'done'
+          break
+        }
+        if (statements >= STATEMENTS_PER_RUN) return 'more'
+        statements += await this.step(job)
+      }
+    } catch (err) {
+      this.log('account import: D1 index update failed', err)
+      outcome = 'failed'
+    }
+    const waiters = this.waiters
+    this.waiters = []
+    for (const resolve of waiters) resolve(outcome === 'done')
+    return outcome
+  }
+
+  /**
+   * One page, or the end; a newer import that replaced the job meanwhile is left alone.
+   * Returns the D1 statements sent.
+   */
+  private async step(job: ImportIndexJob): Promise<number> {
     const did = this.did()
     const sinks = this.sinks()
     const tree = Mst.load(this.blocks, CID.parse(job.dataCid))
@@ -107,7 +136,7 @@ export class ImportIndexer {
       ])
       const last = upserts[upserts.length - 1]!
       this.advance(job, `${last.collection}/${last.rkey}`)
-      return
+      return upserts.length + upserts.filter((upsert) => upsert.blobs.length > 0).length + 1
     }
     await sinks.index.pruneBefore(did, job.rev)
     // repo_root, for an empty repo too.
@@ -115,6 +144,7 @@ export class ImportIndexer {
       { rev: job.rev, commitCid: job.commitCid, upserts: [], deletes: [] },
     ])
     this.sql.exec('DELETE FROM import_index WHERE id = 1 AND rev = ?', job.rev)
+    return 2
   }
 
   private advance(job: ImportIndexJob, afterKey: string): void {

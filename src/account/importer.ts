@@ -60,15 +60,18 @@ export class AccountImporter {
   /** One batch of the CAR's blocks, hashes already checked by the reader. */
   stage(token: string, blocks: StoredBlock[]): void {
     this.importableState()
-    this.parts.staging.stage(token, blocks)
+    this.parts.storage.transactionSync(() => this.parts.staging.stage(token, blocks))
   }
 
   async finish(input: FinishImportInput): Promise<ImportResult> {
     const { lock, indexer, alarm } = this.parts
     const commit = await lock.run(() => this.switchOver(input))
-    const indexed = await indexer.run()
-    if (!indexed) alarm.importIndexPending()
-    return { commit, indexed }
+    const run = await indexer.run()
+    if (run === 'done') return { commit, indexed: true }
+    // The alarm carries on, an invocation at a time; the answer waits for it (or a failure).
+    const settled = indexer.settled()
+    alarm.importIndexPending(run)
+    return { commit, indexed: await settled }
   }
 
   private async switchOver(input: FinishImportInput) {

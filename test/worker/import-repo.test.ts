@@ -342,6 +342,23 @@ describe('importRepo', () => {
     expect(missing.body.blobs).toEqual([])
   })
 
+  it('indexes a repo larger than one invocation may send D1 over several (the alarm)', async () => {
+    const account = await migratingAccount()
+    // 1,200 records: 1,200 D1 statements and more, past one invocation's share (800).
+    const writes = sampleWrites(1200)
+    const car = await buildCar(account.did, account.atKey, writes)
+    const res = await importRepo(account.accessJwt, car)
+    expect(res.status).toBe(200)
+    const { count } = (await env.DB.prepare('SELECT count(*) AS count FROM record WHERE did = ?')
+      .bind(account.did)
+      .first<{ count: number }>())!
+    expect(count).toBe(writes.length)
+    const root = await env.DB.prepare('SELECT cid FROM repo_root WHERE did = ?')
+      .bind(account.did)
+      .first<{ cid: string }>()
+    expect(root?.cid).toBe((await accountStub(env, account.did).getHead())!.cid)
+  })
+
   describe('refuses bad input with a 4xx and changes nothing', () => {
     const cases: [string, (a: Migrating, good: Uint8Array) => Promise<Uint8Array>, RegExp][] = [
       ['garbage bytes', async () => crypto.getRandomValues(new Uint8Array(5000)), /CAR/],
