@@ -210,7 +210,7 @@ describe('getRecommendedDidCredentials', () => {
 })
 
 describe('requestPlcOperationSignature', () => {
-  it('mails a 15-minute plc_operation token that reaches no log but the development mailbox\'s', async () => {
+  it("mails a 15-minute plc_operation token that reaches no log but the development mailbox's", async () => {
     const account = await createTestAccount('plcreq')
     const logged: unknown[] = []
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
