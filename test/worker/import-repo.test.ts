@@ -207,6 +207,17 @@ function stagedBlocks(did: string): Promise<number> {
   })
 }
 
+/** What the account object recorded of its imports: whether each signature matched the DID. */
+function recordedImports(did: string) {
+  return runInDurableObject(accountStub(env, did), async (_: AccountDurableObject, state) => {
+    return state.storage.sql
+      .exec<{ imported_rev: string; signature_valid: number | null; records: number }>(
+        'SELECT imported_rev, signature_valid, records FROM repo_import ORDER BY rev',
+      )
+      .toArray()
+  })
+}
+
 /** Everything an import may change: the head, and the D1 rows of the repo. */
 async function snapshot(did: string) {
   const head = await accountStub(env, did).getHead()
@@ -327,6 +338,13 @@ describe('importRepo', () => {
     const full = sampleWrites(10)
     const first = await buildCar(account.did, account.atKey, full)
     expect((await importRepo(account.accessJwt, first)).status).toBe(200)
+    // A backup signed by a key the DID no longer names is taken, and that is recorded.
+    const stale = await buildCar(account.did, await AtprotoKeypair.create(), full)
+    expect((await importRepo(account.accessJwt, stale)).status).toBe(200)
+    expect(await recordedImports(account.did)).toEqual([
+      { imported_rev: expect.any(String), signature_valid: 1, records: full.length },
+      { imported_rev: expect.any(String), signature_valid: 0, records: full.length },
+    ])
     // The same CAR again: the same records.
     expect((await importRepo(account.accessJwt, first)).status).toBe(200)
     const once = await snapshot(account.did)
