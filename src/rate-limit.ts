@@ -48,6 +48,16 @@ export const LIMITS = {
   tokenChecksPerIp: { name: 'token-check-ip', windowSeconds: 300, max: 50 },
   /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
   importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
+  /** Each call may store a key: bounded per address. */
+  reserveSigningKeyPerIp: { name: 'reserveSigningKey-ip', windowSeconds: 300, max: 50 },
+  requestPlcOperationSignaturePerDid: {
+    name: 'requestPlcOperationSignature-did',
+    windowSeconds: 3600,
+    max: 5,
+  },
+  /** Token guesses and PLC directory calls, per account. */
+  signPlcOperationPerDid: { name: 'signPlcOperation-did', windowSeconds: 300, max: 30 },
+  submitPlcOperationPerDid: { name: 'submitPlcOperation-did', windowSeconds: 300, max: 30 },
 } satisfies Record<string, RateLimit>
 
 /**

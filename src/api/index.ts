@@ -6,9 +6,13 @@ import { createRegistry, type MethodRegistry } from '../xrpc/dispatch.ts'
 import { getPreferences } from './app/bsky/actor/getPreferences.ts'
 import { putPreferences } from './app/bsky/actor/putPreferences.ts'
 import { getFeed } from './app/bsky/feed/getFeed.ts'
+import { getRecommendedDidCredentials } from './com/atproto/identity/getRecommendedDidCredentials.ts'
+import { requestPlcOperationSignature } from './com/atproto/identity/requestPlcOperationSignature.ts'
 import { resolveDid } from './com/atproto/identity/resolveDid.ts'
 import { resolveHandle } from './com/atproto/identity/resolveHandle.ts'
 import { resolveIdentity } from './com/atproto/identity/resolveIdentity.ts'
+import { signPlcOperation } from './com/atproto/identity/signPlcOperation.ts'
+import { submitPlcOperation } from './com/atproto/identity/submitPlcOperation.ts'
 import { updateHandle } from './com/atproto/identity/updateHandle.ts'
 import { applyWrites } from './com/atproto/repo/applyWrites.ts'
 import { createRecord } from './com/atproto/repo/createRecord.ts'
@@ -41,6 +45,7 @@ import { requestAccountDelete } from './com/atproto/server/requestAccountDelete.
 import { requestEmailConfirmation } from './com/atproto/server/requestEmailConfirmation.ts'
 import { requestEmailUpdate } from './com/atproto/server/requestEmailUpdate.ts'
 import { requestPasswordReset } from './com/atproto/server/requestPasswordReset.ts'
+import { reserveSigningKey } from './com/atproto/server/reserveSigningKey.ts'
 import { resetPassword } from './com/atproto/server/resetPassword.ts'
 import { revokeAppPassword } from './com/atproto/server/revokeAppPassword.ts'
 import { updateEmail } from './com/atproto/server/updateEmail.ts'
@@ -76,6 +81,7 @@ export function buildRegistry(): MethodRegistry {
     listAppPasswords,
     refreshSession,
     requestAccountDelete,
+    reserveSigningKey,
     revokeAppPassword,
     // com.atproto.server: email
     confirmEmail,
@@ -85,6 +91,10 @@ export function buildRegistry(): MethodRegistry {
     resetPassword,
     updateEmail,
     // com.atproto.identity
+    getRecommendedDidCredentials,
+    requestPlcOperationSignature,
+    signPlcOperation,
+    submitPlcOperation,
     resolveDid,
     resolveHandle,
     resolveIdentity,
