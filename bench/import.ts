@@ -130,26 +130,34 @@ async function main(): Promise<void> {
     if (pids.length === 0) throw new Error('no workerd process found')
     await new Promise((resolve) => setTimeout(resolve, 1000))
     const before = rss(pids)
-    const sampler = sample(pids)
+    const initial = await accountStatus(server.pdsUrl, account.accessJwt)
+    const phases = watchPhases(server.pdsUrl, account.accessJwt, pids, initial.repoRev)
     const started = performance.now()
     const res = await upload(`${server.pdsUrl}/xrpc/com.atproto.repo.importRepo`, account, car)
     const ms = performance.now() - started
-    const peak = sampler.stop()
+    const { switchedAt, peakBefore, peakAfter } = await phases.stop()
     if (res.status !== 200) throw new Error(`importRepo: ${res.status} ${res.body}`)
-    const status = await fetch(`${server.pdsUrl}/xrpc/com.atproto.server.checkAccountStatus`, {
-      headers: { authorization: `Bearer ${account.accessJwt}` },
-    })
-    const checked = (await status.json()) as Record<string, unknown>
+    const checked = await accountStatus(server.pdsUrl, account.accessJwt)
     if (checked.indexedRecords !== RECORDS) {
       throw new Error(`indexed ${String(checked.indexedRecords)} records, not ${RECORDS}`)
     }
+    const seconds = (value: number) => `${(value / 1000).toFixed(1)} s`
+    const switched = switchedAt === null ? ms : switchedAt - started
     console.log(`\nimportRepo of ${RECORDS.toLocaleString('en')} records, ${mb(car.bytes)} CAR\n`)
-    console.log(`  time                          ${(ms / 1000).toFixed(1)} s`)
-    console.log(`  workerd RSS before            ${mb(before)} (${pids.length} processes)`)
-    console.log(`  workerd RSS peak              ${mb(peak)} (+${mb(peak - before)})`)
-    console.log(`  repo blocks held              ${String(checked.repoBlocks)}`)
-    console.log(`  records indexed in D1         ${String(checked.indexedRecords)}`)
-    console.log(`  head                          ${String(checked.repoRev)}`)
+    console.log(`  total                                   ${seconds(ms)}`)
+    console.log(`  body streamed, staged, checked, swapped ${seconds(switched)}`)
+    console.log(`  then the D1 index                       ${seconds(ms - switched)}`)
+    console.log(
+      `  workerd RSS before                      ${mb(before)} (${pids.length} processes)`,
+    )
+    console.log(
+      `  peak until the switch-over              ${mb(peakBefore)} (+${mb(peakBefore - before)})`,
+    )
+    console.log(
+      `  peak during the D1 index                ${mb(peakAfter)} (+${mb(peakAfter - before)})`,
+    )
+    console.log(`  repo blocks held                        ${String(checked.repoBlocks)}`)
+    console.log(`  records indexed in D1                   ${String(checked.indexedRecords)}`)
   } finally {
     await server.stop()
     server.removeState()
@@ -185,22 +193,47 @@ function upload(
   })
 }
 
-function rss(pids: number[]): number {
-  return (readMemory(pids)?.rssMb ?? 0) * MIB
+async function accountStatus(base: string, token: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}/xrpc/com.atproto.server.checkAccountStatus`, {
+    headers: { authorization: `Bearer ${token}` },
+  })
+  return (await res.json()) as Record<string, unknown>
 }
 
-/** The highest RSS seen every 20 ms until stopped. */
-function sample(pids: number[]): { stop(): number } {
-  let peak = rss(pids)
-  const timer = setInterval(() => {
-    peak = Math.max(peak, rss(pids))
+/**
+ * Samples RSS every 20 ms and the account's head every second: the head changes at the
+ * switch-over, which splits the import into its two phases (the body, staging and the check;
+ * then the D1 index).
+ */
+function watchPhases(base: string, token: string, pids: number[], firstRev: unknown) {
+  let switchedAt: number | null = null
+  let peakBefore = rss(pids)
+  let peakAfter = 0
+  const memory = setInterval(() => {
+    const now = rss(pids)
+    if (switchedAt === null) peakBefore = Math.max(peakBefore, now)
+    else peakAfter = Math.max(peakAfter, now)
   }, 20)
+  let polling = true
+  const poll = (async () => {
+    while (polling && switchedAt === null) {
+      const rev = (await accountStatus(base, token)).repoRev
+      if (rev !== firstRev) switchedAt = performance.now()
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+  })()
   return {
-    stop() {
-      clearInterval(timer)
-      return Math.max(peak, rss(pids))
+    async stop() {
+      polling = false
+      clearInterval(memory)
+      await poll
+      return { switchedAt, peakBefore, peakAfter: Math.max(peakAfter, rss(pids)) }
     },
   }
+}
+
+function rss(pids: number[]): number {
+  return (readMemory(pids)?.rssMb ?? 0) * MIB
 }
 
 function mb(bytes: number): string {

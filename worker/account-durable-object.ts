@@ -71,6 +71,10 @@ export class AccountDurableObject extends DurableObject<Env> {
     })
   }
 
+  async abortImport(token: string): Promise<void> {
+    this.account.abortImport(token)
+  }
+
   finishImport(input: FinishImportInput): Promise<AccountResult<ImportResult>> {
     return toAccountResult(() => this.account.finishImport(input))
   }

@@ -165,6 +165,10 @@ export class Account {
     this.importer.stage(token, blocks)
   }
 
+  abortImport(token: string): void {
+    this.importer.abort(token)
+  }
+
   finishImport(input: FinishImportInput): Promise<ImportResult> {
     return this.importer.finish(input)
   }

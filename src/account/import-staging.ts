@@ -44,6 +44,14 @@ export class ImportStaging {
     }
   }
 
+  /** Drops a failed import's blocks, unless another import has started since. */
+  abort(token: string): void {
+    const row = this.sql
+      .exec<{ token: string }>('SELECT token FROM import_session WHERE id = 1')
+      .toArray()[0]
+    if (row?.token === token) this.discard()
+  }
+
   requireToken(token: string): void {
     const row = this.sql
       .exec<{ token: string }>('SELECT token FROM import_session WHERE id = 1')

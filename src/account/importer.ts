@@ -63,6 +63,11 @@ export class AccountImporter {
     this.parts.storage.transactionSync(() => this.parts.staging.stage(token, blocks))
   }
 
+  /** The Worker gave up on the CAR (malformed, too large): its staged blocks go. */
+  abort(token: string): void {
+    this.parts.staging.abort(token)
+  }
+
   async finish(input: FinishImportInput): Promise<ImportResult> {
     const { lock, indexer, alarm } = this.parts
     const commit = await lock.run(() => this.switchOver(input))

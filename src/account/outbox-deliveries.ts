@@ -45,6 +45,8 @@ export type OutboxRow = {
   indexed: number
   sequenced: number
   archived: number
+  /** The last id of the entries committed with this one; null for entries stored before. */
+  group_end: number | null
 }
 
 /** What an entry's deliveries send, each dropped once its destination has it. */

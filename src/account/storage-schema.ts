@@ -50,7 +50,8 @@ const STATEMENTS = [
     cid TEXT PRIMARY KEY,
     outbox_id INTEGER NOT NULL
   )`,
-  // Effects decided at a commit point and not yet delivered (see outbox.ts).
+  // Effects decided at a commit point and not yet delivered (see outbox.ts). `group_end`: the
+  // last id of the entries committed together, which are delivered together.
   `CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     type TEXT,
@@ -62,7 +63,8 @@ const STATEMENTS = [
     indexed INTEGER NOT NULL,
     sequenced INTEGER NOT NULL,
     archived INTEGER NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    group_end INTEGER
   )`,
   // The delivery rounds' query: entries waiting for the archive alone are not scanned.
   'CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (id) WHERE indexed = 0 OR sequenced = 0',
@@ -105,6 +107,11 @@ export function ensureAccountSchema(sql: SqlLike): void {
   const columns = sql.exec<{ name: string }>('PRAGMA table_info(block)').toArray()
   if (!columns.some((column) => column.name === 'refs')) {
     sql.exec('ALTER TABLE block ADD COLUMN refs INTEGER')
+  }
+  // Objects created before entries were grouped: each older entry is a group of its own.
+  const outboxColumns = sql.exec<{ name: string }>('PRAGMA table_info(outbox)').toArray()
+  if (!outboxColumns.some((column) => column.name === 'group_end')) {
+    sql.exec('ALTER TABLE outbox ADD COLUMN group_end INTEGER')
   }
 }
 

@@ -6,9 +6,13 @@ import { createRegistry, type MethodRegistry } from '../xrpc/dispatch.ts'
 import { getPreferences } from './app/bsky/actor/getPreferences.ts'
 import { putPreferences } from './app/bsky/actor/putPreferences.ts'
 import { getFeed } from './app/bsky/feed/getFeed.ts'
+import { getRecommendedDidCredentials } from './com/atproto/identity/getRecommendedDidCredentials.ts'
+import { requestPlcOperationSignature } from './com/atproto/identity/requestPlcOperationSignature.ts'
 import { resolveDid } from './com/atproto/identity/resolveDid.ts'
 import { resolveHandle } from './com/atproto/identity/resolveHandle.ts'
 import { resolveIdentity } from './com/atproto/identity/resolveIdentity.ts'
+import { signPlcOperation } from './com/atproto/identity/signPlcOperation.ts'
+import { submitPlcOperation } from './com/atproto/identity/submitPlcOperation.ts'
 import { updateHandle } from './com/atproto/identity/updateHandle.ts'
 import { applyWrites } from './com/atproto/repo/applyWrites.ts'
 import { createRecord } from './com/atproto/repo/createRecord.ts'
@@ -22,6 +26,7 @@ import { putRecord } from './com/atproto/repo/putRecord.ts'
 import { uploadBlob } from './com/atproto/repo/uploadBlob.ts'
 import { activateAccount } from './com/atproto/server/activateAccount.ts'
 import { checkAccountStatus } from './com/atproto/server/checkAccountStatus.ts'
+import { confirmEmail } from './com/atproto/server/confirmEmail.ts'
 import { createAccount } from './com/atproto/server/createAccount.ts'
 import { createAppPassword } from './com/atproto/server/createAppPassword.ts'
 import { createInviteCode } from './com/atproto/server/createInviteCode.ts'
@@ -37,7 +42,13 @@ import { getSession } from './com/atproto/server/getSession.ts'
 import { listAppPasswords } from './com/atproto/server/listAppPasswords.ts'
 import { refreshSession } from './com/atproto/server/refreshSession.ts'
 import { requestAccountDelete } from './com/atproto/server/requestAccountDelete.ts'
+import { requestEmailConfirmation } from './com/atproto/server/requestEmailConfirmation.ts'
+import { requestEmailUpdate } from './com/atproto/server/requestEmailUpdate.ts'
+import { requestPasswordReset } from './com/atproto/server/requestPasswordReset.ts'
+import { reserveSigningKey } from './com/atproto/server/reserveSigningKey.ts'
+import { resetPassword } from './com/atproto/server/resetPassword.ts'
 import { revokeAppPassword } from './com/atproto/server/revokeAppPassword.ts'
+import { updateEmail } from './com/atproto/server/updateEmail.ts'
 import { getBlob } from './com/atproto/sync/getBlob.ts'
 import { getBlocks } from './com/atproto/sync/getBlocks.ts'
 import { getCheckout } from './com/atproto/sync/getCheckout.ts'
@@ -48,7 +59,7 @@ import { getRepo } from './com/atproto/sync/getRepo.ts'
 import { getRepoStatus } from './com/atproto/sync/getRepoStatus.ts'
 import { listBlobs } from './com/atproto/sync/listBlobs.ts'
 import { listRepos } from './com/atproto/sync/listRepos.ts'
-import { getAccountTokens } from './dev/edgepds/admin/getAccountTokens.ts'
+import { getMailStatus } from './dev/edgepds/admin/getMailStatus.ts'
 
 export function buildRegistry(): MethodRegistry {
   return createRegistry([
@@ -70,8 +81,20 @@ export function buildRegistry(): MethodRegistry {
     listAppPasswords,
     refreshSession,
     requestAccountDelete,
+    reserveSigningKey,
     revokeAppPassword,
+    // com.atproto.server: email
+    confirmEmail,
+    requestEmailConfirmation,
+    requestEmailUpdate,
+    requestPasswordReset,
+    resetPassword,
+    updateEmail,
     // com.atproto.identity
+    getRecommendedDidCredentials,
+    requestPlcOperationSignature,
+    signPlcOperation,
+    submitPlcOperation,
     resolveDid,
     resolveHandle,
     resolveIdentity,
@@ -104,6 +127,6 @@ export function buildRegistry(): MethodRegistry {
     putPreferences,
     getFeed,
     // this PDS's own operator methods (no Lexicon)
-    getAccountTokens,
+    getMailStatus,
   ])
 }

@@ -47,9 +47,17 @@ export async function importRepo(
   if (!input.body) throw new RequestRefusedError('The request has no body: send the repo CAR')
   const stub = accountStub(env, input.did)
   const token = await unwrapAccount(stub.beginImport())
-  const { root, commit } = await streamBlocks(input.body, limit, input.did, (blocks) =>
-    unwrapAccount(stub.stageImport(token, blocks)),
-  )
+  let streamed: Awaited<ReturnType<typeof streamBlocks>>
+  try {
+    streamed = await streamBlocks(input.body, limit, input.did, (blocks) =>
+      unwrapAccount(stub.stageImport(token, blocks)),
+    )
+  } catch (err) {
+    // What was staged is of no use now; the repo itself was never touched.
+    await stub.abortImport(token).catch(() => {})
+    throw err
+  }
+  const { root, commit } = streamed
   const signatureValid = await signatureMatchesDid(config, input.did, commit)
   const result = await unwrapAccount(
     stub.finishImport({ token, root: root.toString(), signatureValid }),
@@ -92,7 +100,9 @@ async function streamBlocks(
     }
     for await (const block of car.blocks) {
       if (block.cid.equals(root)) commit = parseImportedCommit(block.bytes, did)
-      batch.push({ cid: block.cid.toString(), bytes: block.bytes })
+      // A copy: a view would carry its whole chunk across RPC (structured clone sends the
+      // entire underlying buffer), many times the block's size.
+      batch.push({ cid: block.cid.toString(), bytes: block.bytes.slice() })
       bytes += block.bytes.length
       if (bytes >= BATCH_BYTES) await flush()
     }

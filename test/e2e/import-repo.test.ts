@@ -46,7 +46,7 @@ describe('importRepo through @atproto/api', () => {
     const imageCid = CID.createV1(0x55, await sha256.digest(image))
     const posts = Array.from({ length: 25 }, (_, i) => ({
       collection: 'app.bsky.feed.post' as const,
-      rkey: `3lpost${String(i).padStart(7, '2')}`,
+      rkey: `post-${i}`,
       record: {
         $type: 'app.bsky.feed.post',
         text: `moved post ${i}`,

@@ -4,7 +4,7 @@
  * 4xx and leaves the account's repo, its head and its D1 index as they were.
  */
 
-import { env, SELF } from 'cloudflare:test'
+import { env, runInDurableObject, SELF } from 'cloudflare:test'
 import { Secp256k1Keypair as AtprotoKeypair } from '@atproto/crypto'
 import {
   verifyRepoCar as atprotoVerifyRepoCar,
@@ -32,6 +32,7 @@ import {
   signPlcOperation,
 } from '../../src/identity/index.ts'
 import { encodeVarint } from '../../src/repo/varint.ts'
+import type { AccountDurableObject } from '../../worker/account-durable-object.ts'
 import { BASE, uniqueHandle, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 const plc = new PlcClient(inject('plcUrl'))
@@ -199,6 +200,13 @@ async function expectRefused(res: Response, status: number, message: RegExp): Pr
   })
 }
 
+/** Blocks an import left staged in the account object (none once it ended, either way). */
+function stagedBlocks(did: string): Promise<number> {
+  return runInDurableObject(accountStub(env, did), async (_: AccountDurableObject, state) => {
+    return state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM import_block').one().n
+  })
+}
+
 /** Everything an import may change: the head, and the D1 rows of the repo. */
 async function snapshot(did: string) {
   const head = await accountStub(env, did).getHead()
@@ -244,6 +252,7 @@ describe('importRepo', () => {
     const car = await buildCar(account.did, account.atKey, writes)
     const res = await importRepo(account.accessJwt, car)
     expect(res.status).toBe(200)
+    expect(await stagedBlocks(account.did)).toBe(0)
 
     // Nothing went to the firehose while deactivated.
     const events = await sequencerStub(env).getEvents({ after: 0, limit: 100_000 })
@@ -425,6 +434,7 @@ describe('importRepo', () => {
       const res = await importRepo(account.accessJwt, await makeCar(account, good))
       await expectRefused(res, 400, message)
       expect(await snapshot(account.did)).toEqual(before)
+      expect(await stagedBlocks(account.did)).toBe(0)
     })
 
     it('over the size limit: 413, from Content-Length or from the bytes', async () => {
@@ -458,6 +468,7 @@ describe('importRepo', () => {
       })
       await expectRefused(await importRepo(account.accessJwt, body), 413, /larger than/)
       expect(await snapshot(account.did)).toEqual(before)
+      expect(await stagedBlocks(account.did)).toBe(0)
     })
 
     it('an active account: 400 saying it must be deactivated', async () => {

@@ -6,6 +6,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { optionalAccess } from '../../src/api/auth-verifiers.ts'
 import { buildRegistry } from '../../src/api/index.ts'
 import { proxiedMethod } from '../../src/api/proxy-fallback.ts'
 import { getConfig, readConfig } from '../../src/config.ts'
@@ -207,7 +208,9 @@ describe('declared permissions', () => {
     expect(permissionsOf('com.atproto.repo.importRepo', {})).toEqual(['account:repo?action=manage'])
     expect(permissionsOf('com.atproto.identity.updateHandle', {})).toEqual(['identity:handle'])
     expect(permissionsOf('com.atproto.repo.getRecord', {})).toEqual([])
-    expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(publicAccess)
+    // Public; a session that comes along only lets the account read its deactivated repo.
+    expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(optionalAccess)
+    expect(permissionsOf('com.atproto.sync.getRepo', {})).toEqual([])
   })
 
   it('proxied methods: the session verifier and rpc on the target service', () => {

@@ -310,7 +310,7 @@ describe('refusals', () => {
     const alice = await createTestAccount('pxnever')
     for (const nsid of [
       'com.atproto.server.confirmEmail',
-      'com.atproto.identity.signPlcOperation',
+      'com.atproto.identity.refreshIdentity',
       'com.atproto.admin.getAccountInfo',
       'com.atproto.sync.notifyOfUpdate',
     ]) {

@@ -58,6 +58,39 @@ export function permissionSetOf(document: unknown, nsid: string): PermissionSet 
   return main as unknown as PermissionSet
 }
 
+const HOUR_MS = 60 * 60 * 1000
+/** Refreshed after this (the spec: at most 24 hours, at least an access token's lifetime). */
+export const PERMISSION_SET_STALE_MS = HOUR_MS
+/** Still used, when a refresh fails, for this long (the spec recommends 90 days). */
+export const PERMISSION_SET_EXPIRE_MS = 90 * 24 * HOUR_MS
+
+/**
+ * A resolver over Lexicon resolution (`resolveDocument`: `src/identity/lexicon-resolver.ts`
+ * in the Worker, a stand-in in tests), with the spec's cache, per isolate: a set is resolved
+ * again once stale, and a stale one that fails to resolve is still used until it expires.
+ */
+export function cachingPermissionSetResolver(
+  resolveDocument: (nsid: string) => Promise<unknown>,
+  now: () => number = Date.now,
+): PermissionSetResolver {
+  const cache = new Map<string, { set: PermissionSet; at: number }>()
+  return {
+    async resolve(nsid) {
+      const cached = cache.get(nsid)
+      if (cached && now() - cached.at < PERMISSION_SET_STALE_MS) return cached.set
+      try {
+        const set = permissionSetOf(await resolveDocument(nsid), nsid)
+        if (!set) throw new Error(`${nsid} is not a permission set`)
+        cache.set(nsid, { set, at: now() })
+        return set
+      } catch (err) {
+        if (cached && now() - cached.at < PERMISSION_SET_EXPIRE_MS) return cached.set
+        throw err
+      }
+    },
+  }
+}
+
 /** The permissions an `include:` stands for, given its resolved set. */
 export function expandInclude(include: IncludeScope, set: PermissionSet): ScopePermission[] {
   const expanded: ScopePermission[] = []
