@@ -5,7 +5,7 @@
  * anything twice or touching a secret.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -272,11 +272,17 @@ describe('npm run deploy', () => {
   it('switching the mailer to resend adds only its API key and the mailer settings', async () => {
     const before = new Map(api.state.scripts.get(NAME)!.secrets)
     api.calls.length = 0
+    const backup = join(deployDir, 'secrets-backup.env')
     const { code, output } = await deploy(
-      ['--mailer', 'resend', '--email-from', 'pds@example.com'],
+      ['--mailer', 'resend', '--email-from', 'pds@example.com', '--backup-secrets', backup],
       { PDS_RESEND_API_KEY: 're_test_key' },
     )
     expect(code, output).toBe(0)
+    // The backup, asked for, holds what this run generated (the new key only), owner-readable.
+    expect(readFileSync(backup, 'utf8')).toMatch(
+      /^# Secrets of the PDS pds\.example\.com.*\nPDS_RESEND_API_KEY=re_test_key\n$/,
+    )
+    expect(statSync(backup).mode & 0o777).toBe(0o600)
     const script = api.state.scripts.get(NAME)!
     expect(script.secrets).toEqual(new Map([...before, ['PDS_RESEND_API_KEY', 're_test_key']]))
     const bindings = script.metadata.bindings as { name: string; text?: string }[]
