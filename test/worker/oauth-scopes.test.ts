@@ -322,6 +322,13 @@ describe('transition:generic', () => {
       }),
       'identity:handle',
     )
+    // PLC operations are the whole DID document: identity:handle is not enough either.
+    expectMissing(
+      await call(alice, 'atproto identity:handle', 'com.atproto.identity.signPlcOperation', {
+        input: { token: 'x' },
+      }),
+      'identity:*',
+    )
     expect((await call(alice, generic, 'com.atproto.server.getSession')).body.email).toBeUndefined()
     const withEmail = await call(
       alice,
