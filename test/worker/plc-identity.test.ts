@@ -40,11 +40,9 @@ import {
 
 const plc = new PlcClient(inject('plcUrl'))
 const config = getConfig(env)
-const ADMIN_PASSWORD = (env as unknown as { PDS_ADMIN_PASSWORD: string }).PDS_ADMIN_PASSWORD
 const tokenSource = {
   fetch: (url: string, init?: RequestInit) => SELF.fetch(url, init),
   baseUrl: BASE,
-  adminPassword: ADMIN_PASSWORD,
 }
 
 interface Credentials {
@@ -66,7 +64,7 @@ async function plcToken(account: TestAccount): Promise<string> {
     account.accessJwt,
   )
   expect(res.status).toBe(200)
-  return readAccountToken(tokenSource, account.did, 'plc_operation')
+  return readAccountToken(tokenSource, account.email, 'plc_operation')
 }
 
 function sign(account: TestAccount, body: Record<string, unknown>) {
@@ -226,7 +224,7 @@ describe('requestPlcOperationSignature', () => {
       for (const spy of spies) spy.mockRestore()
     })
     expect(res.status).toBe(200)
-    const token = await readAccountToken(tokenSource, account.did, 'plc_operation')
+    const token = await readAccountToken(tokenSource, account.email, 'plc_operation')
     expect(token).toMatch(/^[A-Z2-9]{5}-[A-Z2-9]{5}$/)
     expect(logged.map(String).join('\n')).not.toContain(token)
     const row = await env.DB.prepare(
