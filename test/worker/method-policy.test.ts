@@ -215,6 +215,14 @@ describe('declared permissions', () => {
     ]) {
       expect(permissionsOf(nsid, {}), nsid).toEqual(['identity:*'])
     }
+    for (const nsid of [
+      'com.atproto.server.confirmEmail',
+      'com.atproto.server.requestEmailConfirmation',
+      'com.atproto.server.requestEmailUpdate',
+      'com.atproto.server.updateEmail',
+    ]) {
+      expect(permissionsOf(nsid, {}), nsid).toEqual(['account:email?action=manage'])
+    }
     expect(permissionsOf('com.atproto.repo.getRecord', {})).toEqual([])
     // Public; a session that comes along only lets the account read its deactivated repo.
     expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(optionalAccess)

@@ -366,6 +366,19 @@ describe('blob scopes', () => {
   })
 })
 
+describe('account email', () => {
+  it('account:email reads the address; changing it needs account:email?action=manage', async () => {
+    const scope = 'atproto account:email'
+    expect((await call(alice, scope, 'com.atproto.server.getSession')).body.email).toBe(alice.email)
+    expectMissing(
+      await call(alice, scope, 'com.atproto.server.updateEmail', {
+        input: { email: 'new@example.com' },
+      }),
+      'account:email?action=manage',
+    )
+  })
+})
+
 describe('account repo', () => {
   it('importRepo needs account:repo?action=manage, which transition:generic is not', async () => {
     expectMissing(
