@@ -95,7 +95,9 @@ export class XrpcClient {
       try {
         res = await fetch(this.url(nsid, opts.params), await this.init(verb, opts))
       } catch (err) {
-        if (opts.retry && attempt < RETRIES) {
+        // Nothing listening, or no such host: waiting will not help.
+        const permanent = ['ECONNREFUSED', 'ENOTFOUND'].includes(causeOf(err))
+        if (opts.retry && !permanent && attempt < RETRIES) {
           await backoff(attempt)
           continue
         }
