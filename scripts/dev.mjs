@@ -29,6 +29,8 @@ const devVars = {
   PDS_PLC_URL: `http://localhost:${PLC_PORT}`,
   PDS_CRAWLERS: 'none',
   PDS_DEV_MODE: 'true',
+  // Mail stays local: shown at /dev/mailbox and its codes printed here.
+  PDS_MAILER: 'dev',
   ...Object.fromEntries(
     Object.entries(process.env).filter(
       ([key]) => key.startsWith('PDS_') && !['PDS_PORT', 'PDS_STATE_DIR'].includes(key),
