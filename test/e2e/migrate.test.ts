@@ -24,7 +24,6 @@ import {
 import { type DevServer, startDevServer } from './dev-server.ts'
 
 const plcUrl = inject('plcUrl')
-const ADMIN_PASSWORD = 'migrate-e2e-admin-password'
 
 describe('npm run migrate between two of our PDSes', { timeout: 300_000 }, () => {
   let a: DevServer
@@ -34,8 +33,7 @@ describe('npm run migrate between two of our PDSes', { timeout: 300_000 }, () =>
   const watches: FirehoseWatch[] = []
 
   beforeAll(async () => {
-    const start = () =>
-      startDevServer({ env: { PDS_PLC_URL: plcUrl, PDS_ADMIN_PASSWORD: ADMIN_PASSWORD } })
+    const start = () => startDevServer({ env: { PDS_PLC_URL: plcUrl } })
     ;[a, b] = await Promise.all([start(), start()])
     watches.push(watchFirehose(a.pdsUrl, plcUrl), watchFirehose(b.pdsUrl, plcUrl))
     stateDir = mkdtempSync(join(tmpdir(), 'migrate-e2e-'))
@@ -67,8 +65,7 @@ describe('npm run migrate between two of our PDSes', { timeout: 300_000 }, () =>
     stateDir,
     ...more,
   ]
-  const tokenFrom = (server: DevServer) => () =>
-    ourPlcToken(server.pdsUrl, ADMIN_PASSWORD, account.did)
+  const tokenFrom = (server: DevServer) => () => ourPlcToken(server.pdsUrl, account)
   const repoStatus = async (server: DevServer) =>
     (await fetch(`${server.pdsUrl}/xrpc/com.atproto.sync.getRepoStatus?did=${account.did}`)).json()
 

@@ -181,7 +181,8 @@ async function readError(method: string, res: Response): Promise<XrpcError> {
   return new XrpcError(method, res.status, error, message)
 }
 
-function causeOf(err: unknown): string {
+/** The low-level reason of a failed fetch (ECONNREFUSED...), else its message. */
+export function causeOf(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause
   return cause?.code ?? cause?.message ?? (err as Error).message
 }
