@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
+import { withDpopNonce } from '../src/oauth/dpop-nonce.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
 import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
@@ -13,6 +14,7 @@ import { serviceDidDocument } from '../src/well-known/did-json.ts'
 import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
 import { toErrorResponse, toXrpcError, XrpcError } from '../src/xrpc/errors.ts'
 import { dispatchDeps } from './dispatch-deps.ts'
+import { addOAuthRoutes } from './oauth-routes.ts'
 
 /** Cloudflare's own URL limit (16 KB). */
 const MAX_URL_LENGTH = 16 * 1024
@@ -76,14 +78,20 @@ export function createApp(): Hono<AppEnv> {
     return doc ? c.json(doc) : c.json({ error: 'NotFound', message: 'No did:web document' }, 404)
   })
 
+  addOAuthRoutes(app)
+
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
 
-  app.all('/xrpc/:nsid', (c) =>
-    dispatchXrpc(
-      c.req.param('nsid'),
+  app.all('/xrpc/:nsid', async (c) =>
+    withDpopNonce(
       c.req.raw,
-      dispatchDeps(c.env, getConfig(c.env), (promise) => c.executionCtx.waitUntil(promise)),
+      getConfig(c.env),
+      await dispatchXrpc(
+        c.req.param('nsid'),
+        c.req.raw,
+        dispatchDeps(c.env, getConfig(c.env), (promise) => c.executionCtx.waitUntil(promise)),
+      ),
     ),
   )
 

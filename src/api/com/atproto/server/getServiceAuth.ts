@@ -56,8 +56,10 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
         `cannot request a service auth token for the following protected method: ${lxm}`,
       )
     }
-    const fullAccess = auth.scope === SCOPE_ACCESS
-    const privileged = fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED
+    const fullAccess = auth.kind === 'access' && auth.scope === SCOPE_ACCESS
+    // An OAuth token's reach is its `rpc` scopes' (the authorize step), not a session kind.
+    const privileged =
+      fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED || auth.kind === 'oauth'
     const allowed = lxm === null || (needsFullAccessSession(lxm) ? fullAccess : true)
     if (!allowed || (lxm !== null && needsPrivilegedSession(lxm) && !privileged)) {
       throw new InvalidRequestError(

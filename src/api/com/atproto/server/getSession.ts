@@ -1,4 +1,5 @@
 import { getAccountByDid } from '../../../../db/accounts.ts'
+import { oauthMaySeeEmail } from '../../../../oauth/resource.ts'
 import { sessionView } from '../../../../sessions/view.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
@@ -14,6 +15,10 @@ export const getSession = defineMethod('com.atproto.server.getSession', {
   async handler({ auth, db }) {
     const account = await getAccountByDid(db, auth.did)
     if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
-    return { body: sessionView(account, { showEmail: auth.appPassword === null }) }
+    return {
+      body: sessionView(account, {
+        showEmail: auth.kind === 'oauth' ? oauthMaySeeEmail(auth) : auth.appPassword === null,
+      }),
+    }
   },
 })
