@@ -1,6 +1,6 @@
 /**
  * The user's side of an authorization, in headless Chromium through our real pages: sign in,
- * consent, and the redirect to the app, which is caught (no server listens there) and returned.
+ * consent, and the redirect to the app, whose URL is returned.
  */
 import { mkdirSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
@@ -15,7 +15,7 @@ export async function launchBrowser(): Promise<Browser> {
 export interface ApproveOptions {
   identifier: string
   password: string
-  /** Where the app's redirect goes: the first navigation there is caught and answered. */
+  /** Where the app's redirect goes: the first request there is the answer. */
   redirectPrefix: string
   /** Saves `<name>-sign-in.png` and `<name>-consent.png`. */
   screenshots?: string
@@ -30,9 +30,13 @@ export async function approveInBrowser(
 ): Promise<URL> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
   const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
   try {
     const redirected = catchRedirect(page, opts.redirectPrefix)
-    await page.goto(authorizeUrl)
+    const opened = await page.goto(authorizeUrl)
+    if (opened?.status() !== 200) {
+      throw new Error(`authorize page: ${opened?.status()} ${await opened?.text()}`)
+    }
     await page.getByLabel('Handle or email').fill(opts.identifier)
     await page.getByLabel('Password').fill(opts.password)
     if (opts.screenshots) {
@@ -42,7 +46,17 @@ export async function approveInBrowser(
       })
     }
     await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Allow access?' }).waitFor()
+    await page
+      .getByRole('heading', { name: 'Allow access?' })
+      .waitFor({ timeout: 15_000 })
+      .catch(async (err) => {
+        throw new Error(
+          `no consent page after signing in: ${await page.locator('main').textContent()}`,
+          {
+            cause: err,
+          },
+        )
+      })
     if (opts.screenshots) {
       await page.screenshot({
         path: `${SCREENSHOTS}${opts.screenshots}-consent.png`,
@@ -56,11 +70,14 @@ export async function approveInBrowser(
   }
 }
 
+/**
+ * The first request to `prefix`: the redirect to the app. Seen as the browser sends it (no
+ * app needs to listen there).
+ */
 function catchRedirect(page: Page, prefix: string): Promise<URL> {
   return new Promise((resolve) => {
-    void page.route(`${prefix}**`, async (route) => {
-      resolve(new URL(route.request().url()))
-      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'signed in' })
+    page.on('request', (request) => {
+      if (request.url().startsWith(prefix)) resolve(new URL(request.url()))
     })
   })
 }

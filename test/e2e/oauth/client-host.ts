@@ -55,6 +55,9 @@ export async function startClientHost(key: ClientSigningKey): Promise<ClientHost
       case '/html.json':
         res.writeHead(200, { 'content-type': 'text/html' })
         return res.end('<!doctype html><p>not metadata</p>')
+      case '/callback':
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        return res.end('signed in')
       default:
         res.writeHead(404)
         return res.end()

@@ -101,13 +101,18 @@ export class RawOAuthClient {
 
   async clientAssertion(overrides: Record<string, unknown> = {}): Promise<string> {
     const key = this.opts.signingKey!
-    return new SignJWT({ jti: b64url(randomBytes(12)), ...overrides })
+    const now = Math.floor(Date.now() / 1000)
+    const claims = {
+      iss: this.opts.clientId,
+      sub: this.opts.clientId,
+      aud: this.opts.pdsUrl,
+      jti: b64url(randomBytes(12)),
+      iat: now,
+      exp: now + 60,
+      ...overrides,
+    }
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-      .setIssuer(this.opts.clientId)
-      .setSubject(this.opts.clientId)
-      .setAudience(this.opts.pdsUrl)
-      .setIssuedAt()
-      .setExpirationTime('1m')
       .sign(key.privateKey)
   }
 
