@@ -14,6 +14,8 @@ const testBindings = {
   // JS runs many times slower in the test pool than in production: cheap password hashes.
   PDS_PASSWORD_SCRYPT_LOG_N: '10',
   PDS_PASSWORD_SCRYPT_P: '1',
+  // Small enough for the import tests to pass it cheaply.
+  PDS_MAX_IMPORT_BYTES: String(4 * 1024 * 1024),
 }
 
 export default defineConfig({

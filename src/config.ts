@@ -46,6 +46,8 @@ export interface Config {
   termsOfServiceUrl: string | null
   /** Largest accepted blob upload in bytes. */
   blobUploadLimit: number
+  /** Largest repo CAR importRepo accepts, in bytes. */
+  maxImportBytes: number
   /**
    * How long an uploaded blob that no record references is kept, in seconds. The blob spec
    * asks for at least an hour; lower values are for tests.
@@ -116,6 +118,7 @@ export const CONFIG_VARS = [
   'PDS_PRIVACY_POLICY_URL',
   'PDS_TERMS_OF_SERVICE_URL',
   'PDS_BLOB_UPLOAD_LIMIT',
+  'PDS_MAX_IMPORT_BYTES',
   'PDS_BLOB_TEMP_GRACE_SECONDS',
   'PDS_BLOB_QUOTA_BYTES',
   'PDS_EVENT_RETENTION_HOURS',
@@ -242,6 +245,7 @@ export function readConfig(env: ConfigEnv): Config {
     privacyPolicyUrl: str(env.PDS_PRIVACY_POLICY_URL),
     termsOfServiceUrl: str(env.PDS_TERMS_OF_SERVICE_URL),
     blobUploadLimit: int(env.PDS_BLOB_UPLOAD_LIMIT, 100 * 1024 * 1024),
+    maxImportBytes: int(env.PDS_MAX_IMPORT_BYTES, 100 * 1024 * 1024),
     blobTempGraceSeconds: int(env.PDS_BLOB_TEMP_GRACE_SECONDS, 3600),
     blobQuotaBytes: int(env.PDS_BLOB_QUOTA_BYTES, 0) || null,
     eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),

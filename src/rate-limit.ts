@@ -36,6 +36,18 @@ export const LIMITS = {
   /** Password guesses through deleteAccount, like logins. */
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
+  /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
+  importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
+  /** Each call may store a key: bounded per address. */
+  reserveSigningKeyPerIp: { name: 'reserveSigningKey-ip', windowSeconds: 300, max: 50 },
+  requestPlcOperationSignaturePerDid: {
+    name: 'requestPlcOperationSignature-did',
+    windowSeconds: 3600,
+    max: 5,
+  },
+  /** Token guesses and PLC directory calls, per account. */
+  signPlcOperationPerDid: { name: 'signPlcOperation-did', windowSeconds: 300, max: 30 },
+  submitPlcOperationPerDid: { name: 'submitPlcOperation-did', windowSeconds: 300, max: 30 },
 } satisfies Record<string, RateLimit>
 
 const HOUR = 3600

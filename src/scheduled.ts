@@ -2,6 +2,7 @@
  * Periodic jobs, run by the Worker's Cron Trigger (wrangler.toml [triggers]). Each job is
  * independent: one failing does not stop the others, and each must be safe to run twice.
  */
+import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
 import { type Db, getDb } from './db/index.ts'
@@ -28,6 +29,7 @@ export const expiredRowsJobs: ScheduledJob[] = [
   expiredRowsJob('used_jti', deleteExpiredJtis),
   expiredRowsJob('rate_limit', deleteStaleRateLimits),
   expiredRowsJob('oauth', deleteExpiredOAuthRows),
+  expiredRowsJob('reserved_signing_key', deleteExpiredReservedKeys),
 ]
 
 /**

@@ -1,6 +1,6 @@
 /**
- * One-off tokens the user types back (account deletion for now; email confirmation and PLC
- * signing later): issued into `account_token`, checked in constant time, valid 15 minutes.
+ * One-off tokens the user types back (account deletion, PLC operation signing; email
+ * confirmation later): issued into `account_token`, checked in constant time, valid 15 minutes.
  */
 import { generateEmailToken, normalizeEmailToken, timingSafeEqualString } from '../auth/index.ts'
 import {
@@ -8,6 +8,7 @@ import {
   deleteAccountTokensRequestedBefore,
   getAccountToken,
   putAccountToken,
+  takeAccountToken,
 } from '../db/account-tokens.ts'
 import type { Db } from '../db/index.ts'
 import { RequestRefusedError } from '../errors.ts'
@@ -59,6 +60,23 @@ export async function checkAccountToken(
   if (!row || !matches) throw new AccountTokenError('Token is invalid', 'InvalidToken')
   if (nowMs > Date.parse(row.requestedAt) + ACCOUNT_TOKEN_TTL_MS) {
     throw new AccountTokenError('Token is expired', 'ExpiredToken')
+  }
+}
+
+/**
+ * checkAccountToken, then uses the token up: of two requests presenting it at once, only one
+ * gets through (InvalidToken for the other), and it never works again.
+ */
+export async function useAccountToken(
+  db: Db,
+  did: string,
+  purpose: AccountTokenPurpose,
+  input: string,
+  nowMs = Date.now(),
+): Promise<void> {
+  await checkAccountToken(db, did, purpose, input, nowMs)
+  if (!(await takeAccountToken(db, did, purpose, normalizeEmailToken(input)))) {
+    throw new AccountTokenError('Token is invalid', 'InvalidToken')
   }
 }
 

@@ -6,15 +6,20 @@ import { createRegistry, type MethodRegistry } from '../xrpc/dispatch.ts'
 import { getPreferences } from './app/bsky/actor/getPreferences.ts'
 import { putPreferences } from './app/bsky/actor/putPreferences.ts'
 import { getFeed } from './app/bsky/feed/getFeed.ts'
+import { getRecommendedDidCredentials } from './com/atproto/identity/getRecommendedDidCredentials.ts'
+import { requestPlcOperationSignature } from './com/atproto/identity/requestPlcOperationSignature.ts'
 import { resolveDid } from './com/atproto/identity/resolveDid.ts'
 import { resolveHandle } from './com/atproto/identity/resolveHandle.ts'
 import { resolveIdentity } from './com/atproto/identity/resolveIdentity.ts'
+import { signPlcOperation } from './com/atproto/identity/signPlcOperation.ts'
+import { submitPlcOperation } from './com/atproto/identity/submitPlcOperation.ts'
 import { updateHandle } from './com/atproto/identity/updateHandle.ts'
 import { applyWrites } from './com/atproto/repo/applyWrites.ts'
 import { createRecord } from './com/atproto/repo/createRecord.ts'
 import { deleteRecord } from './com/atproto/repo/deleteRecord.ts'
 import { describeRepo } from './com/atproto/repo/describeRepo.ts'
 import { getRecord } from './com/atproto/repo/getRecord.ts'
+import { importRepo } from './com/atproto/repo/importRepo.ts'
 import { listMissingBlobs } from './com/atproto/repo/listMissingBlobs.ts'
 import { listRecords } from './com/atproto/repo/listRecords.ts'
 import { putRecord } from './com/atproto/repo/putRecord.ts'
@@ -36,6 +41,7 @@ import { getSession } from './com/atproto/server/getSession.ts'
 import { listAppPasswords } from './com/atproto/server/listAppPasswords.ts'
 import { refreshSession } from './com/atproto/server/refreshSession.ts'
 import { requestAccountDelete } from './com/atproto/server/requestAccountDelete.ts'
+import { reserveSigningKey } from './com/atproto/server/reserveSigningKey.ts'
 import { revokeAppPassword } from './com/atproto/server/revokeAppPassword.ts'
 import { getBlob } from './com/atproto/sync/getBlob.ts'
 import { getBlocks } from './com/atproto/sync/getBlocks.ts'
@@ -69,8 +75,13 @@ export function buildRegistry(): MethodRegistry {
     listAppPasswords,
     refreshSession,
     requestAccountDelete,
+    reserveSigningKey,
     revokeAppPassword,
     // com.atproto.identity
+    getRecommendedDidCredentials,
+    requestPlcOperationSignature,
+    signPlcOperation,
+    submitPlcOperation,
     resolveDid,
     resolveHandle,
     resolveIdentity,
@@ -82,6 +93,7 @@ export function buildRegistry(): MethodRegistry {
     describeRepo,
     getRecord,
     listRecords,
+    importRepo,
     listMissingBlobs,
     putRecord,
     uploadBlob,

@@ -54,6 +54,27 @@ export async function deleteAccountToken(
     .where(and(eq(accountToken.did, did), eq(accountToken.purpose, purpose)))
 }
 
+/** Deletes the token if it is still `token`; false when it was already used or replaced. */
+export async function takeAccountToken(
+  db: Db,
+  did: string,
+  purpose: AccountTokenPurpose,
+  token: string,
+): Promise<boolean> {
+  const row = await db
+    .delete(accountToken)
+    .where(
+      and(
+        eq(accountToken.did, did),
+        eq(accountToken.purpose, purpose),
+        eq(accountToken.token, token),
+      ),
+    )
+    .returning({ did: accountToken.did })
+    .get()
+  return row !== undefined
+}
+
 /** Forgets tokens requested before `cutoff` (an ISO time): expired, no longer usable. */
 export async function deleteAccountTokensRequestedBefore(db: Db, cutoff: string): Promise<void> {
   await db.delete(accountToken).where(lt(accountToken.requestedAt, cutoff))

@@ -293,3 +293,20 @@ export const oauthDeviceAccount = sqliteTable(
     index('oauth_device_account_expires_idx').on(t.expiresAt),
   ],
 )
+
+/**
+ * Signing keys reserved with com.atproto.server.reserveSigningKey, by `id`: the DID the key
+ * is for, or (reserved without one) the key's own did:key. The private key is encrypted with
+ * PDS_KEY_ENCRYPTION_SECRET and bound to `id`. createAccount takes the DID's key when that DID
+ * moves here; unclaimed reservations expire (src/accounts/reserved-keys.ts).
+ */
+export const reservedSigningKey = sqliteTable(
+  'reserved_signing_key',
+  {
+    id: text('id').primaryKey(),
+    signingKeyDid: text('signing_key_did').notNull(),
+    signingKeyEncrypted: text('signing_key_encrypted').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('reserved_signing_key_created_idx').on(t.createdAt)],
+)

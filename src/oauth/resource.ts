@@ -108,10 +108,3 @@ function refusal(config: Config, error: string, description: string): XrpcError 
     'DPoP-Nonce': currentDpopNonce(config),
   })
 }
-
-/** Whether the user granted the app their email address (getSession shows it then). */
-export function oauthMaySeeEmail(auth: OAuthAuth): boolean {
-  return auth.scope
-    .split(' ')
-    .some((scope) => scope === 'transition:email' || scope.startsWith('account:email'))
-}

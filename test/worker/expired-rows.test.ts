@@ -11,6 +11,7 @@ import {
   insertOAuthSession,
   rememberDeviceAccount,
 } from '../../src/db/oauth.ts'
+import { insertReservedKey } from '../../src/db/reserved-keys.ts'
 import { insertRefreshToken } from '../../src/db/sessions.ts'
 import { claimJti } from '../../src/db/used-jti.ts'
 import { d1RateLimitStore, LIMITS } from '../../src/rate-limit.ts'
@@ -33,6 +34,7 @@ describe('expired D1 rows', () => {
       'expired-oauth',
       'expired-rate_limit',
       'expired-refresh_token',
+      'expired-reserved_signing_key',
       'expired-used_jti',
     ])
   })
@@ -74,12 +76,26 @@ describe('expired D1 rows', () => {
     await store.add(`${limit.name}:old-subject`, at(-25 * 3600_000).getTime(), 1)
     await store.add(`${limit.name}:live-subject`, at(-23 * 3600_000).getTime(), 1)
 
+    // Reserved signing keys nobody claimed within 7 days.
+    for (const [id, createdAt] of [
+      ['did:plc:reservedold', at(-8 * 24 * 3600_000)],
+      ['did:plc:reservedlive', at(-6 * 24 * 3600_000)],
+    ] as const) {
+      await insertReservedKey(db, {
+        id,
+        signingKeyDid: 'did:key:z',
+        signingKeyEncrypted: 'v1.x.y',
+        createdAt: createdAt.toISOString(),
+      })
+    }
+
     await runScheduledJobs(env, now, expiredRowsJobs)
 
     expect(await ids('SELECT id FROM refresh_token')).toEqual(['refresh-live'])
     expect(await ids('SELECT token AS id FROM account_token')).toEqual(['LIVE'])
     expect(await ids('SELECT id FROM used_jti')).toEqual(['iss:jti-live'])
     expect(await ids('SELECT key AS id FROM rate_limit')).toEqual([`${limit.name}:live-subject`])
+    expect(await ids('SELECT id FROM reserved_signing_key')).toEqual(['did:plc:reservedlive'])
   })
   it('deletes expired OAuth requests, sessions and remembered sign-ins', async () => {
     const seconds = (d: Date) => Math.floor(d.getTime() / 1000)

@@ -7,6 +7,7 @@ import {
   accessPrivileged,
   accessStandard,
   adminAuth,
+  optionalAccess,
   refreshAuth,
 } from '../../../src/api/auth-verifiers.ts'
 import { buildRegistry } from '../../../src/api/index.ts'
@@ -78,7 +79,8 @@ export function registeredMethods(): MethodInfo[] {
 }
 
 function authKind(verifier: unknown): AuthKind {
-  if (verifier === publicAccess) return 'none'
+  // Optional sessions only widen what the account reads of itself: called as public here.
+  if (verifier === publicAccess || verifier === optionalAccess) return 'none'
   if (verifier === accessStandard) return 'standard'
   if (verifier === accessPrivileged) return 'privileged'
   if (verifier === accessFull) return 'full'

@@ -1,4 +1,5 @@
 import { checkHandleForAccount } from '../../../../accounts/handles.ts'
+import { releaseReservedKey, reservedKeyFor } from '../../../../accounts/reserved-keys.ts'
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { requireSecret } from '../../../../config.ts'
@@ -47,6 +48,9 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
     const handle = await checkHandleForAccount(db, config, input.handle, migratingDid)
     if (config.inviteRequired) await checkInvite(db, input.inviteCode)
 
+    // A DID moving here signs with the key reserved for it, if any: the one its PLC operation
+    // may already name (reserveSigningKey).
+    const reserved = migratingDid ? await reservedKeyFor(db, migratingDid) : null
     const signingKey = await Secp256k1Keypair.create()
     let did = migratingDid
     let didDoc: Record<string, unknown> | undefined
@@ -70,11 +74,14 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
     }
 
     const now = new Date().toISOString()
-    const signingKeyEncrypted = await encryptPrivateKey(
-      signingKey.exportPrivateKey(),
-      requireSecret(config, 'keyEncryptionSecret'),
-      did,
-    )
+    const signingKeyDid = reserved?.signingKeyDid ?? signingKey.did()
+    const signingKeyEncrypted =
+      reserved?.signingKeyEncrypted ??
+      (await encryptPrivateKey(
+        signingKey.exportPrivateKey(),
+        requireSecret(config, 'keyEncryptionSecret'),
+        did,
+      ))
     try {
       await insertAccount(db, {
         did,
@@ -82,7 +89,7 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
         email,
         passwordHash: await hashPassword(password, config.passwordHash),
         signingKeyEncrypted,
-        signingKeyDid: signingKey.did(),
+        signingKeyDid,
         status: migratingDid ? 'deactivated' : 'active',
         createdAt: now,
         deactivatedAt: migratingDid ? now : null,
@@ -120,6 +127,7 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
       throw err
     }
 
+    if (reserved) await releaseReservedKey(db, did)
     const tokens = await openSession(db, config, { did, appPassword: null })
     return { body: { ...tokens, handle, did, ...(didDoc ? { didDoc } : {}) } }
   },

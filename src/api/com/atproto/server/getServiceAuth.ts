@@ -12,6 +12,7 @@ import { defineMethod } from '../../../../xrpc/method.ts'
 import { rpcPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandard } from '../../../auth-verifiers.ts'
+import { carriesScope } from '../../../authorize.ts'
 
 const MINUTE = 60
 const HOUR = 60 * MINUTE
@@ -56,10 +57,11 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
         `cannot request a service auth token for the following protected method: ${lxm}`,
       )
     }
-    const fullAccess = auth.kind === 'access' && auth.scope === SCOPE_ACCESS
-    // An OAuth token's reach is its `rpc` scopes' (the authorize step), not a session kind.
-    const privileged =
-      fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED || auth.kind === 'oauth'
+    // An OAuth token's scope already decided chat (transition:chat.bsky or an rpc: scope for
+    // it); no OAuth token is a full-access session.
+    const scoped = carriesScope(auth)
+    const fullAccess = !scoped && auth.scope === SCOPE_ACCESS
+    const privileged = scoped || fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED
     const allowed = lxm === null || (needsFullAccessSession(lxm) ? fullAccess : true)
     if (!allowed || (lxm !== null && needsPrivilegedSession(lxm) && !privileged)) {
       throw new InvalidRequestError(
