@@ -4,6 +4,8 @@
  * revokes any of them; revocation takes effect at once (the session row goes, and with it
  * every access token; an app password's sessions end with it).
  */
+
+import { describeScope } from '../auth/scopes/index.ts'
 import {
   deleteOAuthSession,
   forgetDeviceAccount,
@@ -17,7 +19,6 @@ import { checkFormPost, type Device, deviceOf } from './device.ts'
 import type { OAuthDeps } from './endpoint.ts'
 import { DEVICE_SIGN_IN_LIFETIME, nowSeconds } from './lifetimes.ts'
 import { type Html, html, messagePage, page } from './pages/html.ts'
-import { describeScopes } from './scope-words.ts'
 import { signIn } from './sign-in.ts'
 
 export const ACCOUNT_PATH = '/account'
@@ -78,7 +79,11 @@ ${
     : html`<ul class="plain">${sessions.map(
         (s) => html`<li><div><strong>${s.clientName ?? s.clientId}</strong><br>
 <span class="muted">${s.clientId}</span><br>
-<span class="muted">Since ${new Date(s.createdAt * 1000).toISOString().slice(0, 10)}, last used ${new Date(s.updatedAt * 1000).toISOString().slice(0, 10)}. ${describeScopes(s.scope).join(' ')}</span></div>
+<span class="muted">Since ${new Date(s.createdAt * 1000).toISOString().slice(0, 10)}, last used ${new Date(s.updatedAt * 1000).toISOString().slice(0, 10)}. ${describeScope(
+          s.scope,
+        )
+          .map((item) => item.text)
+          .join(' ')}</span></div>
 ${revokeForm('oauth', s.id, `Revoke ${s.clientName ?? s.clientId}`)}</li>`,
       )}</ul>`
 }

@@ -20,6 +20,7 @@ import {
 import { resolveClient } from './client-metadata.ts'
 import { checkFormPost, type Device, deviceOf, isCrawler } from './device.ts'
 import type { OAuthDeps } from './endpoint.ts'
+import { consentItems } from './granted-scope.ts'
 import {
   AUTHORIZATION_LIFETIME,
   CODE_LIFETIME,
@@ -92,7 +93,7 @@ async function renderRequest(
     if (account) {
       return page({
         title: 'Allow access?',
-        body: consentBody(ctx, account.handle, parameters.scope),
+        body: consentBody(ctx, account.handle, await consentItems(parameters.scope, deps)),
         formTargets,
         headers,
         devMode: deps.config.devMode,

@@ -10,6 +10,7 @@ import { authenticateClient } from './client-auth.ts'
 import { type Client, isRegisteredRedirect, resolveClient } from './client-metadata.ts'
 import { answer, type OAuthDeps, readForm, requireDpop } from './endpoint.ts'
 import { invalidRequest, OAuthError } from './errors.ts'
+import { grantedScope } from './granted-scope.ts'
 import { AUTHORIZATION_LIFETIME, CODE_LIFETIME, nowSeconds, PAR_LIFETIME } from './lifetimes.ts'
 import { toRequestUri } from './request-uri.ts'
 
@@ -35,6 +36,7 @@ export function handlePar(request: Request, deps: OAuthDeps): Promise<Response> 
     const client = await resolveClient(clientId, deps)
     const clientAuth = await authenticateClient(form, client, deps)
     const parameters = checkAuthorizationRequest(form, client)
+    parameters.scope = (await grantedScope(parameters.scope, deps)).scope
     const dpopJkt = form.get('dpop_jkt')
     if (dpopJkt !== null && dpopJkt !== proof.jkt) {
       throw invalidRequest('dpop_jkt is not the key of the DPoP proof')
@@ -103,9 +105,9 @@ function checkAuthorizationRequest(form: URLSearchParams, client: Client): Autho
 }
 
 /**
- * The scopes asked for: `atproto` among them, each one the client declared. What a scope
- * allows is decided when it is used (src/api/authorize.ts); one this server does not know
- * is kept and simply allows nothing, so it cannot break a login.
+ * The scopes asked for: `atproto` among them, each one the client declared. Tokens this
+ * server does not understand are then dropped by `grantScope` (they cannot break a login);
+ * what a scope allows is decided when it is used (src/api/authorize.ts).
  */
 function checkScope(raw: string | null, client: Client): string {
   const declared = new Set(client.metadata.scope.split(' ').filter(Boolean))

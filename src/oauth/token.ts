@@ -18,6 +18,7 @@ import { authenticateClient, type ClientAuth, sameClientAuth } from './client-au
 import { type Client, resolveClient } from './client-metadata.ts'
 import { answer, type OAuthDeps, readForm, requireDpop } from './endpoint.ts'
 import { invalidGrant, invalidRequest, OAuthError } from './errors.ts'
+import { grantedScope } from './granted-scope.ts'
 import { CONFIDENTIAL_REFRESH_LIFETIME, nowSeconds, PUBLIC_SESSION_LIFETIME } from './lifetimes.ts'
 import type { AuthorizationParameters } from './par.ts'
 import { base64url, tokenHash } from './secrets.ts'
@@ -171,11 +172,13 @@ async function tokenResponse(
     refreshToken: string
   },
 ) {
+  // Recomputed at each refresh, so an updated permission set reaches existing sessions.
+  const { tokenScope } = await grantedScope(s.scope, deps)
   const access = await signAccessToken(deps.config, {
     sub: s.did,
     sid: s.sessionId,
     clientId: s.client.id,
-    scope: s.scope,
+    scope: tokenScope,
     jkt: s.jkt,
   })
   return {

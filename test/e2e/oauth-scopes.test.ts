@@ -16,7 +16,7 @@ beforeAll(async () => {
   user = await createTestAccount(pdsUrl, 'oauthscope')
 })
 
-async function sessionWith(scope: string) {
+async function sessionWith(scope: string, granted = scope) {
   const client = await RawOAuthClient.create({
     pdsUrl,
     clientId: `http://localhost?${new URLSearchParams({ redirect_uri: REDIRECT, scope })}`,
@@ -24,7 +24,7 @@ async function sessionWith(scope: string) {
     scope,
   })
   const { tokens } = await client.signIn(user.handle, PASSWORD)
-  expect(tokens.scope).toBe(scope)
+  expect(tokens.scope).toBe(granted)
   return { client, access: tokens.access_token as string }
 }
 
@@ -74,5 +74,13 @@ describe('OAuth scopes with real tokens', () => {
       body: { name: 'from oauth' },
     })
     expect(res.status).toBe(403)
+  })
+
+  it('drops a scope token it does not know instead of failing the login', async () => {
+    const { client, access } = await sessionWith(
+      'atproto transition:generic frobnicate:everything',
+      'atproto transition:generic',
+    )
+    expect((await client.xrpc('com.atproto.server.getSession', access)).status).toBe(200)
   })
 })

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../src/config.ts'
 import { isRegisteredRedirect, loopbackClient } from '../../src/oauth/client-metadata.ts'
 import { currentDpopNonce, isValidDpopNonce } from '../../src/oauth/dpop-nonce.ts'
-import { describeScopes } from '../../src/oauth/scope-words.ts'
 
 const config = readConfig({ PDS_DEV_MODE: 'true', PDS_JWT_SECRET: 'unit-test-secret' })
 const MINUTE = 60_000
@@ -64,14 +63,5 @@ describe('loopback clients', () => {
         `http://localhost?redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
       ),
     ).toThrow()
-  })
-})
-
-describe('scopes in plain words', () => {
-  it('describe each requested scope, unknown ones included', () => {
-    const words = describeScopes('atproto repo:app.bsky.feed.post?action=create something:odd')
-    expect(words).toHaveLength(3)
-    expect(words[1]).toContain('app.bsky.feed.post')
-    expect(words[2]).toContain('something:odd')
   })
 })

@@ -1,7 +1,8 @@
 /** The sign-in and consent pages of an authorization request. */
+
+import type { ConsentItem } from '../../auth/scopes/index.ts'
 import type { RememberedAccount } from '../../db/oauth.ts'
 import type { Client } from '../client-metadata.ts'
-import { describeScopes } from '../scope-words.ts'
 import { type Html, html } from './html.ts'
 
 export interface RequestContext {
@@ -67,12 +68,17 @@ ${hidden(ctx)}<input type="hidden" name="decision" value="deny">
 </form>`
 }
 
-export function consentBody(ctx: RequestContext, handle: string, scope: string): Html {
+export function consentBody(ctx: RequestContext, handle: string, items: ConsentItem[]): Html {
   return html`<h1>Allow access?</h1>
 ${clientHeader(ctx.client)}
 <p>Signed in as <strong>@${handle}</strong>. This app asks to:</p>
 <ul class="permissions">
-${describeScopes(scope).map((words) => html`<li>${words}</li>`)}
+${items.map(
+  (item) =>
+    html`<li>${item.broad ? html`<strong>${item.text}</strong>` : item.text}${
+      item.details?.length ? html`<ul>${item.details.map((d) => html`<li>${d}</li>`)}</ul>` : ''
+    }</li>`,
+)}
 </ul>
 <p class="muted">You can end this access at any time from your account page on ${ctx.serverName}.</p>
 <form method="post" action="/oauth/authorize/consent">
