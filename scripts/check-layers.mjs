@@ -34,6 +34,7 @@ const NO_XRPC = new Set([
   'blobs',
   'db',
   'identity',
+  'mail',
   'sequencer',
   'sessions',
   'storage',

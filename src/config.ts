@@ -42,6 +42,8 @@ export interface Config {
   /** Relay hostnames that get `com.atproto.sync.requestCrawl`. */
   crawlers: string[]
   contactEmail: string | null
+  /** How mail leaves (`PDS_MAILER`); null: no mailer, nothing can be mailed. */
+  mail: MailConfig | null
   privacyPolicyUrl: string | null
   termsOfServiceUrl: string | null
   /** Largest accepted blob upload in bytes. */
@@ -84,7 +86,24 @@ export interface Config {
     plcRotationKey: string | null
     /** Secret that encrypts account signing keys at rest. */
     keyEncryptionSecret: string | null
+    /** Resend API key, for `PDS_MAILER=resend`. */
+    resendApiKey: string | null
   }
+}
+
+/**
+ * `cloudflare`: the Email Service `send_email` binding named `EMAIL`; `resend`: Resend's HTTP
+ * API; `dev`: the development mailbox (local development only).
+ */
+export type MailerKind = 'cloudflare' | 'resend' | 'dev'
+export const MAILER_KINDS: readonly MailerKind[] = ['cloudflare', 'resend', 'dev']
+
+export interface MailConfig {
+  mailer: MailerKind
+  /** The sender, e.g. `PDS <noreply@pds.example.com>`. */
+  from: string
+  /** Resend's API origin; tests point it at a loopback stand-in. */
+  resendApiUrl: string
 }
 
 export interface AccountLimits {
@@ -115,6 +134,10 @@ export const CONFIG_VARS = [
   'PDS_PROXY_MAX_RESPONSE_BYTES',
   'PDS_CRAWLERS',
   'PDS_CONTACT_EMAIL',
+  'PDS_MAILER',
+  'PDS_EMAIL_FROM',
+  'PDS_RESEND_API_URL',
+  'PDS_RESEND_API_KEY',
   'PDS_PRIVACY_POLICY_URL',
   'PDS_TERMS_OF_SERVICE_URL',
   'PDS_BLOB_UPLOAD_LIMIT',
@@ -242,6 +265,7 @@ export function readConfig(env: ConfigEnv): Config {
     },
     crawlers: list(env.PDS_CRAWLERS) ?? ['bsky.network'],
     contactEmail: str(env.PDS_CONTACT_EMAIL),
+    mail: mailConfig(env, devMode, hostname),
     privacyPolicyUrl: str(env.PDS_PRIVACY_POLICY_URL),
     termsOfServiceUrl: str(env.PDS_TERMS_OF_SERVICE_URL),
     blobUploadLimit: int(env.PDS_BLOB_UPLOAD_LIMIT, 100 * 1024 * 1024),
@@ -272,8 +296,33 @@ export function readConfig(env: ConfigEnv): Config {
       adminPassword: str(env.PDS_ADMIN_PASSWORD),
       plcRotationKey: str(env.PDS_PLC_ROTATION_KEY),
       keyEncryptionSecret: str(env.PDS_KEY_ENCRYPTION_SECRET),
+      resendApiKey: str(env.PDS_RESEND_API_KEY),
     },
   }
+}
+
+/** `PDS_MAILER` and what the chosen mailer needs; a mailer that cannot work refuses to start. */
+function mailConfig(env: ConfigEnv, devMode: boolean, hostname: string): MailConfig | null {
+  const raw = str(env.PDS_MAILER)?.toLowerCase() ?? null
+  if (raw === null || raw === 'none') return null
+  const mailer = MAILER_KINDS.find((kind) => kind === raw)
+  if (!mailer) {
+    throw new ConfigError(`PDS_MAILER must be one of ${MAILER_KINDS.join(', ')}: got "${raw}"`)
+  }
+  if (mailer === 'dev' && !devMode) {
+    throw new ConfigError(`PDS_MAILER=dev keeps mail on the server (${DEV_MODE_HINT})`)
+  }
+  const from = str(env.PDS_EMAIL_FROM) ?? (mailer === 'dev' ? `PDS <noreply@${hostname}>` : null)
+  if (!from) throw new ConfigError(`PDS_MAILER=${mailer} needs PDS_EMAIL_FROM (the sender)`)
+  const address = /<([^<>]*)>\s*$/.exec(from)?.[1] ?? from
+  if (/[\r\n]/.test(from) || !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) {
+    throw new ConfigError(`PDS_EMAIL_FROM is not an address: ${from}`)
+  }
+  if (mailer === 'resend' && !str(env.PDS_RESEND_API_KEY)) {
+    throw new ConfigError('PDS_MAILER=resend needs the secret PDS_RESEND_API_KEY')
+  }
+  const resendApiUrl = trimSlash(str(env.PDS_RESEND_API_URL) ?? 'https://api.resend.com')
+  return { mailer, from, resendApiUrl }
 }
 
 /** The settings a deployment needs, and a hostname that is not a local one. */
@@ -304,6 +353,7 @@ export function requireSecret(config: Config, name: keyof Config['secrets']): st
     adminPassword: 'PDS_ADMIN_PASSWORD',
     plcRotationKey: 'PDS_PLC_ROTATION_KEY',
     keyEncryptionSecret: 'PDS_KEY_ENCRYPTION_SECRET',
+    resendApiKey: 'PDS_RESEND_API_KEY',
   }[name]
   throw new InternalServerError(`This PDS is not configured: ${envName} is not set`)
 }

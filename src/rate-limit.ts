@@ -6,11 +6,13 @@
 import { sql } from 'drizzle-orm'
 import type { AccountLimits, Config } from './config.ts'
 import type { Db } from './db/index.ts'
-import type {
-  RateLimit,
-  RateLimitedCall,
-  RateLimitRule,
-  RateLimitStore,
+import {
+  addressPrefix,
+  clientIp,
+  type RateLimit,
+  type RateLimitedCall,
+  type RateLimitRule,
+  type RateLimitStore,
 } from './xrpc/rate-limits.ts'
 
 export const LIMITS = {
@@ -36,6 +38,14 @@ export const LIMITS = {
   /** Password guesses through deleteAccount, like logins. */
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
+  /** Mailed codes, over every method that mails one: per account and per client address. */
+  mailPerAccount: { name: 'mail-acct', windowSeconds: 3600, max: 15 },
+  mailPerIp: { name: 'mail-ip', windowSeconds: 3600, max: 100 },
+  /** Password-reset mails per address asked about, whether an account has it or not. */
+  mailPerAddress: { name: 'mail-addr', windowSeconds: 3600, max: 5 },
+  /** Mailed codes typed back: per account, and per client address where none is named. */
+  tokenChecksPerAccount: { name: 'token-check-acct', windowSeconds: 300, max: 30 },
+  tokenChecksPerIp: { name: 'token-check-ip', windowSeconds: 300, max: 50 },
   /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
   importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
   /** Each call may store a key: bounded per address. */
@@ -49,6 +59,21 @@ export const LIMITS = {
   signPlcOperationPerDid: { name: 'signPlcOperation-did', windowSeconds: 300, max: 30 },
   submitPlcOperationPerDid: { name: 'submitPlcOperation-did', windowSeconds: 300, max: 30 },
 } satisfies Record<string, RateLimit>
+
+/**
+ * What every method that mails a code to the caller's account declares. The address is keyed
+ * by a function so that the count comes after auth: only signed-in calls that mail count.
+ */
+export const MAIL_LIMITS: RateLimitRule[] = [
+  { limit: LIMITS.mailPerIp, key: ({ request }) => addressPrefix(clientIp(request)) },
+  { limit: LIMITS.mailPerAccount, key: 'account' },
+]
+
+/** What every method that takes a mailed code from a signed-in caller declares. */
+export const TOKEN_CHECK_LIMITS: RateLimitRule[] = [
+  { limit: LIMITS.tokenChecksPerIp, key: 'ip' },
+  { limit: LIMITS.tokenChecksPerAccount, key: 'account' },
+]
 
 const HOUR = 3600
 const DAY = 24 * HOUR

@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
+import { devMailboxEnabled, serveDevMailbox } from '../src/mail/dev-mailbox-page.ts'
 import { withDpopNonce } from '../src/oauth/dpop-nonce.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
@@ -79,6 +80,9 @@ export function createApp(): Hono<AppEnv> {
   })
 
   addOAuthRoutes(app)
+  // Local development only (PDS_MAILER=dev, which needs PDS_DEV_MODE): the mail "sent".
+  app.get('/dev/mailbox/*', (c) => devMailbox(c.req.raw, c.env))
+  app.get('/dev/mailbox', (c) => devMailbox(c.req.raw, c.env))
 
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
@@ -95,7 +99,9 @@ export function createApp(): Hono<AppEnv> {
     ),
   )
 
-  app.notFound((c) => c.json({ error: 'NotFound', message: `Not found: ${c.req.path}` }, 404))
+  const devMailbox = (request: Request, env: Env) =>
+    devMailboxEnabled(getConfig(env)) ? serveDevMailbox(request, getDb(env.DB)) : notFound(request)
+  app.notFound((c) => notFound(c.req.raw))
   app.onError((err) => {
     if (toXrpcError(err).status === 500) {
       console.error('request failed', err)
@@ -103,4 +109,9 @@ export function createApp(): Hono<AppEnv> {
     return toErrorResponse(err)
   })
   return app
+}
+
+function notFound(request: Request): Response {
+  const path = new URL(request.url).pathname
+  return Response.json({ error: 'NotFound', message: `Not found: ${path}` }, { status: 404 })
 }

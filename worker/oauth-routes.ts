@@ -30,7 +30,7 @@ import { handleToken } from '../src/oauth/token.ts'
 import type { AppEnv } from './app.ts'
 
 export function addOAuthRoutes(app: Hono<AppEnv>): void {
-  const deps = (env: Env) => ({ db: getDb(env.DB), config: getConfig(env) })
+  const deps = (env: Env) => ({ db: getDb(env.DB), config: getConfig(env), env })
   app.get('/.well-known/oauth-protected-resource', (c) =>
     c.json(protectedResourceMetadata(getConfig(c.env))),
   )

@@ -26,6 +26,7 @@ import { putRecord } from './com/atproto/repo/putRecord.ts'
 import { uploadBlob } from './com/atproto/repo/uploadBlob.ts'
 import { activateAccount } from './com/atproto/server/activateAccount.ts'
 import { checkAccountStatus } from './com/atproto/server/checkAccountStatus.ts'
+import { confirmEmail } from './com/atproto/server/confirmEmail.ts'
 import { createAccount } from './com/atproto/server/createAccount.ts'
 import { createAppPassword } from './com/atproto/server/createAppPassword.ts'
 import { createInviteCode } from './com/atproto/server/createInviteCode.ts'
@@ -41,8 +42,13 @@ import { getSession } from './com/atproto/server/getSession.ts'
 import { listAppPasswords } from './com/atproto/server/listAppPasswords.ts'
 import { refreshSession } from './com/atproto/server/refreshSession.ts'
 import { requestAccountDelete } from './com/atproto/server/requestAccountDelete.ts'
+import { requestEmailConfirmation } from './com/atproto/server/requestEmailConfirmation.ts'
+import { requestEmailUpdate } from './com/atproto/server/requestEmailUpdate.ts'
+import { requestPasswordReset } from './com/atproto/server/requestPasswordReset.ts'
 import { reserveSigningKey } from './com/atproto/server/reserveSigningKey.ts'
+import { resetPassword } from './com/atproto/server/resetPassword.ts'
 import { revokeAppPassword } from './com/atproto/server/revokeAppPassword.ts'
+import { updateEmail } from './com/atproto/server/updateEmail.ts'
 import { getBlob } from './com/atproto/sync/getBlob.ts'
 import { getBlocks } from './com/atproto/sync/getBlocks.ts'
 import { getCheckout } from './com/atproto/sync/getCheckout.ts'
@@ -53,7 +59,7 @@ import { getRepo } from './com/atproto/sync/getRepo.ts'
 import { getRepoStatus } from './com/atproto/sync/getRepoStatus.ts'
 import { listBlobs } from './com/atproto/sync/listBlobs.ts'
 import { listRepos } from './com/atproto/sync/listRepos.ts'
-import { getAccountTokens } from './dev/edgepds/admin/getAccountTokens.ts'
+import { getMailStatus } from './dev/edgepds/admin/getMailStatus.ts'
 
 export function buildRegistry(): MethodRegistry {
   return createRegistry([
@@ -77,6 +83,13 @@ export function buildRegistry(): MethodRegistry {
     requestAccountDelete,
     reserveSigningKey,
     revokeAppPassword,
+    // com.atproto.server: email
+    confirmEmail,
+    requestEmailConfirmation,
+    requestEmailUpdate,
+    requestPasswordReset,
+    resetPassword,
+    updateEmail,
     // com.atproto.identity
     getRecommendedDidCredentials,
     requestPlcOperationSignature,
@@ -114,6 +127,6 @@ export function buildRegistry(): MethodRegistry {
     putPreferences,
     getFeed,
     // this PDS's own operator methods (no Lexicon)
-    getAccountTokens,
+    getMailStatus,
   ])
 }

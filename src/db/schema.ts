@@ -30,6 +30,8 @@ export const account = sqliteTable('account', {
   /** When a deactivated account asked to be deleted (deactivateAccount `deleteAfter`). */
   deleteAfter: text('delete_after'),
   takedownRef: text('takedown_ref'),
+  /** Sign-in needs a code mailed to the (confirmed) address besides the password. */
+  emailAuthFactor: integer('email_auth_factor', { mode: 'boolean' }).notNull().default(false),
 })
 
 export const appPassword = sqliteTable(
@@ -89,8 +91,29 @@ export const accountToken = sqliteTable(
     purpose: text('purpose').notNull(),
     token: text('token').notNull(),
     requestedAt: text('requested_at').notNull(),
+    /** Wrong tokens tried against this one; past a few it is burnt. */
+    attempts: integer('attempts').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.did, t.purpose] })],
+  (t) => [
+    primaryKey({ columns: [t.did, t.purpose] }),
+    index('account_token_purpose_token_idx').on(t.purpose, t.token),
+  ],
+)
+
+/** The development mailbox (`PDS_MAILER=dev`): every mail the local PDS sent. */
+export const devMail = sqliteTable(
+  'dev_mail',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    messageId: text('message_id').notNull(),
+    sentAt: text('sent_at').notNull(),
+    fromAddress: text('from_address').notNull(),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    html: text('html').notNull(),
+  },
+  (t) => [index('dev_mail_to_idx').on(t.toAddress)],
 )
 
 /** The head of each repo as last indexed: serves listRepos and getLatestCommit. */

@@ -11,6 +11,8 @@ import { invalidRequest, OAuthError, oauthErrorResponse } from './errors.ts'
 export interface OAuthDeps {
   db: Db
   config: Config
+  /** For the mail the sign-in pages send (email sign-in codes). */
+  env: Env
 }
 
 const MAX_FORM_BYTES = 64 * 1024

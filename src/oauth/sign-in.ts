@@ -1,15 +1,16 @@
 /**
  * Signing in on the pages: a handle or email and the account password (app passwords are
  * for legacy clients, not here), limited like createSession (the same counters), and then,
- * for an account that has them on, a code sent by email.
+ * for an account that has them on (`emailAuthFactor`), a code sent by email.
  */
+
+import { AccountTokenError, issueAccountToken, useAccountToken } from '../accounts/tokens.ts'
 import { dummyPasswordHash, verifyPassword } from '../auth/password.ts'
-import type { Config } from '../config.ts'
 import { type AccountRow, getAccountByIdentifier } from '../db/accounts.ts'
-import type { Db } from '../db/index.ts'
 import { d1RateLimitStore, LIMITS } from '../rate-limit.ts'
 import { RateLimitExceededError } from '../xrpc/errors.ts'
 import { addressPrefix, clientIp, enforceRateLimits } from '../xrpc/rate-limits.ts'
+import type { OAuthDeps } from './endpoint.ts'
 
 export type SignInResult =
   | { ok: true; account: AccountRow }
@@ -25,7 +26,7 @@ export interface SignInInput {
 export async function signIn(
   request: Request,
   input: SignInInput,
-  deps: { db: Db; config: Config },
+  deps: OAuthDeps,
 ): Promise<SignInResult> {
   const { db, config } = deps
   const identifier = input.identifier.trim()
@@ -89,14 +90,24 @@ export async function signIn(
 }
 
 /**
- * @TODO(#email) The hook for email sign-in codes (`emailAuthFactor`): when the account has
- * them on, send a code on the first try ('code-sent') and check `code` on the next
- * ('ok' or 'code-invalid'). No account has them yet, so every password sign-in passes.
+ * Sign-in codes (`emailAuthFactor`, as createSession): the first try mails a code
+ * ('code-sent'); the next must carry it ('ok' or 'code-invalid').
  */
 async function checkSecondFactor(
-  _account: AccountRow,
-  _code: string | undefined,
-  _deps: { db: Db; config: Config },
+  account: AccountRow,
+  code: string | undefined,
+  deps: OAuthDeps,
 ): Promise<'ok' | 'code-sent' | 'code-invalid'> {
-  return 'ok'
+  if (!account.emailAuthFactor) return 'ok'
+  if (!code) {
+    await issueAccountToken(deps, account, 'sign_in')
+    return 'code-sent'
+  }
+  try {
+    await useAccountToken(deps.db, account.did, 'sign_in', code)
+    return 'ok'
+  } catch (err) {
+    if (err instanceof AccountTokenError) return 'code-invalid'
+    throw err
+  }
 }

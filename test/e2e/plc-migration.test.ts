@@ -30,7 +30,6 @@ const password = 'correct horse battery staple'
 const tokenSource = {
   fetch: (url: string, init?: RequestInit) => fetch(url, init),
   baseUrl: pdsUrl,
-  adminPassword: inject('adminPassword'),
 }
 
 function uniqueHandle(prefix: string): string {
@@ -150,7 +149,7 @@ describe('PLC operations with @atproto/api', () => {
     const keyHere = (await plc.getDocumentData(did)).verificationMethods.atproto!
 
     await agent.com.atproto.identity.requestPlcOperationSignature()
-    const token = await readAccountToken(tokenSource, did, 'plc_operation')
+    const token = await readAccountToken(tokenSource, `${handle}@example.com`, 'plc_operation')
     const newHost = await Secp256k1Keypair.create()
     const signed = await agent.com.atproto.identity.signPlcOperation({
       token,

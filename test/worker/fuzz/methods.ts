@@ -41,11 +41,7 @@ export const resolveDef: Resolve = (ref) => lexicons.getDef(ref)
  * so that the generator can aim at them too.
  */
 const OWN_METHODS: Record<string, LexXrpcParameters> = {
-  'dev.edgepds.admin.getAccountTokens': {
-    type: 'params',
-    required: ['did'],
-    properties: { did: { type: 'string', format: 'did' } },
-  },
+  'dev.edgepds.admin.getMailStatus': { type: 'params', properties: {} },
 }
 
 export function registeredMethods(): MethodInfo[] {

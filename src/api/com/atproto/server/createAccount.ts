@@ -1,3 +1,4 @@
+import { checkEmailAddress, checkNewPassword } from '../../../../accounts/account-input.ts'
 import { checkHandleForAccount } from '../../../../accounts/handles.ts'
 import { releaseReservedKey, reservedKeyFor } from '../../../../accounts/reserved-keys.ts'
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
@@ -27,9 +28,6 @@ import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
 
-export const MIN_PASSWORD_LENGTH = 8
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-
 /**
  * Creates an account: a new did:plc (our rotation key, the user's recovery key first when
  * given), its own signing key, the empty repo in its Durable Object, and a session. With
@@ -42,8 +40,8 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
   rateLimits: [{ limit: LIMITS.createAccountPerIp, key: 'ip' }],
   async handler({ input, env, config, request, db }) {
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
-    const email = checkEmail(input.email)
-    const password = checkPassword(input.password)
+    const email = checkEmailAddress(input.email)
+    const password = checkNewPassword(input.password)
     const recoveryKey = checkRecoveryKey(input.recoveryKey)
     const handle = await checkHandleForAccount(db, config, input.handle, migratingDid)
     if (config.inviteRequired) await checkInvite(db, input.inviteCode)
@@ -132,29 +130,6 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
     return { body: { ...tokens, handle, did, ...(didDoc ? { didDoc } : {}) } }
   },
 })
-
-function checkEmail(email: string | undefined): string {
-  if (!email) throw new InvalidRequestError('Email is required')
-  const normalized = email.trim().toLowerCase()
-  if (!EMAIL.test(normalized) || normalized.length > 254) {
-    throw new InvalidRequestError('This email address is not valid', 'InvalidEmail')
-  }
-  return normalized
-}
-
-function checkPassword(password: string | undefined): string {
-  if (!password) throw new InvalidRequestError('Password is required', 'InvalidPassword')
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new InvalidRequestError(
-      `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
-      'InvalidPassword',
-    )
-  }
-  if (password.length > 256) {
-    throw new InvalidRequestError('Password must be at most 256 characters', 'InvalidPassword')
-  }
-  return password
-}
 
 function checkRecoveryKey(key: string | undefined): string | undefined {
   if (!key) return undefined

@@ -1,3 +1,4 @@
+import { issueAccountToken, useAccountToken } from '../../../../accounts/tokens.ts'
 import {
   dummyPasswordHash,
   isAppPasswordFormat,
@@ -16,7 +17,11 @@ import { defineMethod, type MethodCall, publicAccess } from '../../../../xrpc/me
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { addressPrefix, clientIp } from '../../../../xrpc/rate-limits.ts'
 
-/** Log in with a handle, email or DID and the account password or an app password. */
+/**
+ * Log in with a handle, email or DID and the account password or an app password. With sign-in
+ * codes on (`emailAuthFactor`), the account password alone gets 401 `AuthFactorTokenRequired`
+ * and a code by mail; the same call with `authFactorToken` signs in.
+ */
 export const createSession = defineMethod('com.atproto.server.createSession', {
   auth: publicAccess,
   permission: noPermission,
@@ -41,6 +46,17 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
     }
     if (account.status === 'takendown' && !input.allowTakendown) {
       throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    }
+    // Sign-in codes guard the account password; app passwords are for apps and skip them.
+    if (account.emailAuthFactor && grant.appPassword === null) {
+      if (!input.authFactorToken) {
+        await issueAccountToken(call, account, 'sign_in')
+        throw new AuthRequiredError(
+          'A sign-in code has been sent to your email address',
+          'AuthFactorTokenRequired',
+        )
+      }
+      await useAccountToken(db, account.did, 'sign_in', input.authFactorToken)
     }
     const tokens = await openSession(db, config, grant)
     return {
