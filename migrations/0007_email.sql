@@ -1,5 +1,5 @@
 -- Email (#16): the sign-in-code switch, wrong attempts per account token, and the development
--- mailbox (written only by PDS_MAILER=dev, which needs PDS_DEV_MODE; empty in a deployment).
+-- mailbox (written only by PDS_MAILER=dev, which needs PDS_DEV_MODE, so empty in a deployment).
 ALTER TABLE `account` ADD `email_auth_factor` integer DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE `account_token` ADD `attempts` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 CREATE INDEX `account_token_purpose_token_idx` ON `account_token` (`purpose`, `token`);--> statement-breakpoint

@@ -169,6 +169,21 @@ describe('email with @atproto/api and the development mailbox', () => {
     ).rejects.toThrow()
   })
 
+  it('mails the PLC operation code; signPlcOperation takes it once', async () => {
+    const account = await newAccount('plccode')
+    const identity = account.agent.com.atproto.identity
+    const token = await codeFrom(account.email, () => identity.requestPlcOperationSignature())
+    const signed = await identity.signPlcOperation({
+      token,
+      alsoKnownAs: [`at://${account.handle}`],
+    })
+    expect(signed.data.operation).toMatchObject({ type: 'plc_operation', sig: expect.any(String) })
+    expect(await errorOf(identity.signPlcOperation({ token }))).toEqual({
+      status: 400,
+      error: 'InvalidToken',
+    })
+  })
+
   it('signs in with a code once emailAuthFactor is on', async () => {
     const account = await newAccount('twofactor')
     await confirm(account)

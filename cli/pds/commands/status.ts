@@ -13,6 +13,7 @@ export const status: Command = async (ctx) => {
     availableUserDomains: string[]
     inviteCodeRequired?: boolean
     contact?: { email?: string }
+    'dev.edgepds.email'?: { canSend: boolean; message?: string }
   }>('com.atproto.server.describeServer')
   const repos = await listAllRepos(ctx)
   const counts = { total: repos.length, active: 0, deactivated: 0, takendown: 0, other: 0 }
@@ -37,8 +38,15 @@ export const status: Command = async (ctx) => {
       contact: server.contact?.email,
       accounts: `${counts.total} (${counts.active} active, ${counts.deactivated} deactivated, ${counts.takendown} taken down)`,
       mailer: mailer ?? unknown,
+      email: mailReport(server['dev.edgepds.email']),
       relays: relays ? (relays.length ? relays : 'none') : unknown,
     },
     { url: ctx.target.url, health: 'ok', version, server, accounts: counts, mailer, relays },
   )
+}
+
+/** What the server itself says about mail (describeServer), whatever this checkout knows. */
+function mailReport(mail: { canSend: boolean; message?: string } | undefined): string {
+  if (!mail) return 'unknown (the server does not say)'
+  return mail.canSend ? 'can send' : `CANNOT SEND: ${mail.message ?? 'no mailer'}`
 }
