@@ -2,7 +2,7 @@
  * Where a migration starts: which DID, from which PDS, to which. A state folder from an
  * earlier run wins over resolving again (after the PLC step the DID already names the new PDS).
  */
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isUrl, type MigrateArgs } from './args.ts'
 import { MigrateError } from './errors.ts'
@@ -89,9 +89,9 @@ async function findDid(args: MigrateArgs): Promise<string> {
 function earlierRun(root: string, handle: string): string | null {
   if (!existsSync(root)) return null
   for (const entry of readdirSync(root)) {
-    const store = new StateStore(root, entry.replaceAll('_', ':'))
-    if (!existsSync(join(store.dir, 'state.json'))) continue
-    const state = store.load()
+    const file = join(root, entry, 'state.json')
+    if (!existsSync(file)) continue
+    const state = JSON.parse(readFileSync(file, 'utf8')) as MigrationState
     if (state.handle === handle) return state.did
   }
   return null

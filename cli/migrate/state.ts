@@ -2,7 +2,7 @@
  * What a migration has done so far, in a folder of its own (`<state-dir>/<did>/`), so that a
  * run that crashed or was interrupted continues from the last finished step. It holds no
  * password and no session token: each run signs in again. It does hold the exported repo
- * (public data) and, between signing and submitting, the signed PLC operation (see plc.ts).
+ * (public data) and, between signing and submitting, the signed PLC operation (see steps/plc-sign.ts).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
