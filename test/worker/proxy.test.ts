@@ -309,7 +309,8 @@ describe('refusals', () => {
     const calls = echoServices()
     const alice = await createTestAccount('pxnever')
     for (const nsid of [
-      'com.atproto.server.confirmEmail',
+      // Under com.atproto.server but not ours (confirmEmail, used here before, now is).
+      'com.atproto.server.notServedHere',
       'com.atproto.identity.refreshIdentity',
       'com.atproto.admin.getAccountInfo',
       'com.atproto.sync.notifyOfUpdate',
