@@ -1,5 +1,5 @@
 -- Signing keys reserved by com.atproto.server.reserveSigningKey: by DID (used by createAccount
--- when that DID moves here) or, without a DID, by the key's own did:key.
+-- when that DID moves here) or, without a DID, by the did:key of the key itself.
 CREATE TABLE `reserved_signing_key` (
 	`id` text PRIMARY KEY NOT NULL,
 	`signing_key_did` text NOT NULL,
