@@ -1,6 +1,6 @@
 /**
  * `npm run pds`, the operator CLI, against the PDS that `npm run dev` runs (test/e2e's global
- * setup): the admin password comes from `.dev.vars` as it does for an operator at home.
+ * setup), with the admin password that setup gives it.
  * Commands over `com.atproto.admin.*` methods run once the server has them; until then their
  * tests are skipped, named as such.
  */
@@ -14,6 +14,8 @@ import { freePort } from './dev-server.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const pdsUrl = inject('pdsUrl')
+// The e2e server's admin password (global setup); an operator's own comes from .dev.vars.
+const adminPassword = inject('adminPassword')
 
 interface Run {
   code: number
@@ -25,7 +27,7 @@ function pds(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`${root}/cli/pds/index.ts`, ...args], {
       cwd: root,
-      env: { ...process.env, PDS_URL: pdsUrl, PDS_ADMIN_PASSWORD: '', ...env },
+      env: { ...process.env, PDS_URL: pdsUrl, PDS_ADMIN_PASSWORD: adminPassword, ...env },
     })
     let stdout = ''
     let stderr = ''
