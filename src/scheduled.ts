@@ -6,6 +6,7 @@ import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
 import { type Db, getDb } from './db/index.ts'
+import { deleteExpiredOAuthRows } from './db/oauth.ts'
 import { deleteExpiredRefreshTokens } from './db/sessions.ts'
 import { deleteExpiredJtis } from './db/used-jti.ts'
 import { deleteStaleRateLimits } from './rate-limit.ts'
@@ -27,6 +28,7 @@ export const expiredRowsJobs: ScheduledJob[] = [
   expiredRowsJob('account_token', deleteExpiredAccountTokens),
   expiredRowsJob('used_jti', deleteExpiredJtis),
   expiredRowsJob('rate_limit', deleteStaleRateLimits),
+  expiredRowsJob('oauth', deleteExpiredOAuthRows),
   expiredRowsJob('reserved_signing_key', deleteExpiredReservedKeys),
 ]
 

@@ -7,6 +7,7 @@ import { cors } from 'hono/cors'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
 import { devMailboxEnabled, serveDevMailbox } from '../src/mail/dev-mailbox-page.ts'
+import { withDpopNonce } from '../src/oauth/dpop-nonce.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
 import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
@@ -14,6 +15,7 @@ import { serviceDidDocument } from '../src/well-known/did-json.ts'
 import { dispatchXrpc } from '../src/xrpc/dispatch.ts'
 import { toErrorResponse, toXrpcError, XrpcError } from '../src/xrpc/errors.ts'
 import { dispatchDeps } from './dispatch-deps.ts'
+import { addOAuthRoutes } from './oauth-routes.ts'
 
 /** Cloudflare's own URL limit (16 KB). */
 const MAX_URL_LENGTH = 16 * 1024
@@ -77,6 +79,7 @@ export function createApp(): Hono<AppEnv> {
     return doc ? c.json(doc) : c.json({ error: 'NotFound', message: 'No did:web document' }, 404)
   })
 
+  addOAuthRoutes(app)
   // Local development only (PDS_MAILER=dev, which needs PDS_DEV_MODE): the mail "sent".
   app.get('/dev/mailbox/*', (c) => devMailbox(c.req.raw, c.env))
   app.get('/dev/mailbox', (c) => devMailbox(c.req.raw, c.env))
@@ -84,11 +87,15 @@ export function createApp(): Hono<AppEnv> {
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
 
-  app.all('/xrpc/:nsid', (c) =>
-    dispatchXrpc(
-      c.req.param('nsid'),
+  app.all('/xrpc/:nsid', async (c) =>
+    withDpopNonce(
       c.req.raw,
-      dispatchDeps(c.env, getConfig(c.env), (promise) => c.executionCtx.waitUntil(promise)),
+      getConfig(c.env),
+      await dispatchXrpc(
+        c.req.param('nsid'),
+        c.req.raw,
+        dispatchDeps(c.env, getConfig(c.env), (promise) => c.executionCtx.waitUntil(promise)),
+      ),
     ),
   )
 

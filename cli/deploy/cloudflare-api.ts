@@ -37,7 +37,9 @@ export function createCloudflareApi(token: string, baseUrl = apiBaseUrl()): Clou
         body: body === undefined ? undefined : JSON.stringify(body),
       })
     } catch (err) {
-      throw new CloudflareApiError(`cannot reach ${baseUrl}: ${(err as Error).message}`, 0)
+      const { cause } = err as { cause?: { code?: string; message?: string } }
+      const why = cause?.code ?? cause?.message ?? (err as Error).message
+      throw new CloudflareApiError(`cannot reach ${baseUrl}: ${why}`, 0)
     }
     const envelope = (await res.json().catch(() => null)) as {
       success?: boolean

@@ -35,6 +35,14 @@ export function nextSteps(d: Deployment, handleZones: Map<string, string>): stri
       )
     }
   }
+  if (d.mailer === 'cloudflare') {
+    step(
+      `Email: the sender ${d.emailFrom}'s domain must be onboarded to Cloudflare Email Service\n` +
+        '   (dashboard → Compute & AI → Email Service → Email Sending) before the EMAIL binding can send.',
+    )
+  } else if (d.mailer === 'resend') {
+    step(`Email: verify the domain of ${d.emailFrom} in Resend (resend.com/domains).`)
+  }
   const origin = `https://${d.hostname}`
   step(
     `Create the first account:\n   npm run pds -- account create --url ${origin} --handle alice${d.handleDomains[0]} --email you@example.com`,

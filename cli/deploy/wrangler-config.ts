@@ -4,9 +4,11 @@
  * database id, routes and settings: Durable Object bindings and migrations, the Cron Trigger and
  * the compatibility date therefore always follow the checkout being deployed.
  */
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import type { Deployment, Mailer } from './settings.ts'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
@@ -36,11 +38,21 @@ export function readDeploymentConfig(hostname: string): RawConfig | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RawConfig) : null
 }
 
-/** The committed wrangler.toml, read by wrangler itself (no TOML parser of our own). */
+/**
+ * The committed wrangler.toml, read by wrangler itself (no TOML parser of our own), in a child
+ * process: importing wrangler replaces this process's global fetch dispatcher.
+ */
 export async function readBaseConfig(): Promise<RawConfig> {
-  const { experimental_readRawConfig } = await import('wrangler')
-  const { rawConfig } = experimental_readRawConfig({ config: join(repoRoot, 'wrangler.toml') })
-  return rawConfig as RawConfig
+  const script =
+    "const w = await import('wrangler');" +
+    'const { rawConfig } = w.experimental_readRawConfig({ config: process.argv[1] });' +
+    'process.stdout.write(JSON.stringify(rawConfig))'
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', script, join(repoRoot, 'wrangler.toml')],
+    { cwd: repoRoot },
+  )
+  return JSON.parse(stdout) as RawConfig
 }
 
 export interface RenderInput {

@@ -31,7 +31,8 @@ export class TargetError extends Error {
 }
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
-const LOCAL_DEV_DEFAULTS = { PDS_CRAWLERS: 'none', PDS_DEV_MODE: 'true' }
+/** What scripts/dev.mjs passes to the local PDS besides .dev.vars. */
+const LOCAL_DEV_DEFAULTS = { PDS_CRAWLERS: 'none', PDS_DEV_MODE: 'true', PDS_MAILER: 'dev' }
 
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): Target {
   const file = readConfigFile(flags.config ?? env.PDS_CLI_CONFIG)

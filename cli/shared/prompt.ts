@@ -26,6 +26,14 @@ export interface Asker {
 
 export function createAsker(interactive: boolean): Asker {
   const rl = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : null
+  // Lines are read through one iterator, which queues them: pasted answers are not lost.
+  const lines = rl?.[Symbol.asyncIterator]()
+  const readAnswer = async (prompt: string): Promise<string> => {
+    process.stdout.write(prompt)
+    const next = await lines!.next()
+    if (next.done) throw new MissingAnswerError('input ended before every question was answered')
+    return next.value
+  }
   return {
     interactive,
     async ask(question) {
@@ -36,7 +44,7 @@ export function createAsker(interactive: boolean): Asker {
       }
       for (;;) {
         const hint = question.default ? ` [${question.default}]` : ''
-        const answer = (await rl.question(`? ${question.message}${hint} `)).trim()
+        const answer = (await readAnswer(`? ${question.message}${hint} `)).trim()
         const value = answer || question.default || ''
         const problem = value ? (question.validate?.(value) ?? null) : 'an answer is required'
         if (!problem) return value
@@ -45,7 +53,7 @@ export function createAsker(interactive: boolean): Asker {
     },
     async confirm(message, fallback) {
       if (!rl) return fallback
-      const answer = (await rl.question(`? ${message} ${fallback ? '[Y/n]' : '[y/N]'} `))
+      const answer = (await readAnswer(`? ${message} ${fallback ? '[Y/n]' : '[y/N]'} `))
         .trim()
         .toLowerCase()
       if (!answer) return fallback

@@ -24,6 +24,7 @@ import { getAccountByDid } from '../db/accounts.ts'
 import { getAppPassword } from '../db/sessions.ts'
 import { claimJti } from '../db/used-jti.ts'
 import { identityServices } from '../identity/services.ts'
+import { type OAuthAuth, oauthTokenOf, verifyOAuthAccess } from '../oauth/resource.ts'
 import { LIMITS } from '../rate-limit.ts'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 import type { AuthVerifier, VerifierDeps } from '../xrpc/method.ts'
@@ -47,23 +48,31 @@ export interface AdminAuth {
   kind: 'admin'
 }
 
+export type { OAuthAuth }
+
+/**
+ * The three account verifiers also accept a DPoP-bound OAuth access token, as the reference
+ * PDS does: what it may do is then its scopes' decision (`authorize` in
+ * `src/api/authorize.ts`, which refuses OAuth on `passwordSessionOnly` methods), not the
+ * verifier's.
+ */
 /** Any session of the account: full access or an app password (the common case). */
-export const accessStandard: AuthVerifier<AccessAuth> = (request, deps) =>
+export const accessStandard: AuthVerifier<AccessAuth | OAuthAuth> = (request, deps) =>
   verifyAccess(request, deps, ['full', 'privileged', 'appPass'])
 
 /** Account management that an app password must not do (app passwords, deletion...). */
-export const accessFull: AuthVerifier<AccessAuth> = (request, deps) =>
+export const accessFull: AuthVerifier<AccessAuth | OAuthAuth> = (request, deps) =>
   verifyAccess(request, deps, ['full'])
 
 /** Full access or a privileged app password (chat, and the like). */
-export const accessPrivileged: AuthVerifier<AccessAuth> = (request, deps) =>
+export const accessPrivileged: AuthVerifier<AccessAuth | OAuthAuth> = (request, deps) =>
   verifyAccess(request, deps, ['full', 'privileged'])
 
 /**
  * Public, but a session that comes along is checked and known (null without one): the account
  * itself may read its own repo and blobs while deactivated, as a migration's source must.
  */
-export const optionalAccess: AuthVerifier<AccessAuth | null> = (request, deps) =>
+export const optionalAccess: AuthVerifier<AccessAuth | OAuthAuth | null> = (request, deps) =>
   request.headers.has('authorization') ? accessStandard(request, deps) : Promise.resolve(null)
 
 export const refreshAuth: AuthVerifier<RefreshAuth> = async (request, { config }) => {
@@ -98,7 +107,9 @@ async function verifyAccess(
   request: Request,
   { db, config }: VerifierDeps,
   allowed: SessionKind[],
-): Promise<AccessAuth> {
+): Promise<AccessAuth | OAuthAuth> {
+  const oauth = oauthTokenOf(request)
+  if (oauth) return verifyOAuthAccess(request, { db, config }, oauth)
   const token = bearerToken(request)
   const payload = await asXrpcError(() =>
     verifyAccessToken(token, {
@@ -161,9 +172,12 @@ export interface ServiceAuth {
  * (`lxm`) and addressed to this PDS: what the Bluesky video service sends to `uploadBlob`.
  * Each token works once when it carries a `jti`.
  */
-export function accessStandardOrServiceAuth(lxm: string): AuthVerifier<AccessAuth | ServiceAuth> {
+export function accessStandardOrServiceAuth(
+  lxm: string,
+): AuthVerifier<AccessAuth | OAuthAuth | ServiceAuth> {
   return async (request, deps) => {
     const { db, config } = deps
+    if (oauthTokenOf(request)) return accessStandard(request, deps)
     const token = bearerToken(request)
     if (!isServiceAuthToken(token)) return accessStandard(request, deps)
     const { didResolver } = identityServices(config)

@@ -10,12 +10,17 @@ import { defaultService, PROXY_HEADER } from '../proxy/target.ts'
 import { type AnyXrpcMethod, defineMethod, type MethodCall } from '../xrpc/method.ts'
 import { type Permission, rpcPermission } from '../xrpc/permission.ts'
 import { noRateLimits } from '../xrpc/rate-limits.ts'
-import { type AccessAuth, accessPrivileged, accessStandard } from './auth-verifiers.ts'
+import {
+  type AccessAuth,
+  accessPrivileged,
+  accessStandard,
+  type OAuthAuth,
+} from './auth-verifiers.ts'
 
 /** Refuses, before any auth, what can never be forwarded; the method that forwards the rest. */
 export function proxiedMethod(nsid: string, request: Request, config: Config): AnyXrpcMethod {
   const plan = planProxyCall(nsid, request, config)
-  return defineMethod<unknown, undefined, AccessAuth>({
+  return defineMethod<unknown, undefined, AccessAuth | OAuthAuth>({
     nsid,
     passthrough: true,
     auth: plan.privileged ? accessPrivileged : accessStandard,

@@ -157,3 +157,19 @@ function decodeBase64(text: string, label: string): Uint8Array {
   }
   throw new PasswordHashError(`password ${label} is not canonical base64`)
 }
+
+const dummyHashes = new Map<string, Promise<string>>()
+
+/**
+ * A stand-in hash at the given cost, so that an unknown identifier costs the same as a wrong
+ * password and the response time does not tell which identifiers exist.
+ */
+export function dummyPasswordHash(params: ScryptParams): Promise<string> {
+  const key = JSON.stringify(params)
+  let hash = dummyHashes.get(key)
+  if (!hash) {
+    hash = hashPassword('not the password of anyone', params)
+    dummyHashes.set(key, hash)
+  }
+  return hash
+}

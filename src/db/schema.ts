@@ -246,6 +246,78 @@ export const accountPref = sqliteTable(
 )
 
 /**
+ * A pushed authorization request (src/oauth/par.ts): its parameters until the browser
+ * finishes, then the code it issued (stored hashed) until the client redeems it once.
+ * Times are epoch seconds.
+ */
+export const oauthRequest = sqliteTable(
+  'oauth_request',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    /** JSON: how the client authenticated at PAR (`none`, or `private_key_jwt` and its `kid`). */
+    clientAuth: text('client_auth').notNull(),
+    /** JSON: the validated authorization request. */
+    parameters: text('parameters').notNull(),
+    /** Thumbprint of the DPoP key the client used at PAR; the token request must use the same. */
+    dpopJkt: text('dpop_jkt').notNull(),
+    /** The browser (hash of its device cookie) the request was opened in, once it is. */
+    deviceId: text('device_id'),
+    /** The account signed in for it, once one is. */
+    did: text('did'),
+    codeHash: text('code_hash').unique(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oauth_request_expires_idx').on(t.expiresAt)],
+)
+
+/** An OAuth session: one chain of single-use refresh tokens, bound to a DPoP key. */
+export const oauthSession = sqliteTable(
+  'oauth_session',
+  {
+    /** The token id access tokens carry; deleting the row revokes them at once. */
+    id: text('id').primaryKey(),
+    did: text('did').notNull(),
+    clientId: text('client_id').notNull(),
+    clientName: text('client_name'),
+    clientAuth: text('client_auth').notNull(),
+    /** Space-separated granted scopes. */
+    scope: text('scope').notNull(),
+    dpopJkt: text('dpop_jkt').notNull(),
+    refreshHash: text('refresh_hash').notNull().unique(),
+    /** The token the current one replaced: presented again, it ends the session (replay). */
+    previousRefreshHash: text('previous_refresh_hash'),
+    /** The code that opened the session: redeemed twice, it ends the session. */
+    codeHash: text('code_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    /** When the current refresh token (and so the session) expires. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    index('oauth_session_previous_refresh_idx').on(t.previousRefreshHash),
+    index('oauth_session_code_idx').on(t.codeHash),
+    index('oauth_session_did_idx').on(t.did),
+    index('oauth_session_expires_idx').on(t.expiresAt),
+  ],
+)
+
+/** Accounts signed in on a browser (its device cookie, hashed): the remembered accounts. */
+export const oauthDeviceAccount = sqliteTable(
+  'oauth_device_account',
+  {
+    deviceHash: text('device_hash').notNull(),
+    did: text('did').notNull(),
+    authenticatedAt: integer('authenticated_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.deviceHash, t.did] }),
+    index('oauth_device_account_expires_idx').on(t.expiresAt),
+  ],
+)
+
+/**
  * Signing keys reserved with com.atproto.server.reserveSigningKey, by `id`: the DID the key
  * is for, or (reserved without one) the key's own did:key. The private key is encrypted with
  * PDS_KEY_ENCRYPTION_SECRET and bound to `id`. createAccount takes the DID's key when that DID

@@ -5,7 +5,7 @@
  * anything twice or touching a secret.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -41,7 +41,10 @@ afterAll(async () => {
   if (deployDir) rmSync(deployDir, { recursive: true, force: true })
 })
 
-function deploy(args: string[] = []): Promise<{ code: number; output: string }> {
+function deploy(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
@@ -71,6 +74,7 @@ function deploy(args: string[] = []): Promise<{ code: number; output: string }> 
           CLOUDFLARE_API_BASE_URL: api.apiBaseUrl,
           CLOUDFLARE_API_TOKEN: 'stand-in-token',
           PDS_DEPLOY_DIR: deployDir,
+          ...env,
         },
       },
     )
@@ -264,4 +268,59 @@ describe('npm run deploy', () => {
     expect(api.state.domains).toHaveLength(1)
     expect(output).toMatch(/is up: version/)
   }, 120_000)
+
+  it('switching the mailer to resend adds only its API key and the mailer settings', async () => {
+    const before = new Map(api.state.scripts.get(NAME)!.secrets)
+    api.calls.length = 0
+    const backup = join(deployDir, 'secrets-backup.env')
+    const { code, output } = await deploy(
+      ['--mailer', 'resend', '--email-from', 'pds@example.com', '--backup-secrets', backup],
+      { PDS_RESEND_API_KEY: 're_test_key' },
+    )
+    expect(code, output).toBe(0)
+    // The backup, asked for, holds what this run generated (the new key only), owner-readable.
+    expect(readFileSync(backup, 'utf8')).toMatch(
+      /^# Secrets of the PDS pds\.example\.com.*\nPDS_RESEND_API_KEY=re_test_key\n$/,
+    )
+    expect(statSync(backup).mode & 0o777).toBe(0o600)
+    const script = api.state.scripts.get(NAME)!
+    expect(script.secrets).toEqual(new Map([...before, ['PDS_RESEND_API_KEY', 're_test_key']]))
+    const bindings = script.metadata.bindings as { name: string; text?: string }[]
+    expect(bindings.find((b) => b.name === 'PDS_MAILER')?.text).toBe('resend')
+    expect(bindings.find((b) => b.name === 'PDS_EMAIL_FROM')?.text).toBe('pds@example.com')
+    expect(output).toContain('verify the domain of pds@example.com in Resend')
+  }, 120_000)
+})
+
+describe('npm run deploy preflight', () => {
+  it('several accounts: unattended, it names them and asks for one; a missing zone is explained', async () => {
+    const other = await startCloudflareStandIn({
+      accounts: [
+        { id: '1'.repeat(32), name: 'Home' },
+        { id: '2'.repeat(32), name: 'Work' },
+      ],
+      zones: [{ name: 'example.org', accountId: '2'.repeat(32) }],
+    })
+    try {
+      const several = await deploy(['--dry-run'], { CLOUDFLARE_API_BASE_URL: other.apiBaseUrl })
+      expect(several.code).toBe(1)
+      expect(several.output).toContain(
+        `several accounts (${'1'.repeat(32)} (Home), ${'2'.repeat(32)} (Work)): pass --account-id or CLOUDFLARE_ACCOUNT_ID`,
+      )
+      const noZone = await deploy(['--dry-run', '--account-id', '2'.repeat(32)], {
+        CLOUDFLARE_API_BASE_URL: other.apiBaseUrl,
+      })
+      expect(noZone.code).toBe(1)
+      expect(noZone.output).toContain('no zone on this Cloudflare account holds pds.example.com')
+      expect(other.calls.filter((c) => c.method !== 'GET')).toEqual([])
+    } finally {
+      await other.close()
+    }
+  }, 60_000)
+
+  it('refused credentials are a clear error', async () => {
+    const { code, output } = await deploy(['--dry-run'], { CLOUDFLARE_API_TOKEN: 'wrong' })
+    expect(code).toBe(1)
+    expect(output).toMatch(/Cloudflare refused the credentials/)
+  }, 60_000)
 })

@@ -56,6 +56,7 @@ describe('npm run pds', () => {
     expect(run.stdout).toMatch(/^handle domains:\s+\.test$/m)
     expect(run.stdout).toMatch(/^accounts:\s+\d+ \(\d+ active/m)
     expect(run.stdout).toMatch(/^relays:\s+none$/m)
+    expect(run.stdout).toMatch(/^mailer:\s+dev$/m)
     // `npm run dev` mails to the development mailbox.
     expect(run.stdout).toMatch(/^email:\s+can send$/m)
     const status = await json<{

@@ -560,7 +560,7 @@ function runSql(db: DatabaseSync, sql: string, params: unknown[], raw: boolean) 
   })
 }
 
-/** SQL split on top-level semicolons (outside quotes and trigger bodies). */
+/** SQL split on top-level semicolons (outside quotes, comments and trigger bodies). */
 function splitStatements(sql: string): string[] {
   const out: string[] = []
   let current = ''
@@ -568,6 +568,12 @@ function splitStatements(sql: string): string[] {
   let depth = 0
   for (let i = 0; i < sql.length; i++) {
     const ch = sql[i]!
+    if (!quote && sql.startsWith('--', i)) {
+      // A comment runs to the end of its line; quotes and semicolons in it mean nothing.
+      const end = sql.indexOf('\n', i)
+      i = end === -1 ? sql.length : end - 1
+      continue
+    }
     current += ch
     if (quote) {
       if (ch === quote) quote = null

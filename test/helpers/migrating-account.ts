@@ -22,10 +22,12 @@ export type MigratingAccount = {
   accessJwt: string
 }
 
+/** `fetchPds` reaches the PDS (SELF.fetch inside workerd tests). */
 export async function createMigratingAccount(
   pdsUrl: string,
   plcUrl: string,
   prefix = 'moved',
+  fetchPds: (url: string, init?: RequestInit) => Promise<Response> = fetch,
 ): Promise<MigratingAccount> {
   const key = await Secp256k1Keypair.create()
   const suffix = crypto.randomUUID().replace(/-/g, '').slice(0, 8)
@@ -40,7 +42,7 @@ export async function createMigratingAccount(
   )
   const did = didForGenesisOperation(op)
   await new PlcClient(plcUrl).submitOperation(did, op)
-  const server = await fetch(`${pdsUrl}/xrpc/com.atproto.server.describeServer`)
+  const server = await fetchPds(`${pdsUrl}/xrpc/com.atproto.server.describeServer`)
   const { did: serviceDid } = (await server.json()) as { did: string }
   const token = await createServiceAuthToken({
     iss: did,
@@ -50,7 +52,7 @@ export async function createMigratingAccount(
   })
   const handle = `${prefix.slice(0, 10)}${suffix}.test`
   const password = 'correct horse battery'
-  const res = await fetch(`${pdsUrl}/xrpc/com.atproto.server.createAccount`, {
+  const res = await fetchPds(`${pdsUrl}/xrpc/com.atproto.server.createAccount`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ did, handle, email: `${handle}@example.com`, password }),

@@ -11,6 +11,7 @@ import { AtpAgent } from '@atproto/api'
 import { type IdentityResolverOpts, IdResolver } from '@atproto/identity'
 import { verifyRepoCar } from '@atproto/repo'
 import { type Event, Firehose } from '@atproto/sync'
+import { readAccountToken } from './account-token.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -26,6 +27,7 @@ export interface SeedOptions {
 export interface SeededAccount {
   did: string
   handle: string
+  email: string
   /** `collection/rkey` → record CID. */
   records: Map<string, string>
   /** CID → SHA-256 of the bytes. */
@@ -37,9 +39,10 @@ export interface SeededAccount {
 export async function seedAccount(pdsUrl: string, opts: SeedOptions): Promise<SeededAccount> {
   const agent = new AtpAgent({ service: pdsUrl })
   const handle = `mig${randomBytes(4).toString('hex')}.test`
+  const email = `${handle}@example.com`
   await agent.createAccount({
     handle,
-    email: `${handle}@example.com`,
+    email,
     password: MIGRATION_PASSWORD,
   })
   const did = agent.session!.did
@@ -110,7 +113,7 @@ export async function seedAccount(pdsUrl: string, opts: SeedOptions): Promise<Se
   for (const c of (await verifyRepoCar(car, did)).creates) {
     records.set(`${c.collection}/${c.rkey}`, c.cid.toString())
   }
-  return { did, handle, records, blobs, preferences }
+  return { did, handle, email, records, blobs, preferences }
 }
 
 function fakeId(i: number): string {
@@ -147,20 +150,16 @@ export interface MigrateOptions {
 
 /** `npm run migrate -- <args>`, as a user runs it, its answers typed on standard input. */
 export function runMigrate(args: string[], opts: MigrateOptions = {}): Promise<MigrateRun> {
-  const child = spawn(
-    process.execPath,
-    ['--experimental-strip-types', '--no-warnings', 'scripts/migrate/main.ts', ...args],
-    {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        ...withoutPdsVars(process.env),
-        MIGRATE_OLD_PASSWORD: MIGRATION_PASSWORD,
-        MIGRATE_NEW_PASSWORD: MIGRATION_PASSWORD,
-        ...opts.env,
-      },
+  const child = spawn(process.execPath, ['cli/migrate/index.ts', ...args], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: {
+      ...withoutPdsVars(process.env),
+      MIGRATE_OLD_PASSWORD: MIGRATION_PASSWORD,
+      MIGRATE_NEW_PASSWORD: MIGRATION_PASSWORD,
+      ...opts.env,
     },
-  )
+  })
   let output = ''
   let asked = false
   const onOutput = (chunk: Buffer): void => {
@@ -200,20 +199,9 @@ function withoutPdsVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('MIGRATE_')))
 }
 
-/** The PLC token our PDS made for the account, as its operator reads it (no email yet). */
-export async function ourPlcToken(pdsUrl: string, adminPassword: string, did: string) {
-  const res = await fetch(`${pdsUrl}/xrpc/dev.edgepds.admin.getAccountTokens?did=${did}`, {
-    headers: { authorization: `Basic ${btoa(`admin:${adminPassword}`)}` },
-  })
-  if (!res.ok) throw new Error(`getAccountTokens: ${res.status} ${await res.text()}`)
-  const { tokens } = (await res.json()) as {
-    tokens: { purpose: string; token: string; requestedAt: string }[]
-  }
-  const plc = tokens
-    .filter((t) => t.purpose.includes('plc'))
-    .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
-  if (!plc[0]) throw new Error(`no PLC token for ${did}: ${JSON.stringify(tokens)}`)
-  return plc[0].token
+/** The PLC code our PDS mailed to the account, from the development mailbox. */
+export function ourPlcToken(pdsUrl: string, account: SeededAccount): Promise<string> {
+  return readAccountToken({ fetch, baseUrl: pdsUrl }, account.email, 'plc_operation')
 }
 
 /**

@@ -21,7 +21,6 @@ import {
 import { startTestPlc, type TestPlc } from '../helpers/plc.ts'
 import { type ReferencePds, startReferencePds } from './reference.ts'
 
-const ADMIN_PASSWORD = 'interop-admin-password'
 const SEED = { records: 1000, blobs: 20, videoBytes: 20 * 1024 * 1024 }
 
 describe('migrate with the reference PDS', () => {
@@ -40,7 +39,6 @@ describe('migrate with the reference PDS', () => {
       startDevServer({
         env: {
           PDS_PLC_URL: plc.url,
-          PDS_ADMIN_PASSWORD: ADMIN_PASSWORD,
           PDS_RATE_LIMITS_ENABLED: 'false',
         },
       }),
@@ -90,16 +88,12 @@ describe('migrate with the reference PDS', () => {
   it('reference → ours → reference', async () => {
     const account = await seedAccount(refA.url, SEED)
     await move(account, refA.url, ours.pdsUrl, async () => refA.plcToken(account.did))
-    await move(account, ours.pdsUrl, refA.url, () =>
-      ourPlcToken(ours.pdsUrl, ADMIN_PASSWORD, account.did),
-    )
+    await move(account, ours.pdsUrl, refA.url, () => ourPlcToken(ours.pdsUrl, account))
   })
 
   it('ours → reference → ours', async () => {
     const account = await seedAccount(ours.pdsUrl, SEED)
-    await move(account, ours.pdsUrl, refB.url, () =>
-      ourPlcToken(ours.pdsUrl, ADMIN_PASSWORD, account.did),
-    )
+    await move(account, ours.pdsUrl, refB.url, () => ourPlcToken(ours.pdsUrl, account))
     await move(account, refB.url, ours.pdsUrl, async () => refB.plcToken(account.did))
   })
 

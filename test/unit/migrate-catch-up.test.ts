@@ -17,7 +17,7 @@ import {
   WriteOpAction,
 } from '@atproto/repo'
 import { afterAll, describe, expect, it } from 'vitest'
-import { mergeDiff } from '../../scripts/migrate/repo-car.ts'
+import { mergeDiff } from '../../cli/migrate/repo-car.ts'
 
 const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
 const dir = mkdtempSync(join(tmpdir(), 'migrate-catch-up-'))

@@ -236,6 +236,18 @@ describe('against @atproto/oauth-scopes', () => {
     // Non-ASCII is outside the scope-string syntax; the reference accepts it in a MIME type.
     expect(normalizeAtprotoOauthScope('blob:image/é')).toBe('blob:image/%C3%A9')
     expect(normalizeScope('blob:image/é')).toBe('')
+    // A `%` in a value stays escaped, so that the canonical form reads back as the same value.
+    const withPort = 'rpc:app.bsky.feed.getTimeline?aud=did:web:localhost%253A2583%23bsky_appview'
+    expect(normalizeAtprotoOauthScope(withPort)).toBe(
+      'rpc:app.bsky.feed.getTimeline?aud=did:web:localhost%3A2583%23bsky_appview',
+    )
+    expect(normalizeScope(withPort)).toBe(withPort)
+    expect(
+      allows(
+        parseScope(normalizeScope(withPort)),
+        rpcPermission('app.bsky.feed.getTimeline', 'did:web:localhost%3A2583#bsky_appview'),
+      ),
+    ).toBe(true)
     // A broken percent-escape: the reference throws for the whole request, we drop the token.
     expect(() => normalizeAtprotoOauthScope('atproto repo:%zz')).toThrow()
     expect(normalizeScope('atproto repo:%zz')).toBe('atproto')

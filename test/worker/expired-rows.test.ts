@@ -6,6 +6,11 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { putAccountToken } from '../../src/db/account-tokens.ts'
 import { getDb } from '../../src/db/index.ts'
+import {
+  insertOAuthRequest,
+  insertOAuthSession,
+  rememberDeviceAccount,
+} from '../../src/db/oauth.ts'
 import { insertReservedKey } from '../../src/db/reserved-keys.ts'
 import { insertRefreshToken } from '../../src/db/sessions.ts'
 import { claimJti } from '../../src/db/used-jti.ts'
@@ -26,6 +31,7 @@ describe('expired D1 rows', () => {
     for (const job of expiredRowsJobs) expect(scheduledJobs).toContain(job)
     expect(expiredRowsJobs.map((job) => job.name).sort()).toEqual([
       'expired-account_token',
+      'expired-oauth',
       'expired-rate_limit',
       'expired-refresh_token',
       'expired-reserved_signing_key',
@@ -90,5 +96,48 @@ describe('expired D1 rows', () => {
     expect(await ids('SELECT id FROM used_jti')).toEqual(['iss:jti-live'])
     expect(await ids('SELECT key AS id FROM rate_limit')).toEqual([`${limit.name}:live-subject`])
     expect(await ids('SELECT id FROM reserved_signing_key')).toEqual(['did:plc:reservedlive'])
+  })
+  it('deletes expired OAuth requests, sessions and remembered sign-ins', async () => {
+    const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
+    for (const [id, expiresAt] of [
+      ['request-old', seconds(at(-1000))],
+      ['request-live', seconds(at(60_000))],
+    ] as const) {
+      await insertOAuthRequest(db, {
+        id,
+        clientId: 'http://localhost',
+        clientAuth: '{"method":"none"}',
+        parameters: '{}',
+        dpopJkt: 'jkt',
+        deviceId: null,
+        did: null,
+        codeHash: null,
+        expiresAt,
+      })
+      await insertOAuthSession(db, {
+        id: `session-${id}`,
+        did: 'did:plc:expiredrows',
+        clientId: 'http://localhost',
+        clientName: null,
+        clientAuth: '{"method":"none"}',
+        scope: 'atproto',
+        dpopJkt: 'jkt',
+        refreshHash: `refresh-${id}`,
+        previousRefreshHash: null,
+        codeHash: `code-${id}`,
+        createdAt: 0,
+        updatedAt: 0,
+        expiresAt,
+      })
+      await rememberDeviceAccount(db, `device-${id}`, 'did:plc:expiredrows', 0, expiresAt)
+    }
+
+    await runScheduledJobs(env, now, expiredRowsJobs)
+
+    expect(await ids('SELECT id FROM oauth_request')).toEqual(['request-live'])
+    expect(await ids('SELECT id FROM oauth_session')).toEqual(['session-request-live'])
+    expect(await ids('SELECT device_hash AS id FROM oauth_device_account')).toEqual([
+      'device-request-live',
+    ])
   })
 })

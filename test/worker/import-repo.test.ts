@@ -17,23 +17,22 @@ import {
 import { CID as AtprotoCid } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, inject, it } from 'vitest'
-import { createServiceAuthToken } from '../../src/auth/index.ts'
 import { accountStub, sequencerStub } from '../../src/bindings.ts'
 import { getConfig } from '../../src/config.ts'
-import { Secp256k1Keypair } from '../../src/crypto/index.ts'
+import type { Secp256k1Keypair } from '../../src/crypto/index.ts'
+import { concatBytes } from '../../src/data/bytes.ts'
 import { encodeCbor } from '../../src/data/cbor.ts'
 import { CID } from '../../src/data/cid.ts'
 import {
   cidForPlcOperation,
-  createGenesisOperation,
   createUpdateOperation,
-  didForGenesisOperation,
   PlcClient,
   signPlcOperation,
 } from '../../src/identity/index.ts'
 import { encodeVarint } from '../../src/repo/varint.ts'
 import type { AccountDurableObject } from '../../worker/account-durable-object.ts'
-import { BASE, uniqueHandle, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
+import { createMigratingAccount } from '../helpers/migrating-account.ts'
+import { BASE, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 const plc = new PlcClient(inject('plcUrl'))
 const CAR = 'application/vnd.ipld.car'
@@ -42,37 +41,10 @@ type Migrating = { did: string; key: Secp256k1Keypair; atKey: AtprotoKeypair; ac
 
 /** A DID made elsewhere (its key ours to use), moved here with createAccount: deactivated. */
 async function migratingAccount(): Promise<Migrating> {
-  const key = await Secp256k1Keypair.create()
-  const op = await signPlcOperation(
-    createGenesisOperation({
-      signingKeyDid: key.did(),
-      handle: uniqueHandle('old'),
-      pdsEndpoint: 'https://old-pds.example.com',
-      rotationKeys: [key.did()],
-    }),
-    key,
+  const account = await createMigratingAccount(BASE, inject('plcUrl'), 'moved', (url, init) =>
+    SELF.fetch(url, init),
   )
-  const did = didForGenesisOperation(op)
-  await plc.submitOperation(did, op)
-  const token = await createServiceAuthToken({
-    iss: did,
-    aud: 'did:web:localhost',
-    lxm: 'com.atproto.server.createAccount',
-    keypair: key,
-  })
-  const res = await xrpcPost<{ accessJwt: string }>(
-    'com.atproto.server.createAccount',
-    {
-      did,
-      handle: uniqueHandle('moved'),
-      email: `${crypto.randomUUID()}@example.com`,
-      password: 'correct horse battery',
-    },
-    token,
-  )
-  expect(res.status).toBe(200)
-  const atKey = await AtprotoKeypair.import(key.exportPrivateKey())
-  return { did, key, atKey, accessJwt: res.body.accessJwt }
+  return { ...account, atKey: await AtprotoKeypair.import(account.key.exportPrivateKey()) }
 }
 
 /** The DID document now names this PDS and the account's key here; then activateAccount. */
@@ -158,13 +130,7 @@ function sampleWrites(posts: number): Write[] {
 async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   for await (const chunk of stream) chunks.push(chunk)
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
+  return concatBytes(chunks)
 }
 
 /** The repo as @atproto/repo builds and exports it. */
@@ -207,6 +173,17 @@ function stagedBlocks(did: string): Promise<number> {
   })
 }
 
+/** What the account object recorded of its imports: whether each signature matched the DID. */
+function recordedImports(did: string) {
+  return runInDurableObject(accountStub(env, did), async (_: AccountDurableObject, state) => {
+    return state.storage.sql
+      .exec<{ imported_rev: string; signature_valid: number | null; records: number }>(
+        'SELECT imported_rev, signature_valid, records FROM repo_import ORDER BY rev',
+      )
+      .toArray()
+  })
+}
+
 /** Everything an import may change: the head, and the D1 rows of the repo. */
 async function snapshot(did: string) {
   const head = await accountStub(env, did).getHead()
@@ -227,13 +204,7 @@ function carWith(roots: CID[], blocks: { cid: CID; bytes: Uint8Array }[]): Uint8
   for (const { cid, bytes } of blocks) {
     parts.push(encodeVarint(cid.bytes.length + bytes.length), cid.bytes, bytes)
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 /** The sections of a CAR, as our reader sees them, to rebuild altered ones. */
@@ -327,6 +298,13 @@ describe('importRepo', () => {
     const full = sampleWrites(10)
     const first = await buildCar(account.did, account.atKey, full)
     expect((await importRepo(account.accessJwt, first)).status).toBe(200)
+    // A backup signed by a key the DID no longer names is taken, and that is recorded.
+    const stale = await buildCar(account.did, await AtprotoKeypair.create(), full)
+    expect((await importRepo(account.accessJwt, stale)).status).toBe(200)
+    expect(await recordedImports(account.did)).toEqual([
+      { imported_rev: expect.any(String), signature_valid: 1, records: full.length },
+      { imported_rev: expect.any(String), signature_valid: 0, records: full.length },
+    ])
     // The same CAR again: the same records.
     expect((await importRepo(account.accessJwt, first)).status).toBe(200)
     const once = await snapshot(account.did)

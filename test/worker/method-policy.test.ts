@@ -207,6 +207,22 @@ describe('declared permissions', () => {
     expect(permissionsOf('com.atproto.server.getSession', {})).toEqual([])
     expect(permissionsOf('com.atproto.repo.importRepo', {})).toEqual(['account:repo?action=manage'])
     expect(permissionsOf('com.atproto.identity.updateHandle', {})).toEqual(['identity:handle'])
+    for (const nsid of [
+      'com.atproto.identity.getRecommendedDidCredentials',
+      'com.atproto.identity.requestPlcOperationSignature',
+      'com.atproto.identity.signPlcOperation',
+      'com.atproto.identity.submitPlcOperation',
+    ]) {
+      expect(permissionsOf(nsid, {}), nsid).toEqual(['identity:*'])
+    }
+    for (const nsid of [
+      'com.atproto.server.confirmEmail',
+      'com.atproto.server.requestEmailConfirmation',
+      'com.atproto.server.requestEmailUpdate',
+      'com.atproto.server.updateEmail',
+    ]) {
+      expect(permissionsOf(nsid, {}), nsid).toEqual(['account:email?action=manage'])
+    }
     expect(permissionsOf('com.atproto.repo.getRecord', {})).toEqual([])
     // Public; a session that comes along only lets the account read its deactivated repo.
     expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(optionalAccess)

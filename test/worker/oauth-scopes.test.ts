@@ -322,6 +322,13 @@ describe('transition:generic', () => {
       }),
       'identity:handle',
     )
+    // PLC operations are the whole DID document: identity:handle is not enough either.
+    expectMissing(
+      await call(alice, 'atproto identity:handle', 'com.atproto.identity.signPlcOperation', {
+        input: { token: 'x' },
+      }),
+      'identity:*',
+    )
     expect((await call(alice, generic, 'com.atproto.server.getSession')).body.email).toBeUndefined()
     const withEmail = await call(
       alice,
@@ -355,6 +362,19 @@ describe('blob scopes', () => {
         headers: { 'content-type': 'video/mp4' },
       }),
       'blob:video/mp4',
+    )
+  })
+})
+
+describe('account email', () => {
+  it('account:email reads the address; changing it needs account:email?action=manage', async () => {
+    const scope = 'atproto account:email'
+    expect((await call(alice, scope, 'com.atproto.server.getSession')).body.email).toBe(alice.email)
+    expectMissing(
+      await call(alice, scope, 'com.atproto.server.updateEmail', {
+        input: { email: 'new@example.com' },
+      }),
+      'account:email?action=manage',
     )
   })
 })

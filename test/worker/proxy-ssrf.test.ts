@@ -74,6 +74,8 @@ describe('the feed-generator lookup', () => {
     PDS_HOSTNAME: 'pds.example.com',
     PDS_DEV_MODE: 'false',
     PDS_PLC_URL: 'https://plc.invalid',
+    // The pool's development mailbox is refused outside dev mode; no mailer here.
+    PDS_MAILER: undefined,
   })
   const deps = { db: getDb(env.DB), config }
   // A creator per case: the resolver caches DID documents.

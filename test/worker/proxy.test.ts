@@ -309,10 +309,10 @@ describe('refusals', () => {
     const calls = echoServices()
     const alice = await createTestAccount('pxnever')
     for (const nsid of [
-      // Under com.atproto.server but not ours (confirmEmail, used here before, now is).
-      'com.atproto.server.notServedHere',
+      // Names in our namespaces that no handler serves (today or yet).
+      'com.atproto.server.notAMethodHere',
       'com.atproto.identity.refreshIdentity',
-      'com.atproto.admin.getAccountInfo',
+      'com.atproto.admin.notAMethodHere',
       'com.atproto.sync.notifyOfUpdate',
     ]) {
       const res = await call(nsid, {

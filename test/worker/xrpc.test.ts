@@ -32,6 +32,8 @@ describe('HTTP surface', () => {
       blobUploadLimit: 100 * 1024 * 1024,
       links: {},
       contact: {},
+      // The pool mails to the development mailbox.
+      'dev.edgepds.email': { canSend: true },
     })
   })
 

@@ -45,9 +45,13 @@ export function parseScopeSyntax(token: string): ScopeSyntax | null {
   }
 }
 
-/** Characters left as they are in the canonical form although encodeURIComponent escapes them. */
+/**
+ * Characters left as they are in the canonical form although encodeURIComponent escapes them.
+ * @NOTE Not `%`, which the reference implementation also leaves: a value holding a `%` (a
+ * did:web with a port, `did:web:localhost%3A2583`) would then read back as another value.
+ */
 const KEPT_AS_IS: ReadonlyMap<string, string> = new Map(
-  [':', '/', '+', ',', '@', '%'].map((c) => [encodeURIComponent(c), c]),
+  [':', '/', '+', ',', '@'].map((c) => [encodeURIComponent(c), c]),
 )
 
 /** The canonical string: the positional part, then the params in the order given. */

@@ -20,7 +20,7 @@ export const getPreferences = defineMethod('app.bsky.actor.getPreferences', {
       return forwardAsAccount({ nsid, request, did: auth.did }, { env, config })
     }
     const preferences = await readPreferences(db, auth.did, {
-      fullAccess: auth.scope === SCOPE_ACCESS,
+      fullAccess: auth.kind === 'access' && auth.scope === SCOPE_ACCESS,
     })
     return { body: { preferences } }
   },

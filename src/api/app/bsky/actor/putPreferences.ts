@@ -36,7 +36,7 @@ export const putPreferences = defineMethod('app.bsky.actor.putPreferences', {
       throw new AuthRequiredError('Account is suspended', 'AccountSuspended')
     }
     await writePreferences(db, auth.did, input.preferences, {
-      fullAccess: auth.scope === SCOPE_ACCESS,
+      fullAccess: auth.kind === 'access' && auth.scope === SCOPE_ACCESS,
     })
     return undefined
   },

@@ -1,11 +1,10 @@
 import { issueAccountToken, useAccountToken } from '../../../../accounts/tokens.ts'
 import {
-  hashPassword,
+  dummyPasswordHash,
   isAppPasswordFormat,
   verifyAppPassword,
   verifyPassword,
 } from '../../../../auth/index.ts'
-import type { Config } from '../../../../config.ts'
 import { type AccountRow, getAccountByIdentifier } from '../../../../db/accounts.ts'
 import type { Db } from '../../../../db/index.ts'
 import { listAppPasswords } from '../../../../db/sessions.ts'
@@ -17,21 +16,6 @@ import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod, type MethodCall, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { addressPrefix, clientIp } from '../../../../xrpc/rate-limits.ts'
-
-/**
- * A stand-in hash at the configured cost, so that an unknown identifier costs the same as a
- * wrong password and the response time does not tell which identifiers exist.
- */
-const dummyHashes = new Map<string, Promise<string>>()
-function dummyHash(config: Config): Promise<string> {
-  const key = JSON.stringify(config.passwordHash)
-  let hash = dummyHashes.get(key)
-  if (!hash) {
-    hash = hashPassword('not the password of anyone', config.passwordHash)
-    dummyHashes.set(key, hash)
-  }
-  return hash
-}
 
 /**
  * Log in with a handle, email or DID and the account password or an app password. With sign-in
@@ -56,7 +40,7 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
     const { input, config, db } = call
     const account = await accountOf(call)
     const grant = account ? await checkCredentials(db, account, input.password) : null
-    if (!account) await verifyPassword(input.password, await dummyHash(config))
+    if (!account) await verifyPassword(input.password, await dummyPasswordHash(config.passwordHash))
     if (!account || !grant) {
       throw new AuthRequiredError('Invalid identifier or password')
     }

@@ -17,7 +17,8 @@ export const getSession = defineMethod('com.atproto.server.getSession', {
     if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
     // OAuth: with account:email or transition:email; legacy: not to app passwords.
     const showEmail =
-      scopeAllows(auth, accountPermission('email', 'read')) ?? auth.appPassword === null
+      scopeAllows(auth, accountPermission('email', 'read')) ??
+      (auth.kind === 'access' && auth.appPassword === null)
     return { body: sessionView(account, { showEmail }) }
   },
 })

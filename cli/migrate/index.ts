@@ -39,6 +39,9 @@ const RUN: Record<Step, (ctx: Context) => Promise<void>> = {
   verify: verifyMigration,
 }
 
+/** Whether this run has a state folder to continue from (for the failure message). */
+let saved = false
+
 async function main(): Promise<number> {
   const args = parseMigrateArgs(process.argv.slice(2), process.env)
   const { state, store, resumed } = await startMigration(args)
@@ -64,6 +67,7 @@ async function main(): Promise<number> {
     if (answer.toLowerCase() !== 'yes') throw new MigrateError('not started')
   }
   store.save(state)
+  saved = true
   const started = Date.now()
   onInterrupt(() => {
     const step = nextStep(state)
@@ -121,7 +125,9 @@ main().then(
     } else {
       process.stderr.write(`\nunexpected error: ${(err as Error)?.stack ?? String(err)}\n`)
     }
-    process.stderr.write('Progress so far is saved: run the same command again to continue.\n')
+    if (saved) {
+      process.stderr.write('Progress so far is saved: run the same command again to continue.\n')
+    }
     process.exit(1)
   },
 )

@@ -1,6 +1,7 @@
 /** Handle → DID → DID document → PDS endpoint and signing key, as any client resolves them. */
 import { resolveTxt } from 'node:dns/promises'
 import { didKeyFromVerificationMethod } from '../../src/crypto/did-key.ts'
+import { causeOf } from './xrpc.ts'
 
 export class IdentityError extends Error {
   override name = 'IdentityError'
@@ -48,7 +49,7 @@ export async function resolveDidDocument(did: string, plcUrl: string): Promise<D
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(15_000) })
   } catch (err) {
-    throw new IdentityError(`cannot reach ${url} to resolve ${did}: ${(err as Error).message}`)
+    throw new IdentityError(`cannot reach ${url} to resolve ${did}: ${causeOf(err)}`)
   }
   if (!res.ok) throw new IdentityError(`${url} answered ${res.status} for ${did}`)
   const doc = (await res.json()) as DidDocument

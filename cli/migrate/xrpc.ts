@@ -95,7 +95,9 @@ export class XrpcClient {
       try {
         res = await fetch(this.url(nsid, opts.params), await this.init(verb, opts))
       } catch (err) {
-        if (opts.retry && attempt < RETRIES) {
+        // Nothing listening, or no such host: waiting will not help.
+        const permanent = ['ECONNREFUSED', 'ENOTFOUND'].includes(causeOf(err))
+        if (opts.retry && !permanent && attempt < RETRIES) {
           await backoff(attempt)
           continue
         }
@@ -179,7 +181,8 @@ async function readError(method: string, res: Response): Promise<XrpcError> {
   return new XrpcError(method, res.status, error, message)
 }
 
-function causeOf(err: unknown): string {
+/** The low-level reason of a failed fetch (ECONNREFUSED...), else its message. */
+export function causeOf(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause
   return cause?.code ?? cause?.message ?? (err as Error).message
 }
