@@ -4,7 +4,13 @@
  * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
 import { sql } from 'drizzle-orm'
-import type { AccountLimits, Config } from './config.ts'
+import {
+  type AccountLimits,
+  type Config,
+  MAX_RATE_LIMIT_WINDOW_SECONDS,
+  RATE_LIMIT_DEFAULTS,
+  type RateLimitName,
+} from './config.ts'
 import type { Db } from './db/index.ts'
 import type {
   RateLimit,
@@ -13,30 +19,16 @@ import type {
   RateLimitStore,
 } from './xrpc/rate-limits.ts'
 
-export const LIMITS = {
-  createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
-  /**
-   * Wrong passwords for one account: tightly from one address (an IPv6 /64), loosely from
-   * all, so that someone guessing from a few addresses cannot lock the owner out (ten
-   * addresses at the tight rate are needed to reach the loose one).
-   */
-  createSessionFailuresPerAccountAddress: {
-    name: 'createSession-fail-acct-ip',
-    windowSeconds: 300,
-    max: 10,
-  },
-  createSessionFailuresPerAccount: {
-    name: 'createSession-fail-acct',
-    windowSeconds: 300,
-    max: 100,
-  },
-  /** Wrong admin passwords (HTTP Basic) per address. */
-  adminAuthFailuresPerIp: { name: 'admin-auth-fail-ip', windowSeconds: 300, max: 10 },
-  createAccountPerIp: { name: 'createAccount-ip', windowSeconds: 300, max: 50 },
-  /** Password guesses through deleteAccount, like logins. */
-  deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
-  requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
-} satisfies Record<string, RateLimit>
+/**
+ * The abuse limits, each read from the config (`PDS_RATE_LIMITS`, defaults in
+ * `RATE_LIMIT_DEFAULTS`) when a call is checked.
+ */
+export const LIMITS = Object.fromEntries(
+  Object.keys(RATE_LIMIT_DEFAULTS).map((key) => [
+    key,
+    ({ config }: { config: Config }) => config.rateLimits[key as RateLimitName],
+  ]),
+) as Record<RateLimitName, (call: { config: Config }) => RateLimit>
 
 const HOUR = 3600
 const DAY = 24 * HOUR
@@ -97,10 +89,8 @@ export function d1RateLimitStore(db: Db): RateLimitStore {
   }
 }
 
-/** Declared limits may count per day (write points); no window is longer than that. */
-const ONE_DAY_SECONDS = 86_400
-const LONGEST_WINDOW_MS =
-  Math.max(ONE_DAY_SECONDS, ...Object.values(LIMITS).map((l) => l.windowSeconds)) * 1000
+/** Write points count per day; the config refuses any longer window. */
+const LONGEST_WINDOW_MS = MAX_RATE_LIMIT_WINDOW_SECONDS * 1000
 
 /**
  * Forgets counters whose window ended: the next hit would start the count afresh anyway.

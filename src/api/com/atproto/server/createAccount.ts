@@ -1,3 +1,4 @@
+import { checkEmail, checkPassword } from '../../../../accounts/credential-rules.ts'
 import { checkHandleForAccount } from '../../../../accounts/handles.ts'
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { accountStub, unwrapAccount } from '../../../../bindings.ts'
@@ -25,9 +26,6 @@ import {
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { bearerToken, verifyIncomingServiceAuth } from '../../../auth-verifiers.ts'
-
-export const MIN_PASSWORD_LENGTH = 8
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 /**
  * Creates an account: a new did:plc (our rotation key, the user's recovery key first when
@@ -124,29 +122,6 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
     return { body: { ...tokens, handle, did, ...(didDoc ? { didDoc } : {}) } }
   },
 })
-
-function checkEmail(email: string | undefined): string {
-  if (!email) throw new InvalidRequestError('Email is required')
-  const normalized = email.trim().toLowerCase()
-  if (!EMAIL.test(normalized) || normalized.length > 254) {
-    throw new InvalidRequestError('This email address is not valid', 'InvalidEmail')
-  }
-  return normalized
-}
-
-function checkPassword(password: string | undefined): string {
-  if (!password) throw new InvalidRequestError('Password is required', 'InvalidPassword')
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new InvalidRequestError(
-      `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
-      'InvalidPassword',
-    )
-  }
-  if (password.length > 256) {
-    throw new InvalidRequestError('Password must be at most 256 characters', 'InvalidPassword')
-  }
-  return password
-}
 
 function checkRecoveryKey(key: string | undefined): string | undefined {
   if (!key) return undefined
