@@ -3,6 +3,8 @@
  * independent: one failing does not stop the others, and each must be safe to run twice.
  */
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
+import { deleteExpiredAdminSessions } from './admin/session.ts'
+import { dailyStatsJob } from './admin/stats.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
 import { type Db, getDb } from './db/index.ts'
 import { deleteExpiredRefreshTokens } from './db/sessions.ts'
@@ -26,13 +28,19 @@ export const expiredRowsJobs: ScheduledJob[] = [
   expiredRowsJob('account_token', deleteExpiredAccountTokens),
   expiredRowsJob('used_jti', deleteExpiredJtis),
   expiredRowsJob('rate_limit', deleteStaleRateLimits),
+  expiredRowsJob('admin_session', deleteExpiredAdminSessions),
 ]
 
 /**
  * Every periodic job; add new ones here. Temporary blobs and queued R2 deletions are the
  * blob collector's; events past retention are the sequencer's own alarm.
  */
-export const scheduledJobs: ScheduledJob[] = [blobCollectorJob, crawlRefreshJob, ...expiredRowsJobs]
+export const scheduledJobs: ScheduledJob[] = [
+  blobCollectorJob,
+  crawlRefreshJob,
+  dailyStatsJob,
+  ...expiredRowsJobs,
+]
 
 export async function runScheduledJobs(env: Env, now: Date, jobs = scheduledJobs): Promise<void> {
   const results = await Promise.allSettled(jobs.map((job) => job.run(env, now)))

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { createAdminApp } from '../src/admin/app.ts'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
@@ -75,6 +76,9 @@ export function createApp(): Hono<AppEnv> {
     const doc = serviceDidDocument(getConfig(c.env))
     return doc ? c.json(doc) : c.json({ error: 'NotFound', message: 'No did:web document' }, 404)
   })
+
+  // The operator's web page (server-rendered, its own CSP and session: src/admin/app.ts).
+  app.route('/admin', createAdminApp())
 
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
