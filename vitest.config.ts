@@ -14,6 +14,10 @@ const testBindings = {
   // JS runs many times slower in the test pool than in production: cheap password hashes.
   PDS_PASSWORD_SCRYPT_LOG_N: '10',
   PDS_PASSWORD_SCRYPT_P: '1',
+  // Mail goes to the development mailbox (D1), which the tests read.
+  PDS_MAILER: 'dev',
+  // Small enough for the import tests to pass it cheaply.
+  PDS_MAX_IMPORT_BYTES: String(4 * 1024 * 1024),
 }
 
 export default defineConfig({
@@ -48,6 +52,16 @@ export default defineConfig({
                 PDS_PLC_URL: inject('plcUrl'),
                 PDS_MOD_SERVICE_DID: inject('modServiceDid'),
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+              },
+              // Cloudflare's Email Service binding, for the `cloudflare` mailer's tests.
+              email: {
+                send_email: [
+                  {
+                    name: 'EMAIL',
+                    allowed_sender_addresses: ['noreply@pds.test'],
+                    allowed_destination_addresses: ['alice@example.com'],
+                  },
+                ],
               },
             },
           })),

@@ -21,7 +21,7 @@ const SAMPLES = 200
 const SECRET = 'bench-secret'
 
 const sinks: AccountSinks = {
-  index: { applyCommits: async () => {}, deleteRepo: async () => {} },
+  index: { applyCommits: async () => {}, deleteRepo: async () => {}, pruneBefore: async () => {} },
   sequencer: { appendEvents: async () => 1 },
   archive: { putCommit: async () => {}, deleteRepo: async () => {} },
 }

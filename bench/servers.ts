@@ -75,12 +75,24 @@ function withoutPdsVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('PDS_')))
 }
 
+export interface ReferenceOptions {
+  /** A PLC directory to share (the migration tests); by default one of its own. */
+  plcUrl?: string
+  /** More `PDS_*` settings (e.g. `PDS_BLOB_UPLOAD_LIMIT`: the reference's default is 5 MB). */
+  env?: Record<string, string>
+}
+
 /** The reference PDS on `node` (see reference-install.ts for why it is not this Node). */
-export async function startReference(node: string): Promise<BenchServer> {
+export async function startReference(
+  node: string,
+  opts: ReferenceOptions = {},
+): Promise<BenchServer & { port: number; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-pds-bench-ref-'))
   mkdirSync(join(dir, 'data'))
   mkdirSync(join(dir, 'blobs'))
-  const plc = await startPlcServer({ port: 0, dataFile: null })
+  const plc = opts.plcUrl
+    ? { url: opts.plcUrl, close: async () => {} }
+    : await startPlcServer({ port: 0, dataFile: null })
   const port = await freePort()
   const { child, output } = spawnGroup(node, [join(benchDir, 'reference-server.mjs')], {
     cwd: benchDir,
@@ -102,6 +114,7 @@ export async function startReference(node: string): Promise<BenchServer> {
       PDS_DPOP_SECRET: hex(32),
       PDS_ADMIN_PASSWORD: hex(16),
       PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: hex(32),
+      ...opts.env,
     },
   })
   const url = `http://127.0.0.1:${port}`
@@ -112,6 +125,8 @@ export async function startReference(node: string): Promise<BenchServer> {
   return {
     kind: 'reference',
     url,
+    port,
+    dataDir: join(dir, 'data'),
     memoryPids: () => (child.pid ? [child.pid] : []),
     log: () => output.join(''),
     stop: async () => {

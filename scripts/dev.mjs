@@ -6,7 +6,8 @@
 // - runs `wrangler dev` on http://localhost:2583 with local D1/R2/Durable Object state
 //   under .wrangler/state (kept across restarts).
 // Environment: PDS_PORT, PLC_PORT, PDS_STATE_DIR (another state folder, e.g. for tests), and
-// any PDS_* setting of src/config.ts, passed through to the Worker.
+// any PDS_* setting of src/config.ts, passed through to the Worker (PDS_PLC_URL: use that PLC
+// directory instead of starting one).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -28,6 +29,8 @@ const devVars = {
   PDS_PLC_URL: `http://localhost:${PLC_PORT}`,
   PDS_CRAWLERS: 'none',
   PDS_DEV_MODE: 'true',
+  // Mail stays local: shown at /dev/mailbox and its codes printed here.
+  PDS_MAILER: 'dev',
   ...Object.fromEntries(
     Object.entries(process.env).filter(
       ([key]) => key.startsWith('PDS_') && !['PDS_PORT', 'PDS_STATE_DIR'].includes(key),
@@ -54,11 +57,15 @@ const migrate = wrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...persi
 })
 if (migrate.status !== 0) process.exit(migrate.status ?? 1)
 
-const plc = await startPlcServer({
-  port: PLC_PORT,
-  ...(STATE_DIR ? { dataFile: `${STATE_DIR}/plc/operations.jsonl` } : {}),
-})
-console.log(`PLC directory on ${plc.url} (${plc.replayed} operations restored)`)
+// PDS_PLC_URL names a directory that runs elsewhere (e.g. another local PDS's, so that two
+// instances share one, as the migration tests do): then none is started here.
+const plc = process.env.PDS_PLC_URL
+  ? { close: async () => {} }
+  : await startPlcServer({
+      port: PLC_PORT,
+      ...(STATE_DIR ? { dataFile: `${STATE_DIR}/plc/operations.jsonl` } : {}),
+    })
+if (plc.url) console.log(`PLC directory on ${plc.url} (${plc.replayed} operations restored)`)
 
 const varArgs = Object.entries(devVars).flatMap(([k, v]) => ['--var', `${k}:${v}`])
 const child = spawn(

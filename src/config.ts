@@ -47,10 +47,14 @@ export interface Config {
   /** Relay hostnames that get `com.atproto.sync.requestCrawl`. */
   crawlers: string[]
   contactEmail: string | null
+  /** How mail leaves (`PDS_MAILER`); null: no mailer, nothing can be mailed. */
+  mail: MailConfig | null
   privacyPolicyUrl: string | null
   termsOfServiceUrl: string | null
   /** Largest accepted blob upload in bytes. */
   blobUploadLimit: number
+  /** Largest repo CAR importRepo accepts, in bytes. */
+  maxImportBytes: number
   /**
    * How long an uploaded blob that no record references is kept, in seconds. The blob spec
    * asks for at least an hour; lower values are for tests.
@@ -89,7 +93,24 @@ export interface Config {
     plcRotationKey: string | null
     /** Secret that encrypts account signing keys at rest. */
     keyEncryptionSecret: string | null
+    /** Resend API key, for `PDS_MAILER=resend`. */
+    resendApiKey: string | null
   }
+}
+
+/**
+ * `cloudflare`: the Email Service `send_email` binding named `EMAIL`; `resend`: Resend's HTTP
+ * API; `dev`: the development mailbox (local development only).
+ */
+export type MailerKind = 'cloudflare' | 'resend' | 'dev'
+export const MAILER_KINDS: readonly MailerKind[] = ['cloudflare', 'resend', 'dev']
+
+export interface MailConfig {
+  mailer: MailerKind
+  /** The sender, e.g. `PDS <noreply@pds.example.com>`. */
+  from: string
+  /** Resend's API origin; tests point it at a loopback stand-in. */
+  resendApiUrl: string
 }
 
 export interface AccountLimits {
@@ -132,6 +153,26 @@ export const RATE_LIMIT_DEFAULTS = {
   /** Password guesses through deleteAccount, like logins. */
   deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
   requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
+  /** Mailed codes, over every method that mails one: per account and per client address. */
+  mailPerAccount: { name: 'mail-acct', windowSeconds: 3600, max: 15 },
+  mailPerIp: { name: 'mail-ip', windowSeconds: 3600, max: 100 },
+  /** Password-reset mails per address asked about, whether an account has it or not. */
+  mailPerAddress: { name: 'mail-addr', windowSeconds: 3600, max: 5 },
+  /** Mailed codes typed back: per account, and per client address where none is named. */
+  tokenChecksPerAccount: { name: 'token-check-acct', windowSeconds: 300, max: 30 },
+  tokenChecksPerIp: { name: 'token-check-ip', windowSeconds: 300, max: 50 },
+  /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
+  importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
+  /** Each call may store a key: bounded per address. */
+  reserveSigningKeyPerIp: { name: 'reserveSigningKey-ip', windowSeconds: 300, max: 50 },
+  requestPlcOperationSignaturePerDid: {
+    name: 'requestPlcOperationSignature-did',
+    windowSeconds: 3600,
+    max: 5,
+  },
+  /** Token guesses and PLC directory calls, per account. */
+  signPlcOperationPerDid: { name: 'signPlcOperation-did', windowSeconds: 300, max: 30 },
+  submitPlcOperationPerDid: { name: 'submitPlcOperation-did', windowSeconds: 300, max: 30 },
 } as const satisfies Record<string, RateLimitValue>
 
 export type RateLimitName = keyof typeof RATE_LIMIT_DEFAULTS
@@ -159,9 +200,14 @@ export const CONFIG_VARS = [
   'PDS_PROXY_MAX_RESPONSE_BYTES',
   'PDS_CRAWLERS',
   'PDS_CONTACT_EMAIL',
+  'PDS_MAILER',
+  'PDS_EMAIL_FROM',
+  'PDS_RESEND_API_URL',
+  'PDS_RESEND_API_KEY',
   'PDS_PRIVACY_POLICY_URL',
   'PDS_TERMS_OF_SERVICE_URL',
   'PDS_BLOB_UPLOAD_LIMIT',
+  'PDS_MAX_IMPORT_BYTES',
   'PDS_BLOB_TEMP_GRACE_SECONDS',
   'PDS_BLOB_QUOTA_BYTES',
   'PDS_EVENT_RETENTION_HOURS',
@@ -288,9 +334,11 @@ export function readConfig(env: ConfigEnv): Config {
     },
     crawlers: list(env.PDS_CRAWLERS) ?? ['bsky.network'],
     contactEmail: str(env.PDS_CONTACT_EMAIL),
+    mail: mailConfig(env, devMode, hostname),
     privacyPolicyUrl: str(env.PDS_PRIVACY_POLICY_URL),
     termsOfServiceUrl: str(env.PDS_TERMS_OF_SERVICE_URL),
     blobUploadLimit: int(env.PDS_BLOB_UPLOAD_LIMIT, 100 * 1024 * 1024),
+    maxImportBytes: int(env.PDS_MAX_IMPORT_BYTES, 100 * 1024 * 1024),
     blobTempGraceSeconds: int(env.PDS_BLOB_TEMP_GRACE_SECONDS, 3600),
     blobQuotaBytes: int(env.PDS_BLOB_QUOTA_BYTES, 0) || null,
     eventRetentionHours: int(env.PDS_EVENT_RETENTION_HOURS, 72),
@@ -318,8 +366,33 @@ export function readConfig(env: ConfigEnv): Config {
       adminPassword: str(env.PDS_ADMIN_PASSWORD),
       plcRotationKey: str(env.PDS_PLC_ROTATION_KEY),
       keyEncryptionSecret: str(env.PDS_KEY_ENCRYPTION_SECRET),
+      resendApiKey: str(env.PDS_RESEND_API_KEY),
     },
   }
+}
+
+/** `PDS_MAILER` and what the chosen mailer needs; a mailer that cannot work refuses to start. */
+function mailConfig(env: ConfigEnv, devMode: boolean, hostname: string): MailConfig | null {
+  const raw = str(env.PDS_MAILER)?.toLowerCase() ?? null
+  if (raw === null || raw === 'none') return null
+  const mailer = MAILER_KINDS.find((kind) => kind === raw)
+  if (!mailer) {
+    throw new ConfigError(`PDS_MAILER must be one of ${MAILER_KINDS.join(', ')}: got "${raw}"`)
+  }
+  if (mailer === 'dev' && !devMode) {
+    throw new ConfigError(`PDS_MAILER=dev keeps mail on the server (${DEV_MODE_HINT})`)
+  }
+  const from = str(env.PDS_EMAIL_FROM) ?? (mailer === 'dev' ? `PDS <noreply@${hostname}>` : null)
+  if (!from) throw new ConfigError(`PDS_MAILER=${mailer} needs PDS_EMAIL_FROM (the sender)`)
+  const address = /<([^<>]*)>\s*$/.exec(from)?.[1] ?? from
+  if (/[\r\n]/.test(from) || !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) {
+    throw new ConfigError(`PDS_EMAIL_FROM is not an address: ${from}`)
+  }
+  if (mailer === 'resend' && !str(env.PDS_RESEND_API_KEY)) {
+    throw new ConfigError('PDS_MAILER=resend needs the secret PDS_RESEND_API_KEY')
+  }
+  const resendApiUrl = trimSlash(str(env.PDS_RESEND_API_URL) ?? 'https://api.resend.com')
+  return { mailer, from, resendApiUrl }
 }
 
 /** The settings a deployment needs, and a hostname that is not a local one. */
@@ -350,6 +423,7 @@ export function requireSecret(config: Config, name: keyof Config['secrets']): st
     adminPassword: 'PDS_ADMIN_PASSWORD',
     plcRotationKey: 'PDS_PLC_ROTATION_KEY',
     keyEncryptionSecret: 'PDS_KEY_ENCRYPTION_SECRET',
+    resendApiKey: 'PDS_RESEND_API_KEY',
   }[name]
   throw new InternalServerError(`This PDS is not configured: ${envName} is not set`)
 }

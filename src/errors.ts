@@ -17,6 +17,8 @@ export type RefusalKind =
   | 'payload-too-large'
   /** A service we depend on failed (502). */
   | 'upstream-failure'
+  /** This server is not set up to do it (501), e.g. mail without a mailer. */
+  | 'not-implemented'
 
 export class DomainError extends Error {
   readonly kind: RefusalKind

@@ -12,11 +12,13 @@ import {
   type RateLimitName,
 } from './config.ts'
 import type { Db } from './db/index.ts'
-import type {
-  RateLimit,
-  RateLimitedCall,
-  RateLimitRule,
-  RateLimitStore,
+import {
+  addressPrefix,
+  clientIp,
+  type RateLimit,
+  type RateLimitedCall,
+  type RateLimitRule,
+  type RateLimitStore,
 } from './xrpc/rate-limits.ts'
 
 /**
@@ -29,6 +31,21 @@ export const LIMITS = Object.fromEntries(
     ({ config }: { config: Config }) => config.rateLimits[key as RateLimitName],
   ]),
 ) as Record<RateLimitName, (call: { config: Config }) => RateLimit>
+
+/**
+ * What every method that mails a code to the caller's account declares. The address is keyed
+ * by a function so that the count comes after auth: only signed-in calls that mail count.
+ */
+export const MAIL_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
+  { limit: LIMITS.mailPerIp, key: ({ request }) => addressPrefix(clientIp(request)) },
+  { limit: LIMITS.mailPerAccount, key: 'account' },
+]
+
+/** What every method that takes a mailed code from a signed-in caller declares. */
+export const TOKEN_CHECK_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
+  { limit: LIMITS.tokenChecksPerIp, key: 'ip' },
+  { limit: LIMITS.tokenChecksPerAccount, key: 'account' },
+]
 
 const HOUR = 3600
 const DAY = 24 * HOUR

@@ -2,6 +2,7 @@
  * Periodic jobs, run by the Worker's Cron Trigger (wrangler.toml [triggers]). Each job is
  * independent: one failing does not stop the others, and each must be safe to run twice.
  */
+import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
 import { deleteExpiredAdminSessions } from './admin/session.ts'
 import { dailyStatsJob } from './admin/stats.ts'
@@ -29,6 +30,7 @@ export const expiredRowsJobs: ScheduledJob[] = [
   expiredRowsJob('used_jti', deleteExpiredJtis),
   expiredRowsJob('rate_limit', deleteStaleRateLimits),
   expiredRowsJob('admin_session', deleteExpiredAdminSessions),
+  expiredRowsJob('reserved_signing_key', deleteExpiredReservedKeys),
 ]
 
 /**

@@ -13,6 +13,8 @@ declare module 'vitest' {
     pdsUrl: string
     /** The stand-in AppView (also chat and moderation) the PDS proxies to (test/e2e). */
     appViewUrl: string
+    /** The PDS's admin password (test/e2e). */
+    adminPassword: string
     /** `FUZZ_SEED` for test/worker/fuzz.test.ts ('' for its default). */
     fuzzSeed: string
     /** `FUZZ_CASES`: fuzz cases per method and class ('' for the default). */

@@ -9,8 +9,11 @@ import type {
   ApplyWritesInput,
   CommitRef,
   CreateRepoInput,
+  FinishImportInput,
   GetBlocksResult,
+  ImportResult,
   SetStatusInput,
+  StoredBlock,
   WriteResult,
 } from '../src/account/types.ts'
 import { decryptPrivateKey } from '../src/auth/index.ts'
@@ -54,6 +57,26 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   applyWrites(input: ApplyWritesInput): Promise<AccountResult<WriteResult>> {
     return toAccountResult(() => this.account.applyWrites(input))
+  }
+
+  /** importRepo, in three steps: a token, batches of blocks, then check and switch over. */
+  beginImport(): Promise<AccountResult<string>> {
+    return toAccountResult(() => this.account.beginImport())
+  }
+
+  stageImport(token: string, blocks: StoredBlock[]): Promise<AccountResult<null>> {
+    return toAccountResult(async () => {
+      this.account.stageImport(token, blocks)
+      return null
+    })
+  }
+
+  async abortImport(token: string): Promise<void> {
+    this.account.abortImport(token)
+  }
+
+  finishImport(input: FinishImportInput): Promise<AccountResult<ImportResult>> {
+    return toAccountResult(() => this.account.finishImport(input))
   }
 
   async getHead(): Promise<CommitRef | null> {

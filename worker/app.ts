@@ -7,6 +7,7 @@ import { cors } from 'hono/cors'
 import { createAdminApp } from '../src/admin/app.ts'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
+import { devMailboxEnabled, serveDevMailbox } from '../src/mail/dev-mailbox-page.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
 import { VERSION } from '../src/version.ts'
 import { serveAtprotoDid } from '../src/well-known/atproto-did.ts'
@@ -80,6 +81,10 @@ export function createApp(): Hono<AppEnv> {
   // The operator's web page (server-rendered, its own CSP and session: src/admin/app.ts).
   app.route('/admin', createAdminApp())
 
+  // Local development only (PDS_MAILER=dev, which needs PDS_DEV_MODE): the mail "sent".
+  app.get('/dev/mailbox/*', (c) => devMailbox(c.req.raw, c.env))
+  app.get('/dev/mailbox', (c) => devMailbox(c.req.raw, c.env))
+
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
 
@@ -91,7 +96,9 @@ export function createApp(): Hono<AppEnv> {
     ),
   )
 
-  app.notFound((c) => c.json({ error: 'NotFound', message: `Not found: ${c.req.path}` }, 404))
+  const devMailbox = (request: Request, env: Env) =>
+    devMailboxEnabled(getConfig(env)) ? serveDevMailbox(request, getDb(env.DB)) : notFound(request)
+  app.notFound((c) => notFound(c.req.raw))
   app.onError((err) => {
     if (toXrpcError(err).status === 500) {
       console.error('request failed', err)
@@ -99,4 +106,9 @@ export function createApp(): Hono<AppEnv> {
     return toErrorResponse(err)
   })
   return app
+}
+
+function notFound(request: Request): Response {
+  const path = new URL(request.url).pathname
+  return Response.json({ error: 'NotFound', message: `Not found: ${path}` }, { status: 404 })
 }

@@ -4,6 +4,7 @@
  *
  * - `writer.ts`: commits (create, write, status, identity, delete), serialized by one lock;
  * - `reader.ts`: head, blocks, the repo CAR stream and record proofs;
+ * - `importer.ts`: importRepo (staged blocks checked, then the repo replaced at once);
  * - `alarm.ts`: delivery retries, the R2 archive and the block sweep;
  * - `repo-cache.ts`: the state row, the MST and the signing key kept in memory.
  *
@@ -16,6 +17,9 @@ import { AccountAlarm } from './alarm.ts'
 import { BlockGarbage } from './block-garbage.ts'
 import { SqlBlockStore } from './block-store.ts'
 import { OutboxDrainer } from './drain.ts'
+import { ImportIndexer } from './import-index.ts'
+import { ImportStaging } from './import-staging.ts'
+import { AccountImporter } from './importer.ts'
 import { Mutex } from './mutex.ts'
 import { Outbox } from './outbox.ts'
 import { AccountReader } from './reader.ts'
@@ -28,8 +32,11 @@ import type {
   ApplyWritesInput,
   CommitRef,
   CreateRepoInput,
+  FinishImportInput,
   GetBlocksResult,
+  ImportResult,
   SetStatusInput,
+  StoredBlock,
   WriteResult,
 } from './types.ts'
 import { AccountWriter } from './writer.ts'
@@ -55,6 +62,7 @@ export class Account {
   private readonly writer: AccountWriter
   private readonly reader: AccountReader
   private readonly alarm: AccountAlarm
+  private readonly importer: AccountImporter
 
   constructor(host: AccountHost) {
     const { storage } = host
@@ -77,6 +85,13 @@ export class Account {
       log,
     })
     const setAlarm = (at: number) => host.setAlarm(at)
+    const indexer = new ImportIndexer({
+      sql: storage.sql,
+      blocks,
+      did: () => cache.state?.did ?? '',
+      sinks: () => this.sinks,
+      log,
+    })
     const alarm = new AccountAlarm({
       storage,
       setAlarm,
@@ -84,6 +99,7 @@ export class Account {
       outbox,
       garbage,
       drainer,
+      indexer,
       lock,
       log,
     })
@@ -101,6 +117,18 @@ export class Account {
       cache,
       alarm,
       log,
+    })
+    this.importer = new AccountImporter({
+      storage,
+      blocks,
+      staging: new ImportStaging(storage.sql),
+      garbage,
+      outbox,
+      drainer,
+      indexer,
+      lock,
+      cache,
+      alarm,
     })
   }
 
@@ -127,6 +155,22 @@ export class Account {
 
   deleteRepo(): Promise<void> {
     return this.writer.deleteRepo()
+  }
+
+  beginImport(): Promise<string> {
+    return this.importer.begin()
+  }
+
+  stageImport(token: string, blocks: StoredBlock[]): void {
+    this.importer.stage(token, blocks)
+  }
+
+  abortImport(token: string): void {
+    this.importer.abort(token)
+  }
+
+  finishImport(input: FinishImportInput): Promise<ImportResult> {
+    return this.importer.finish(input)
   }
 
   getHead(): CommitRef | null {

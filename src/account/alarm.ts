@@ -6,6 +6,7 @@
 import type { SqlStorageLike } from '../storage/sql.ts'
 import type { BlockGarbage } from './block-garbage.ts'
 import type { OutboxDrainer } from './drain.ts'
+import type { ImportIndexer, IndexRun } from './import-index.ts'
 import type { Mutex } from './mutex.ts'
 import type { Outbox } from './outbox.ts'
 import type { RepoCache } from './repo-cache.ts'
@@ -40,6 +41,8 @@ export type AlarmParts = {
   outbox: Outbox
   garbage: BlockGarbage
   drainer: OutboxDrainer
+  /** The D1 index of an imported repo, written in pages (import-index.ts). */
+  indexer: ImportIndexer
   /** The writer's lock: a sweep must not run while a commit is being built. */
   lock: Mutex
   log(message: string, err: unknown): void
@@ -60,7 +63,17 @@ export class AccountAlarm {
   /** Run once when the object starts: resumes a delivery a reset interrupted. */
   start(currentAlarm: number | null): void {
     this.alarmAt = currentAlarm
-    if (!this.parts.outbox.isEmpty()) this.schedule(Date.now())
+    if (!this.parts.outbox.isEmpty() || this.parts.indexer.pending()) this.schedule(Date.now())
+  }
+
+  /** An import's D1 index did not finish in its call: continued now, or after a failure later. */
+  importIndexPending(run: IndexRun): void {
+    if (run === 'more') {
+      this.schedule(Date.now())
+      return
+    }
+    this.failures++
+    this.schedule(Date.now() + retryDelay(this.failures))
   }
 
   /** At each commit point, in case the object is reset before it delivers. */
@@ -125,6 +138,12 @@ export class AccountAlarm {
     const { drainer, outbox } = this.parts
     const delivered = await drainer.deliverAll()
     const archived = delivered && (await drainer.archive())
+    const imported = await this.parts.indexer.run()
+    if (imported === 'more') {
+      // The next invocation carries on (D1 bounds the queries of one).
+      this.schedule(Date.now())
+      return
+    }
     const nextAt = await this.sweep().then(
       (swept) => swept.nextAt,
       (err) => {
@@ -133,12 +152,12 @@ export class AccountAlarm {
         return null
       },
     )
-    if (outbox.isEmpty()) {
+    if (outbox.isEmpty() && imported === 'done') {
       this.failures = 0
       if (nextAt !== null) this.schedule(nextAt)
       return
     }
-    if (!delivered || !archived) this.failures++
+    if (!delivered || !archived || imported === 'failed') this.failures++
     this.schedule(Date.now() + retryDelay(this.failures))
   }
 

@@ -184,6 +184,12 @@ export class BlockGarbage {
     )
   }
 
+  /** Forgets every mark (an import replacing all blocks); call inside its transaction. */
+  clearSync(): void {
+    this.sql.exec('DELETE FROM garbage_batch')
+    this.sql.exec('DELETE FROM block_revived')
+  }
+
   isEmpty(): boolean {
     return this.sql.exec('SELECT 1 FROM garbage_batch LIMIT 1').toArray().length === 0
   }

@@ -62,6 +62,11 @@ export class SqlBlockStore implements BlockReader {
     }
   }
 
+  /** Drops every block (an import replacing the repo); call inside its transaction. */
+  clearSync(): void {
+    this.sql.exec('DELETE FROM block')
+  }
+
   /** Reads blocks that must be there (those an outbox entry names). */
   requireSync(cids: string[]): { cid: CID; bytes: Uint8Array }[] {
     return cids.map((cid) => {

@@ -2,7 +2,8 @@
  * Delivers the outbox: D1 index and event log first (a write is acknowledged once its entry
  * reached both), then the R2 archive. Deliveries are serialized and take every pending entry
  * in order, so writes committed while a delivery is in flight share the next one: one D1
- * batch and one sequencer call for all of them.
+ * batch and one sequencer call for all of them. The entries of one commit point (a group)
+ * are never split between rounds.
  *
  * Each destination is marked per entry only after it succeeded; a failure leaves the entry for
  * the next attempt, which resends it (every destination is idempotent).
@@ -162,9 +163,13 @@ export class OutboxDrainer {
     const toSequence = { ids: [] as number[], events: [] as AppendEvent[] }
     let bytes = 0
     let statements = 0
+    let groupEnd = 0
     const alone = this.indexOneAtATime ? this.leastFailed(rows) : null
     for (const row of rows) {
-      if (bytes >= ROUND_BYTES || statements >= ROUND_STATEMENTS) break
+      // The limits end a round between groups only: entries committed together are sent
+      // to the sequencer together.
+      if (row.id > groupEnd && (bytes >= ROUND_BYTES || statements >= ROUND_STATEMENTS)) break
+      groupEnd = Math.max(groupEnd, row.group_end ?? row.id)
       if (row.indexed === 0 && (alone === null || row.id === alone)) {
         const commit = this.indexCommitOf(row)
         bytes += indexBytesOf(commit)

@@ -45,6 +45,8 @@ export type OutboxRow = {
   indexed: number
   sequenced: number
   archived: number
+  /** The last id of the entries committed with this one; null for entries stored before. */
+  group_end: number | null
 }
 
 /** What an entry's deliveries send, each dropped once its destination has it. */
@@ -133,18 +135,22 @@ function indexCommitOf(
       deletes.push({ collection: op.collection, rkey: op.rkey })
       continue
     }
-    const record = decodeCbor(readRecord(op.cid))
-    const json = JSON.stringify(ipldToJson(record))
-    const value = fitsIndex(json) ? json : null
-    upserts.push({
-      collection: op.collection,
-      rkey: op.rkey,
-      cid: op.cid,
-      value,
-      blobs: blobCidsOfRecord(record),
-    })
+    upserts.push(indexUpsertOf(op.collection, op.rkey, op.cid, readRecord(op.cid)))
   }
   return { rev, commitCid, upserts, deletes }
+}
+
+/** A record's index row: its JSON (if it fits a D1 value) and the blobs it references. */
+export function indexUpsertOf(
+  collection: string,
+  rkey: string,
+  cid: string,
+  bytes: Uint8Array,
+): IndexUpsert {
+  const record = decodeCbor(bytes)
+  const json = JSON.stringify(ipldToJson(record))
+  const value = fitsIndex(json) ? json : null
+  return { collection, rkey, cid, value, blobs: blobCidsOfRecord(record) }
 }
 
 /** What a commit's index changes weigh, for bounding deliveries and the memory they take. */

@@ -36,13 +36,17 @@ export class Outbox {
     this.blocks = blocks
   }
 
-  /** Call inside the commit transaction. */
-  appendSync(id: number, entry: OutboxEntry, now: string): void {
+  /**
+   * Call inside the commit transaction. `groupEnd` is the last id of the entries committed
+   * together: they go to the sequencer in one call (activation's `#account`, `#identity` and
+   * `#sync` reach a relay together, in order).
+   */
+  appendSync(id: number, entry: OutboxEntry, now: string, groupEnd = id): void {
     const { event, car, commit } = entry
     this.sql.exec(
       `INSERT INTO outbox (id, type, body, car_cids, rev, commit_cid, index_ops,
-         indexed, sequenced, archived, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         indexed, sequenced, archived, created_at, group_end)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       event?.type ?? null,
       event ? encodeCbor(event.body) : null,
@@ -54,6 +58,7 @@ export class Outbox {
       event ? 0 : 1,
       commit && car ? 0 : 1,
       now,
+      groupEnd,
     )
   }
 
@@ -96,14 +101,28 @@ export class Outbox {
     return this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length === 0
   }
 
-  /** Entries not yet in D1 or not yet in the event log, oldest first. */
+  /**
+   * Entries not yet in D1 or not yet in the event log, oldest first: `limit` of them, and the
+   * rest of the last one's group, which is never split.
+   */
   pendingDelivery(limit: number): OutboxRow[] {
-    return this.sql
+    const rows = this.sql
       .exec<OutboxRow>(
         'SELECT * FROM outbox WHERE indexed = 0 OR sequenced = 0 ORDER BY id LIMIT ?',
         limit,
       )
       .toArray()
+    const last = rows.at(-1)
+    if (!last || (last.group_end ?? last.id) <= last.id) return rows
+    const rest = this.sql
+      .exec<OutboxRow>(
+        `SELECT * FROM outbox WHERE id > ? AND id <= ? AND (indexed = 0 OR sequenced = 0)
+         ORDER BY id`,
+        last.id,
+        last.group_end,
+      )
+      .toArray()
+    return [...rows, ...rest]
   }
 
   pendingArchive(limit: number): OutboxRow[] {

@@ -46,6 +46,11 @@ export interface RecordIndexSink {
   applyCommits(did: string, commits: IndexCommit[]): Promise<void>
   /** Drops every row of the repo (account deletion). */
   deleteRepo(did: string): Promise<void>
+  /**
+   * Drops the repo's records older than `rev`: after an import indexed every record of the
+   * new tree at `rev`, what is left below it is not in the repo any more.
+   */
+  pruneBefore(did: string, rev: string): Promise<void>
 }
 
 export interface D1StatementLike {
@@ -90,6 +95,10 @@ export function createD1RecordIndex(db: D1Like): RecordIndexSink {
         db.prepare('DELETE FROM record WHERE did = ?').bind(did),
         db.prepare('DELETE FROM repo_root WHERE did = ?').bind(did),
       ])
+    },
+    async pruneBefore(did, rev) {
+      // The record_blob triggers drop the pruned records' blob references with them.
+      await db.batch([db.prepare('DELETE FROM record WHERE did = ? AND rev < ?').bind(did, rev)])
     },
   }
 }

@@ -62,6 +62,13 @@ export class RepoCache {
     }
   }
 
+  /** After an import replaced the whole repo: the new state; its tree is read afresh. */
+  replaced(state: RepoState): void {
+    this.state = state
+    this.mst = null
+    this.commitsSinceLoad = 0
+  }
+
   /** The repo is gone (deleted and wiped). */
   clear(): void {
     this.state = null

@@ -50,7 +50,8 @@ const STATEMENTS = [
     cid TEXT PRIMARY KEY,
     outbox_id INTEGER NOT NULL
   )`,
-  // Effects decided at a commit point and not yet delivered (see outbox.ts).
+  // Effects decided at a commit point and not yet delivered (see outbox.ts). `group_end`: the
+  // last id of the entries committed together, which are delivered together.
   `CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     type TEXT,
@@ -62,11 +63,42 @@ const STATEMENTS = [
     indexed INTEGER NOT NULL,
     sequenced INTEGER NOT NULL,
     archived INTEGER NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    group_end INTEGER
   )`,
   // The delivery rounds' query: entries waiting for the archive alone are not scanned.
   'CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (id) WHERE indexed = 0 OR sequenced = 0',
   OUTBOX_ID_FLOOR_TABLE,
+  // An import's blocks until the CAR is whole and checked (import-staging.ts). `refs`: NULL
+  // until the check finds the block in the tree (0 for nodes, keys pointing at a record).
+  `CREATE TABLE IF NOT EXISTS import_block (
+    cid TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL,
+    refs INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS import_session (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    token TEXT NOT NULL,
+    started_at INTEGER NOT NULL
+  )`,
+  // The D1 index of an imported repo, written page by page (import-index.ts): where it is.
+  `CREATE TABLE IF NOT EXISTS import_index (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    rev TEXT NOT NULL,
+    commit_cid TEXT NOT NULL,
+    data_cid TEXT NOT NULL,
+    after_key TEXT
+  )`,
+  // Each import, as received: the commit it carried and whether its signature matched the
+  // DID document's key at the time (1, 0, or NULL when the document could not be read).
+  `CREATE TABLE IF NOT EXISTS repo_import (
+    rev TEXT PRIMARY KEY,
+    imported_commit TEXT NOT NULL,
+    imported_rev TEXT NOT NULL,
+    signature_valid INTEGER,
+    records INTEGER NOT NULL,
+    imported_at TEXT NOT NULL
+  )`,
 ]
 
 export function ensureAccountSchema(sql: SqlLike): void {
@@ -75,6 +107,11 @@ export function ensureAccountSchema(sql: SqlLike): void {
   const columns = sql.exec<{ name: string }>('PRAGMA table_info(block)').toArray()
   if (!columns.some((column) => column.name === 'refs')) {
     sql.exec('ALTER TABLE block ADD COLUMN refs INTEGER')
+  }
+  // Objects created before entries were grouped: each older entry is a group of its own.
+  const outboxColumns = sql.exec<{ name: string }>('PRAGMA table_info(outbox)').toArray()
+  if (!outboxColumns.some((column) => column.name === 'group_end')) {
+    sql.exec('ALTER TABLE outbox ADD COLUMN group_end INTEGER')
   }
 }
 

@@ -78,3 +78,23 @@ export type AccountStatusInfo = {
 export type StoredBlock = { cid: string; bytes: Uint8Array }
 
 export type GetBlocksResult = { blocks: StoredBlock[]; missing: string[] }
+
+export type FinishImportInput = {
+  /** From beginImport: the blocks staged under it are the import's. */
+  token: string
+  /** The CAR's one root, the imported commit. */
+  root: string
+  /**
+   * Whether the imported commit's signature matches the DID document's current signing key
+   * (null: the document could not be read). Recorded, not required: a restore from a backup
+   * carries an older key's signature.
+   */
+  signatureValid: boolean | null
+}
+
+export type ImportResult = {
+  /** The fresh commit, signed by the account's key here, over the imported tree. */
+  commit: CommitRef
+  /** Whether the D1 record index had the whole new tree when answered (see import-index.ts). */
+  indexed: boolean
+}

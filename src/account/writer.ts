@@ -291,7 +291,7 @@ export class AccountWriter {
       }
       writeRepoState(storage.sql, state)
       entries.forEach((entry, i) => {
-        outbox.appendSync(firstId + i, entry, now)
+        outbox.appendSync(firstId + i, entry, now, state.lastOutboxId)
       })
     })
     cache.committed(state, built)

@@ -33,11 +33,20 @@ export async function resolveRepoForWrite(
   return callerDid
 }
 
-/** The account behind `repo` if its data may be served; RepoNotFound/RepoDeactivated/... */
-export async function resolveRepoForRead(db: Db, repo: string): Promise<AccountRow> {
+/**
+ * The account behind `repo` if its data may be served; RepoNotFound/RepoDeactivated/... The
+ * account itself (`callerDid`) still reads its deactivated repo: after moving to another host
+ * it exports what it left behind.
+ */
+export async function resolveRepoForRead(
+  db: Db,
+  repo: string,
+  callerDid: string | null = null,
+): Promise<AccountRow> {
   const row = repo.startsWith('did:')
     ? await getAccountByDid(db, repo)
     : await getAccountByHandle(db, repo)
+  if (row && callerDid === row.did && row.status === 'deactivated') return row
   return ensureReadable(row, repo)
 }
 

@@ -68,6 +68,13 @@ export const accessPrivileged: AuthVerifier<AccessAuth> = (request, deps) =>
 export const accessStandardOrTakendown: AuthVerifier<AccessAuth> = (request, deps) =>
   verifyAccess(request, deps, ['full', 'privileged', 'appPass', 'takendown'])
 
+/**
+ * Public, but a session that comes along is checked and known (null without one): the account
+ * itself may read its own repo and blobs while deactivated, as a migration's source must.
+ */
+export const optionalAccess: AuthVerifier<AccessAuth | null> = (request, deps) =>
+  request.headers.has('authorization') ? accessStandard(request, deps) : Promise.resolve(null)
+
 export const refreshAuth: AuthVerifier<RefreshAuth> = async (request, { config }) => {
   const token = bearerToken(request)
   const payload = await asXrpcError(() =>

@@ -20,21 +20,27 @@ import { updateAccountEmail } from './com/atproto/admin/updateAccountEmail.ts'
 import { updateAccountHandle } from './com/atproto/admin/updateAccountHandle.ts'
 import { updateAccountPassword } from './com/atproto/admin/updateAccountPassword.ts'
 import { updateSubjectStatus } from './com/atproto/admin/updateSubjectStatus.ts'
+import { getRecommendedDidCredentials } from './com/atproto/identity/getRecommendedDidCredentials.ts'
+import { requestPlcOperationSignature } from './com/atproto/identity/requestPlcOperationSignature.ts'
 import { resolveDid } from './com/atproto/identity/resolveDid.ts'
 import { resolveHandle } from './com/atproto/identity/resolveHandle.ts'
 import { resolveIdentity } from './com/atproto/identity/resolveIdentity.ts'
+import { signPlcOperation } from './com/atproto/identity/signPlcOperation.ts'
+import { submitPlcOperation } from './com/atproto/identity/submitPlcOperation.ts'
 import { updateHandle } from './com/atproto/identity/updateHandle.ts'
 import { applyWrites } from './com/atproto/repo/applyWrites.ts'
 import { createRecord } from './com/atproto/repo/createRecord.ts'
 import { deleteRecord } from './com/atproto/repo/deleteRecord.ts'
 import { describeRepo } from './com/atproto/repo/describeRepo.ts'
 import { getRecord } from './com/atproto/repo/getRecord.ts'
+import { importRepo } from './com/atproto/repo/importRepo.ts'
 import { listMissingBlobs } from './com/atproto/repo/listMissingBlobs.ts'
 import { listRecords } from './com/atproto/repo/listRecords.ts'
 import { putRecord } from './com/atproto/repo/putRecord.ts'
 import { uploadBlob } from './com/atproto/repo/uploadBlob.ts'
 import { activateAccount } from './com/atproto/server/activateAccount.ts'
 import { checkAccountStatus } from './com/atproto/server/checkAccountStatus.ts'
+import { confirmEmail } from './com/atproto/server/confirmEmail.ts'
 import { createAccount } from './com/atproto/server/createAccount.ts'
 import { createAppPassword } from './com/atproto/server/createAppPassword.ts'
 import { createInviteCode } from './com/atproto/server/createInviteCode.ts'
@@ -50,7 +56,13 @@ import { getSession } from './com/atproto/server/getSession.ts'
 import { listAppPasswords } from './com/atproto/server/listAppPasswords.ts'
 import { refreshSession } from './com/atproto/server/refreshSession.ts'
 import { requestAccountDelete } from './com/atproto/server/requestAccountDelete.ts'
+import { requestEmailConfirmation } from './com/atproto/server/requestEmailConfirmation.ts'
+import { requestEmailUpdate } from './com/atproto/server/requestEmailUpdate.ts'
+import { requestPasswordReset } from './com/atproto/server/requestPasswordReset.ts'
+import { reserveSigningKey } from './com/atproto/server/reserveSigningKey.ts'
+import { resetPassword } from './com/atproto/server/resetPassword.ts'
 import { revokeAppPassword } from './com/atproto/server/revokeAppPassword.ts'
+import { updateEmail } from './com/atproto/server/updateEmail.ts'
 import { getBlob } from './com/atproto/sync/getBlob.ts'
 import { getBlocks } from './com/atproto/sync/getBlocks.ts'
 import { getCheckout } from './com/atproto/sync/getCheckout.ts'
@@ -62,7 +74,7 @@ import { getRepoStatus } from './com/atproto/sync/getRepoStatus.ts'
 import { listBlobs } from './com/atproto/sync/listBlobs.ts'
 import { listRepos } from './com/atproto/sync/listRepos.ts'
 import { checkSignupQueue } from './com/atproto/temp/checkSignupQueue.ts'
-import { getAccountTokens } from './dev/edgepds/admin/getAccountTokens.ts'
+import { getMailStatus } from './dev/edgepds/admin/getMailStatus.ts'
 
 export function buildRegistry(): MethodRegistry {
   return createRegistry([
@@ -84,8 +96,20 @@ export function buildRegistry(): MethodRegistry {
     listAppPasswords,
     refreshSession,
     requestAccountDelete,
+    reserveSigningKey,
     revokeAppPassword,
+    // com.atproto.server: email
+    confirmEmail,
+    requestEmailConfirmation,
+    requestEmailUpdate,
+    requestPasswordReset,
+    resetPassword,
+    updateEmail,
     // com.atproto.identity
+    getRecommendedDidCredentials,
+    requestPlcOperationSignature,
+    signPlcOperation,
+    submitPlcOperation,
     resolveDid,
     resolveHandle,
     resolveIdentity,
@@ -97,6 +121,7 @@ export function buildRegistry(): MethodRegistry {
     describeRepo,
     getRecord,
     listRecords,
+    importRepo,
     listMissingBlobs,
     putRecord,
     uploadBlob,
@@ -134,6 +159,6 @@ export function buildRegistry(): MethodRegistry {
     // com.atproto.temp
     checkSignupQueue,
     // this PDS's own operator methods (no Lexicon)
-    getAccountTokens,
+    getMailStatus,
   ])
 }

@@ -51,6 +51,36 @@ export async function updateAccountPassword(db: Db, did: string, hash: string): 
 }
 
 /**
+ * A new password ends every session, app-password sessions included (their refresh tokens go),
+ * in one batch with the change.
+ */
+export async function resetAccountPassword(db: Db, did: string, hash: string): Promise<void> {
+  await db.batch([
+    db.update(account).set({ passwordHash: hash }).where(eq(account.did, did)),
+    db.delete(refreshToken).where(eq(refreshToken.did, did)),
+  ])
+}
+
+/**
+ * A new address is unconfirmed, and sign-in codes stop until it is confirmed (they would go
+ * to an address nobody has proven). Throws D1's unique-constraint error when it is taken.
+ */
+export async function setAccountEmail(db: Db, did: string, email: string): Promise<void> {
+  await db
+    .update(account)
+    .set({ email: email.toLowerCase(), emailConfirmedAt: null, emailAuthFactor: false })
+    .where(eq(account.did, did))
+}
+
+export async function setEmailConfirmed(db: Db, did: string, at: string): Promise<void> {
+  await db.update(account).set({ emailConfirmedAt: at }).where(eq(account.did, did))
+}
+
+export async function setEmailAuthFactor(db: Db, did: string, on: boolean): Promise<void> {
+  await db.update(account).set({ emailAuthFactor: on }).where(eq(account.did, did))
+}
+
+/**
  * Sets the account's status. `deactivatedAt` and `deleteAfter` describe a deactivation, so any
  * other status clears them.
  */

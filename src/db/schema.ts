@@ -32,6 +32,8 @@ export const account = sqliteTable('account', {
   takedownRef: text('takedown_ref'),
   /** Set by the operator (disableAccountInvites): the account's codes stop working. */
   invitesDisabled: integer('invites_disabled', { mode: 'boolean' }).notNull().default(false),
+  /** Sign-in needs a code mailed to the (confirmed) address besides the password. */
+  emailAuthFactor: integer('email_auth_factor', { mode: 'boolean' }).notNull().default(false),
 })
 
 export const appPassword = sqliteTable(
@@ -91,8 +93,29 @@ export const accountToken = sqliteTable(
     purpose: text('purpose').notNull(),
     token: text('token').notNull(),
     requestedAt: text('requested_at').notNull(),
+    /** Wrong tokens tried against this one; past a few it is burnt. */
+    attempts: integer('attempts').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.did, t.purpose] })],
+  (t) => [
+    primaryKey({ columns: [t.did, t.purpose] }),
+    index('account_token_purpose_token_idx').on(t.purpose, t.token),
+  ],
+)
+
+/** The development mailbox (`PDS_MAILER=dev`): every mail the local PDS sent. */
+export const devMail = sqliteTable(
+  'dev_mail',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    messageId: text('message_id').notNull(),
+    sentAt: text('sent_at').notNull(),
+    fromAddress: text('from_address').notNull(),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    html: text('html').notNull(),
+  },
+  (t) => [index('dev_mail_to_idx').on(t.toAddress)],
 )
 
 /** The head of each repo as last indexed: serves listRepos and getLatestCommit. */
@@ -252,3 +275,20 @@ export const relayStatus = sqliteTable('relay_status', {
   checkedAt: text('checked_at').notNull(),
   report: text('report').notNull(),
 })
+
+/**
+ * Signing keys reserved with com.atproto.server.reserveSigningKey, by `id`: the DID the key
+ * is for, or (reserved without one) the key's own did:key. The private key is encrypted with
+ * PDS_KEY_ENCRYPTION_SECRET and bound to `id`. createAccount takes the DID's key when that DID
+ * moves here; unclaimed reservations expire (src/accounts/reserved-keys.ts).
+ */
+export const reservedSigningKey = sqliteTable(
+  'reserved_signing_key',
+  {
+    id: text('id').primaryKey(),
+    signingKeyDid: text('signing_key_did').notNull(),
+    signingKeyEncrypted: text('signing_key_encrypted').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('reserved_signing_key_created_idx').on(t.createdAt)],
+)

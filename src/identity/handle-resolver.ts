@@ -49,9 +49,17 @@ export class HandleResolver {
   }
 
   /** The DID from `_atproto.<handle>` TXT records; null on none, several, or any failure. */
-  async resolveDns(handle: string): Promise<string | null> {
+  resolveDns(handle: string): Promise<string | null> {
+    return this.resolveTxtDid(`_atproto.${normalizeHandle(handle)}`)
+  }
+
+  /**
+   * The DID that `did=` TXT records of a DNS name give (`_atproto.<handle>`, and
+   * `_lexicon.<NSID authority>` for Lexicon resolution); null on none, several, or any failure.
+   */
+  async resolveTxtDid(name: string): Promise<string | null> {
     const url = new URL(this.#dohUrl)
-    url.searchParams.set('name', `_atproto.${normalizeHandle(handle)}`)
+    url.searchParams.set('name', name)
     url.searchParams.set('type', 'TXT')
     let body: unknown
     try {

@@ -48,12 +48,22 @@ export async function readTextLimited(
   url: string,
   timeoutMs: number,
 ): Promise<string> {
+  return new TextDecoder().decode(await readBytesLimited(response, maxBytes, url, timeoutMs))
+}
+
+/** Reads a body, failing once it grows past `maxBytes`. */
+export async function readBytesLimited(
+  response: Response,
+  maxBytes: number,
+  url: string,
+  timeoutMs: number,
+): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length'))
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel()
     throw new HttpFetchError(`response from ${url} is larger than ${maxBytes} bytes`, false)
   }
-  if (!response.body) return ''
+  if (!response.body) return new Uint8Array(0)
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
@@ -78,7 +88,7 @@ export async function readTextLimited(
     bytes.set(chunk, offset)
     offset += chunk.byteLength
   }
-  return new TextDecoder().decode(bytes)
+  return bytes
 }
 
 /** Reads the whole body as text; a timeout or broken connection becomes HttpFetchError. */

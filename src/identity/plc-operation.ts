@@ -88,6 +88,10 @@ export interface UpdateOperationChanges {
   signingKeyDid?: string
   pdsEndpoint?: string
   rotationKeys?: string[]
+  /** Whole replacements, as signPlcOperation takes them. */
+  alsoKnownAs?: string[]
+  verificationMethods?: Record<string, string>
+  services?: Record<string, PlcService>
 }
 
 /** Signs the DAG-CBOR of `unsigned` (any `sig` it carries is ignored) with a rotation key. */
@@ -167,6 +171,11 @@ export function createUpdateOperation(
     services: { ...base.services },
     prev: lastOpCid,
   }
+  if (changes.alsoKnownAs !== undefined) op.alsoKnownAs = [...changes.alsoKnownAs]
+  if (changes.verificationMethods !== undefined) {
+    op.verificationMethods = { ...changes.verificationMethods }
+  }
+  if (changes.services !== undefined) op.services = { ...changes.services }
   if (changes.handle !== undefined) {
     const aka = handleToAka(changes.handle)
     const index = op.alsoKnownAs.findIndex((uri) => uri.startsWith('at://'))
@@ -183,7 +192,7 @@ export function createUpdateOperation(
     }
   }
   if (changes.rotationKeys !== undefined) op.rotationKeys = [...changes.rotationKeys]
-  ensureRotationKeys(op.rotationKeys)
+  assertWellFormedOperation(op)
   return op
 }
 
@@ -258,31 +267,72 @@ export function parsePlcOperation(value: unknown): SignedPlcOperation {
   if (!isStringArray(value.alsoKnownAs)) {
     throw new PlcOperationError('alsoKnownAs must be an array of strings')
   }
-  const methods = value.verificationMethods
-  if (!isRecord(methods) || !Object.values(methods).every((v) => typeof v === 'string')) {
-    throw new PlcOperationError('verificationMethods must map ids to did:key strings')
-  }
-  const services = value.services
-  if (
-    !isRecord(services) ||
-    !Object.values(services).every(
-      (s) => isRecord(s) && typeof s.type === 'string' && typeof s.endpoint === 'string',
-    )
-  ) {
-    throw new PlcOperationError('services must map ids to {type, endpoint}')
-  }
+  const verificationMethods = parseVerificationMethods(value.verificationMethods)
+  const services = parseServices(value.services)
   if (value.prev !== null && typeof value.prev !== 'string') {
     throw new PlcOperationError('prev must be a CID string or null')
   }
   return {
     type,
     rotationKeys: value.rotationKeys,
-    verificationMethods: methods as Record<string, string>,
+    verificationMethods,
     alsoKnownAs: value.alsoKnownAs,
-    services: services as Record<string, PlcService>,
+    services,
     prev: value.prev,
     sig: value.sig,
   }
+}
+
+/** An operation's `verificationMethods` from JSON: ids to strings (did:keys, checked later). */
+export function parseVerificationMethods(value: unknown): Record<string, string> {
+  if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+    throw new PlcOperationError('verificationMethods must map ids to did:key strings')
+  }
+  return value as Record<string, string>
+}
+
+/** An operation's `services` from JSON: ids to `{type, endpoint}`. */
+export function parseServices(value: unknown): Record<string, PlcService> {
+  if (
+    !isRecord(value) ||
+    !Object.values(value).every(
+      (s) => isRecord(s) && typeof s.type === 'string' && typeof s.endpoint === 'string',
+    )
+  ) {
+    throw new PlcOperationError('services must map ids to {type, endpoint}')
+  }
+  return Object.fromEntries(
+    Object.entries(value as Record<string, PlcService>).map(([id, s]) => [
+      id,
+      { type: s.type, endpoint: s.endpoint },
+    ]),
+  )
+}
+
+/**
+ * Throws PlcOperationError unless `op` is one the directory can accept as an update: 1 to 5
+ * distinct rotation keys and verification methods, all supported did:keys.
+ */
+export function assertWellFormedOperation(op: UnsignedPlcOperation): void {
+  ensureRotationKeys(op.rotationKeys)
+  assertVerificationMethods(op.verificationMethods)
+}
+
+/** Throws PlcOperationError unless every verification method is a supported did:key. */
+export function assertVerificationMethods(methods: Record<string, string>): void {
+  for (const [id, key] of Object.entries(methods)) ensureDidKey(key, `verification method ${id}`)
+}
+
+/** Throws PlcOperationError unless these are 1 to 5 distinct supported did:keys. */
+export function assertRotationKeys(keys: string[]): void {
+  ensureRotationKeys(keys)
+}
+
+/** The rotation keys an operation after `op` must be signed by. */
+export function rotationKeysOf(
+  op: UnsignedPlcOperation | PlcOperation | LegacyPlcCreateOperation,
+): string[] {
+  return op.type === 'create' ? normalizeLegacyOperation(op).rotationKeys : op.rotationKeys
 }
 
 function withoutSig<T extends object>(op: T): Omit<T, 'sig'> {

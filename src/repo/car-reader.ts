@@ -15,6 +15,11 @@ export class CarError extends Error {
   override name = 'CarError'
 }
 
+/** The CAR is longer than the reader's `maxCarSize`. */
+export class CarTooLargeError extends CarError {
+  override name = 'CarTooLargeError'
+}
+
 export type CarBlock = { cid: CID; bytes: Uint8Array }
 
 export type CarReadOptions = {
@@ -267,7 +272,7 @@ class ByteQueue {
 
   async read(length: number, what: string): Promise<Uint8Array> {
     if (this.consumed + length > this.maxSize) {
-      throw new CarError(`CAR is larger than ${this.maxSize} bytes`)
+      throw new CarTooLargeError(`CAR is larger than ${this.maxSize} bytes`)
     }
     while (this.buffered < length) {
       if (!(await this.fill())) throw new CarError(`CAR is truncated inside a ${what}`)

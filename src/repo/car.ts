@@ -5,6 +5,7 @@ export {
   CarError,
   type CarReadOptions,
   type CarStream,
+  CarTooLargeError,
   DEFAULT_MAX_BLOCK_SIZE,
   readCar,
   readCarStream,

@@ -16,7 +16,7 @@ export function sessionView(row: AccountRow, opts: { showEmail: boolean }): Sess
   const view: SessionView = {
     handle: row.handle,
     did: row.did,
-    emailAuthFactor: false,
+    emailAuthFactor: row.emailAuthFactor,
     active: row.status === 'active',
   }
   if (opts.showEmail && row.email) {

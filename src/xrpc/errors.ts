@@ -122,6 +122,7 @@ const STATUS_OF: Record<RefusalKind, (message: string, error: string) => XrpcErr
   forbidden: (message, error) => new ForbiddenError(message, error),
   'payload-too-large': (message, error) => new PayloadTooLargeError(message, error),
   'upstream-failure': (message, error) => new XrpcError(502, error, message),
+  'not-implemented': (message, error) => new XrpcError(501, error, message),
 }
 
 /** The XRPC error for anything thrown: a domain error by its kind, anything unknown a 500. */

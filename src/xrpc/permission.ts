@@ -10,20 +10,24 @@
  * - `rpc`: a service-auth token we mint for the method `lxm` and the audience `aud` (proxied
  *   calls, getServiceAuth, preferences and feeds on the AppView);
  * - `blob`: uploading a blob of a MIME type;
- * - `account`: the account's `email`, `repo` (import) or hosting `status`, `read` or `manage`;
- * - `identity`: the `handle`, or `*` for the whole DID document.
+ * - `account`: the account's `email`, `repo` (import) or hosting `status` (activating and
+ *   deactivating it), `read` or `manage`;
+ * - `identity`: the `handle`, or `*` for the whole DID document (PLC operations).
  * Reading public data needs no permission; neither does a method whose caller is not an
- * account session (admin, refresh tokens, public methods): `noPermission`.
+ * account session (admin, refresh tokens, public methods): `noPermission`. Nor does reading
+ * the session itself (getSession: `atproto` alone; the email shows only with `account:email`
+ * or `transition:email`, the handler asks `scopeAllows`).
  *
- * @NOTE Some methods no OAuth scope may grant at all: app passwords, activating and
- * deactivating the account, asking to delete it, its invite codes. The reference PDS refuses
- * OAuth credentials there ("OAuth credentials are not supported for this endpoint"), whatever
- * the scopes, and the spec has no resource that covers them. They declare
- * `passwordSessionOnly`: only a session opened with the account's credentials (createSession)
- * qualifies, and which kinds of those (app passwords or not) is still the auth verifier's
- * call. `transition:generic` does not change this: it stands for every `repo`, `blob` and
- * `rpc` permission (chat excepted, which needs `transition:chat.bsky`), not for `account`
- * (only `transition:email` reads the email), `identity`, or `passwordSessionOnly`.
+ * @NOTE Some methods no OAuth scope may grant at all: app passwords, asking to delete the
+ * account, its invite codes. The reference PDS refuses OAuth credentials there ("OAuth
+ * credentials are not supported for this endpoint"), whatever the scopes, and the spec has no
+ * resource that covers them. They declare `passwordSessionOnly`: only a session opened with
+ * the account's credentials (createSession) qualifies, and which kinds of those (app
+ * passwords or not) is still the auth verifier's call. `transition:generic` does not change
+ * this: it stands for every `repo`, `blob` and `rpc` permission (chat excepted, which needs
+ * `transition:chat.bsky`), not for `account` (only `transition:email` reads the email),
+ * `identity`, or `passwordSessionOnly`. The scopes themselves are parsed and matched in
+ * `src/auth/scopes/`, and checked by `authorizeCall` (`src/api/authorize.ts`).
  */
 
 export type RepoAction = 'create' | 'update' | 'delete'
@@ -55,8 +59,9 @@ export function rpcPermission(lxm: string, aud: string): Permission {
   return { resource: 'rpc', lxm, aud }
 }
 
+/** The MIME type as sent (`Content-Type`), without its parameters, lowercased. */
 export function blobPermission(mime: string): Permission {
-  return { resource: 'blob', mime }
+  return { resource: 'blob', mime: (mime.split(';')[0] ?? '').trim().toLowerCase() }
 }
 
 export function accountPermission(attr: AccountAttr, action: AccountAction): Permission {

@@ -8,6 +8,8 @@ import type { TestProject } from 'vitest/node'
 import { startDevServer } from './dev-server.ts'
 import { startStandInAppView } from './stand-in-appview.ts'
 
+const E2E_ADMIN_PASSWORD = 'e2e-admin-password'
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const appView = await startStandInAppView()
   const server = await startDevServer({
@@ -21,6 +23,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       PDS_MODERATION_DID: `${appView.did}#atproto_labeler`,
       // Short, so that the timeout test does not wait long.
       PDS_PROXY_TIMEOUT_MS: '3000',
+      // Known to the tests, which read one-off account tokens as the operator does.
+      PDS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
     },
   }).catch(async (err) => {
     await appView.close()
@@ -29,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pdsUrl', server.pdsUrl)
   project.provide('plcUrl', server.plcUrl)
   project.provide('appViewUrl', appView.url)
+  project.provide('adminPassword', E2E_ADMIN_PASSWORD)
   return async () => {
     await server.stop()
     await appView.close()

@@ -34,6 +34,7 @@ function recordingSinks(): { sinks: AccountSinks; seen: Recorded } {
         seen.indexed.push(...commits)
       },
       deleteRepo: async () => {},
+      pruneBefore: async () => {},
     },
     sequencer: {
       appendEvents: async (_did, events) => {
@@ -173,6 +174,61 @@ describe('account outbox', () => {
     outbox.markDelivered([12], [11, 12])
     outbox.markArchived([11, 12])
     expect(outbox.isEmpty()).toBe(true)
+  })
+})
+
+describe('account outbox groups', () => {
+  it("sends one commit point's entries in one sequencer call, even past a round's size", async () => {
+    const { account } = await newAccount()
+    const real = account.sinks
+    const calls: AppendEvent[][] = []
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    account.sinks = {
+      ...real,
+      sequencer: {
+        appendEvents: async (did, events) => {
+          calls.push(events)
+          await gate
+          return real.sequencer.appendEvents(did, events)
+        },
+      },
+    }
+    // The deactivation's delivery is held while 98 identity changes and the activation
+    // (#account, #identity, #sync) commit: 101 entries wait, one more than a round takes.
+    const deactivated = account.setStatus({ active: false, status: 'deactivated' })
+    while (calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    const identities = Array.from({ length: 98 }, () => account.emitIdentity({}))
+    const activated = account.setStatus({ active: true })
+    while (!account.getStatus()?.active) await new Promise((resolve) => setTimeout(resolve, 1))
+    release()
+    await Promise.all([deactivated, ...identities, activated])
+
+    expect(calls.map((events) => events.length)).toEqual([1, 101])
+    const last = calls[1]!.slice(-3)
+    expect(last.map((e) => e.type)).toEqual(['#account', '#identity', '#sync'])
+    expect(decodeCbor(last[0]!.body)).toMatchObject({ active: true })
+    expect(last.map((e) => e.outboxId - last[0]!.outboxId)).toEqual([0, 1, 2])
+  })
+
+  it('pendingDelivery completes the group of the last entry it hands out', () => {
+    const storage = new NodeSqlStorage()
+    ensureAccountSchema(storage.sql)
+    const outbox = new Outbox(storage.sql, new SqlBlockStore(storage.sql))
+    const event = (id: number) => ({
+      event: { type: '#identity' as const, body: { did: DID, time: `${id}` } },
+    })
+    storage.transactionSync(() => {
+      outbox.appendSync(1, event(1), '2024-01-01T00:00:00.000Z')
+      for (const id of [2, 3, 4]) outbox.appendSync(id, event(id), '2024-01-01T00:00:00.000Z', 4)
+      outbox.appendSync(5, event(5), '2024-01-01T00:00:00.000Z')
+    })
+    expect(outbox.pendingDelivery(1).map((r) => r.id)).toEqual([1])
+    expect(outbox.pendingDelivery(2).map((r) => r.id)).toEqual([1, 2, 3, 4])
+    expect(outbox.pendingDelivery(4).map((r) => r.id)).toEqual([1, 2, 3, 4])
+    expect(outbox.pendingDelivery(5).map((r) => r.id)).toEqual([1, 2, 3, 4, 5])
   })
 })
 

@@ -99,3 +99,53 @@ describe('rate limits and the moderation service', () => {
     expect(() => readConfig({ ...dev, PDS_MOD_SERVICE_DID: 'not a did' })).toThrow(ConfigError)
   })
 })
+
+describe('the mailer settings', () => {
+  const deployed = { ...secrets, PDS_HOSTNAME: 'pds.example.com' }
+
+  it('no PDS_MAILER is no mailer', () => {
+    expect(readConfig(deployed).mail).toBeNull()
+    expect(readConfig({ ...deployed, PDS_MAILER: 'none' }).mail).toBeNull()
+  })
+
+  it('cloudflare and resend need a sender; resend its key; the API URL can move', () => {
+    expect(configError({ ...deployed, PDS_MAILER: 'cloudflare' }).message).toMatch(/PDS_EMAIL_FROM/)
+    const from = 'PDS <noreply@pds.example.com>'
+    expect(
+      readConfig({ ...deployed, PDS_MAILER: 'cloudflare', PDS_EMAIL_FROM: from }).mail,
+    ).toEqual({
+      mailer: 'cloudflare',
+      from,
+      resendApiUrl: 'https://api.resend.com',
+    })
+    expect(
+      configError({ ...deployed, PDS_MAILER: 'resend', PDS_EMAIL_FROM: from }).message,
+    ).toMatch(/PDS_RESEND_API_KEY/)
+    const resend = readConfig({
+      ...deployed,
+      PDS_MAILER: 'resend',
+      PDS_EMAIL_FROM: from,
+      PDS_RESEND_API_KEY: 're_x',
+      PDS_RESEND_API_URL: 'http://127.0.0.1:9999/',
+    })
+    expect(resend.mail?.resendApiUrl).toBe('http://127.0.0.1:9999')
+    expect(resend.secrets.resendApiKey).toBe('re_x')
+  })
+
+  it('the development mailbox only in local development', () => {
+    expect(configError({ ...deployed, PDS_MAILER: 'dev' }).message).toMatch(/PDS_DEV_MODE/)
+    expect(readConfig({ PDS_DEV_MODE: 'true', PDS_MAILER: 'dev' }).mail).toMatchObject({
+      mailer: 'dev',
+      from: 'PDS <noreply@localhost>',
+    })
+  })
+
+  it('refuses an unknown mailer and a sender that is not an address', () => {
+    expect(configError({ ...deployed, PDS_MAILER: 'smtp' }).message).toMatch(/PDS_MAILER/)
+    for (const from of ['PDS', 'PDS <nobody>', 'a@b\r\nBcc: x@y']) {
+      expect(
+        configError({ ...deployed, PDS_MAILER: 'cloudflare', PDS_EMAIL_FROM: from }).message,
+      ).toMatch(/PDS_EMAIL_FROM/)
+    }
+  })
+})

@@ -319,6 +319,7 @@ describe('account outbox: faults', () => {
           return new Promise<void>(() => {})
         },
         deleteRepo: async () => {},
+        pruneBefore: async () => {},
       },
     }))
     const pending = account.stub

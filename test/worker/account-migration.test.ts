@@ -2,35 +2,11 @@
  * createAccount's migration path: an existing did:plc (made directly in the PLC directory, as
  * another PDS would have) moves here with a service-auth token signed by its current key.
  */
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createServiceAuthToken } from '../../src/auth/index.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
-import {
-  createGenesisOperation,
-  didForGenesisOperation,
-  PlcClient,
-  signPlcOperation,
-} from '../../src/identity/index.ts'
+import { foreignDid } from './helpers/foreign-did.ts'
 import { uniqueHandle, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
-
-const plc = new PlcClient(inject('plcUrl'))
-
-/** A DID elsewhere: its PDS is another host, its signing key ours to use in the test. */
-async function foreignDid(): Promise<{ did: string; key: Secp256k1Keypair }> {
-  const key = await Secp256k1Keypair.create()
-  const op = await signPlcOperation(
-    createGenesisOperation({
-      signingKeyDid: key.did(),
-      handle: uniqueHandle('elsewhere'),
-      pdsEndpoint: 'https://old-pds.example.com',
-      rotationKeys: [key.did()],
-    }),
-    key,
-  )
-  const did = didForGenesisOperation(op)
-  await plc.submitOperation(did, op)
-  return { did, key }
-}
 
 function migrate(did: string, token?: string) {
   return xrpcPost<{ did: string; accessJwt: string }>(

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { RATE_LIMIT_DEFAULTS } from '../../src/config.ts'
 import { putAccountToken } from '../../src/db/account-tokens.ts'
 import { getDb } from '../../src/db/index.ts'
+import { insertReservedKey } from '../../src/db/reserved-keys.ts'
 import { adminSession } from '../../src/db/schema.ts'
 import { insertRefreshToken } from '../../src/db/sessions.ts'
 import { claimJti } from '../../src/db/used-jti.ts'
@@ -30,6 +31,7 @@ describe('expired D1 rows', () => {
       'expired-admin_session',
       'expired-rate_limit',
       'expired-refresh_token',
+      'expired-reserved_signing_key',
       'expired-used_jti',
     ])
   })
@@ -79,6 +81,18 @@ describe('expired D1 rows', () => {
         .insert(adminSession)
         .values({ idHash, csrf: 'c', expiresAt: expiresAt.toISOString() })
     }
+    // Reserved signing keys nobody claimed within 7 days.
+    for (const [id, createdAt] of [
+      ['did:plc:reservedold', at(-8 * 24 * 3600_000)],
+      ['did:plc:reservedlive', at(-6 * 24 * 3600_000)],
+    ] as const) {
+      await insertReservedKey(db, {
+        id,
+        signingKeyDid: 'did:key:z',
+        signingKeyEncrypted: 'v1.x.y',
+        createdAt: createdAt.toISOString(),
+      })
+    }
 
     await runScheduledJobs(env, now, expiredRowsJobs)
 
@@ -87,5 +101,6 @@ describe('expired D1 rows', () => {
     expect(await ids('SELECT id FROM used_jti')).toEqual(['iss:jti-live'])
     expect(await ids('SELECT id_hash AS id FROM admin_session')).toEqual(['admin-live'])
     expect(await ids('SELECT key AS id FROM rate_limit')).toEqual([`${limit.name}:live-subject`])
+    expect(await ids('SELECT id FROM reserved_signing_key')).toEqual(['did:plc:reservedlive'])
   })
 })

@@ -32,10 +32,7 @@ const CASES = Number(inject('fuzzCases') || DEFAULT_CASES)
 
 /** Methods the PDS declares unimplemented (501 `MethodNotImplemented` is their right answer). */
 const UNIMPLEMENTED = [
-  'com.atproto.repo.importRepo',
-  'com.atproto.server.requestPasswordReset',
-  'com.atproto.identity.signPlcOperation',
-  'com.atproto.identity.requestPlcOperationSignature',
+  'com.atproto.identity.refreshIdentity',
   'com.atproto.admin.getAccountInfo',
   'com.atproto.sync.requestCrawl',
 ]
@@ -54,6 +51,9 @@ const OWN_ACCOUNT = new Set([
   'com.atproto.server.createAppPassword',
   'com.atproto.server.revokeAppPassword',
   'com.atproto.identity.updateHandle',
+  'com.atproto.identity.requestPlcOperationSignature',
+  'com.atproto.identity.signPlcOperation',
+  'com.atproto.identity.submitPlcOperation',
 ])
 
 const ADMIN_PASSWORD = (env as unknown as { PDS_ADMIN_PASSWORD: string }).PDS_ADMIN_PASSWORD

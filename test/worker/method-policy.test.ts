@@ -6,6 +6,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { optionalAccess } from '../../src/api/auth-verifiers.ts'
 import { buildRegistry } from '../../src/api/index.ts'
 import { proxiedMethod } from '../../src/api/proxy-fallback.ts'
 import { getConfig, readConfig } from '../../src/config.ts'
@@ -151,6 +152,10 @@ describe('declared permissions', () => {
   it('uploadBlob: the MIME type sent; getServiceAuth: the method and audience asked for', () => {
     const input: RawInput = { encoding: 'image/png', body: null, contentLength: 3 }
     expect(permissionsOf('com.atproto.repo.uploadBlob', { input })).toEqual(['blob:image/png'])
+    const withParams: RawInput = { ...input, encoding: 'Text/HTML; charset=utf-8' }
+    expect(permissionsOf('com.atproto.repo.uploadBlob', { input: withParams })).toEqual([
+      'blob:text/html',
+    ])
     const params = { aud: 'did:web:video.bsky.app', lxm: 'app.bsky.video.getUploadLimits' }
     expect(permissionsOf('com.atproto.server.getServiceAuth', { params })).toEqual([
       'rpc:app.bsky.video.getUploadLimits?aud=did:web:video.bsky.app',
@@ -173,20 +178,39 @@ describe('declared permissions', () => {
     ])
   })
 
+  it('getFeed: getFeed and getFeedSkeleton on the AppView, as the reference PDS', () => {
+    const appView = getConfig(env).appView?.did
+    const params = { feed: 'at://did:plc:alice/app.bsky.feed.generator/cats' }
+    expect(permissionsOf('app.bsky.feed.getFeed', { params })).toEqual([
+      `rpc:app.bsky.feed.getFeed?aud=${appView}`,
+      `rpc:app.bsky.feed.getFeedSkeleton?aud=${appView}`,
+    ])
+  })
+
   it('account management no OAuth token may do is marked so; public reads need nothing', () => {
     for (const nsid of [
       'com.atproto.server.createAppPassword',
       'com.atproto.server.listAppPasswords',
       'com.atproto.server.revokeAppPassword',
       'com.atproto.server.requestAccountDelete',
-      'com.atproto.server.deactivateAccount',
-      'com.atproto.server.activateAccount',
+      'com.atproto.server.getAccountInviteCodes',
     ]) {
       expect(permissionsOf(nsid, {}), nsid).toEqual(['password-session'])
     }
+    // As the reference PDS: the account's hosting status is an OAuth permission of its own.
+    for (const nsid of [
+      'com.atproto.server.deactivateAccount',
+      'com.atproto.server.activateAccount',
+    ]) {
+      expect(permissionsOf(nsid, {}), nsid).toEqual(['account:status?action=manage'])
+    }
+    expect(permissionsOf('com.atproto.server.getSession', {})).toEqual([])
+    expect(permissionsOf('com.atproto.repo.importRepo', {})).toEqual(['account:repo?action=manage'])
     expect(permissionsOf('com.atproto.identity.updateHandle', {})).toEqual(['identity:handle'])
     expect(permissionsOf('com.atproto.repo.getRecord', {})).toEqual([])
-    expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(publicAccess)
+    // Public; a session that comes along only lets the account read its deactivated repo.
+    expect(buildRegistry().get('com.atproto.sync.getRepo')?.auth).toBe(optionalAccess)
+    expect(permissionsOf('com.atproto.sync.getRepo', {})).toEqual([])
   })
 
   it('proxied methods: the session verifier and rpc on the target service', () => {

@@ -310,9 +310,8 @@ describe('refusals', () => {
     const alice = await createTestAccount('pxnever')
     for (const nsid of [
       'com.atproto.server.confirmEmail',
-      'com.atproto.identity.signPlcOperation',
+      'com.atproto.identity.refreshIdentity',
       'com.atproto.admin.getAccountInfo',
-      'com.atproto.repo.importRepo',
       'com.atproto.sync.notifyOfUpdate',
     ]) {
       const res = await call(nsid, {

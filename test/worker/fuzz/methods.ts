@@ -7,6 +7,7 @@ import {
   accessPrivileged,
   accessStandard,
   adminAuth,
+  optionalAccess,
   refreshAuth,
 } from '../../../src/api/auth-verifiers.ts'
 import { buildRegistry } from '../../../src/api/index.ts'
@@ -40,11 +41,7 @@ export const resolveDef: Resolve = (ref) => lexicons.getDef(ref)
  * so that the generator can aim at them too.
  */
 const OWN_METHODS: Record<string, LexXrpcParameters> = {
-  'dev.edgepds.admin.getAccountTokens': {
-    type: 'params',
-    required: ['did'],
-    properties: { did: { type: 'string', format: 'did' } },
-  },
+  'dev.edgepds.admin.getMailStatus': { type: 'params', properties: {} },
 }
 
 export function registeredMethods(): MethodInfo[] {
@@ -78,7 +75,8 @@ export function registeredMethods(): MethodInfo[] {
 }
 
 function authKind(verifier: unknown): AuthKind {
-  if (verifier === publicAccess) return 'none'
+  // Optional sessions only widen what the account reads of itself: called as public here.
+  if (verifier === publicAccess || verifier === optionalAccess) return 'none'
   if (verifier === accessStandard) return 'standard'
   if (verifier === accessPrivileged) return 'privileged'
   if (verifier === accessFull) return 'full'

@@ -14,7 +14,11 @@ export const GET_FEED_SKELETON = 'app.bsky.feed.getFeedSkeleton'
  */
 export const getFeed = defineMethod('app.bsky.feed.getFeed', {
   auth: accessStandard,
-  permission: rpcToTargetService,
+  // As the reference PDS: getFeed and getFeedSkeleton on the service the call goes to.
+  permission: (call) => [
+    ...rpcToTargetService(call),
+    ...rpcToTargetService({ ...call, nsid: GET_FEED_SKELETON }),
+  ],
   rateLimits: noRateLimits,
   async handler({ nsid, params, auth, request, env, config, db }) {
     const generator = await resolveFeedGenerator(params.feed, { db: db, config })

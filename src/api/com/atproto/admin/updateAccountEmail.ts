@@ -1,4 +1,4 @@
-import { checkEmail } from '../../../../accounts/credential-rules.ts'
+import { checkEmailAddress as checkEmail } from '../../../../accounts/account-input.ts'
 import { requireAccount } from '../../../../accounts/moderation.ts'
 import { getAccountByHandle, updateAccountEmail as setEmail } from '../../../../db/accounts.ts'
 import { isUniqueConstraintError } from '../../../../db/index.ts'

@@ -1,4 +1,4 @@
-import { checkPassword } from '../../../../accounts/credential-rules.ts'
+import { checkNewPassword as checkPassword } from '../../../../accounts/account-input.ts'
 import { requireAccount } from '../../../../accounts/moderation.ts'
 import { hashPassword } from '../../../../auth/index.ts'
 import { updateAccountPassword as setPasswordHash } from '../../../../db/accounts.ts'

@@ -4,7 +4,7 @@ import { checkDidForThisPds } from '../../../../identity/did-check.ts'
 import { DidResolutionError } from '../../../../identity/index.ts'
 import { InvalidRequestError, UpstreamFailureError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { accountPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessFull } from '../../../auth-verifiers.ts'
 
@@ -15,7 +15,7 @@ import { accessFull } from '../../../auth-verifiers.ts'
  */
 export const activateAccount = defineMethod('com.atproto.server.activateAccount', {
   auth: accessFull,
-  permission: passwordSessionOnly,
+  permission: [accountPermission('status', 'manage')],
   rateLimits: noRateLimits,
   async handler({ auth, env, config, db }) {
     const account = await requireCallerAccount(db, auth.did)

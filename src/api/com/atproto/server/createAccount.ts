@@ -1,5 +1,6 @@
-import { checkEmail, checkPassword } from '../../../../accounts/credential-rules.ts'
+import { checkEmailAddress, checkNewPassword } from '../../../../accounts/account-input.ts'
 import { checkHandleForAccount } from '../../../../accounts/handles.ts'
+import { releaseReservedKey, reservedKeyFor } from '../../../../accounts/reserved-keys.ts'
 import { encryptPrivateKey, hashPassword } from '../../../../auth/index.ts'
 import { accountStub, unwrapAccount } from '../../../../bindings.ts'
 import { requireSecret } from '../../../../config.ts'
@@ -39,12 +40,15 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
   rateLimits: [{ limit: LIMITS.createAccountPerIp, key: 'ip' }],
   async handler({ input, env, config, request, db }) {
     const migratingDid = input.did ? await checkMigration(request, input.did, config) : null
-    const email = checkEmail(input.email)
-    const password = checkPassword(input.password)
+    const email = checkEmailAddress(input.email)
+    const password = checkNewPassword(input.password)
     const recoveryKey = checkRecoveryKey(input.recoveryKey)
     const handle = await checkHandleForAccount(db, config, input.handle, migratingDid)
     if (config.inviteRequired) await checkInvite(db, input.inviteCode)
 
+    // A DID moving here signs with the key reserved for it, if any: the one its PLC operation
+    // may already name (reserveSigningKey).
+    const reserved = migratingDid ? await reservedKeyFor(db, migratingDid) : null
     const signingKey = await Secp256k1Keypair.create()
     let did = migratingDid
     let didDoc: Record<string, unknown> | undefined
@@ -68,11 +72,14 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
     }
 
     const now = new Date().toISOString()
-    const signingKeyEncrypted = await encryptPrivateKey(
-      signingKey.exportPrivateKey(),
-      requireSecret(config, 'keyEncryptionSecret'),
-      did,
-    )
+    const signingKeyDid = reserved?.signingKeyDid ?? signingKey.did()
+    const signingKeyEncrypted =
+      reserved?.signingKeyEncrypted ??
+      (await encryptPrivateKey(
+        signingKey.exportPrivateKey(),
+        requireSecret(config, 'keyEncryptionSecret'),
+        did,
+      ))
     try {
       await insertAccount(db, {
         did,
@@ -80,7 +87,7 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
         email,
         passwordHash: await hashPassword(password, config.passwordHash),
         signingKeyEncrypted,
-        signingKeyDid: signingKey.did(),
+        signingKeyDid,
         status: migratingDid ? 'deactivated' : 'active',
         createdAt: now,
         deactivatedAt: migratingDid ? now : null,
@@ -118,6 +125,7 @@ export const createAccount = defineMethod('com.atproto.server.createAccount', {
       throw err
     }
 
+    if (reserved) await releaseReservedKey(db, did)
     const tokens = await openSession(db, config, { did, appPassword: null })
     return { body: { ...tokens, handle, did, ...(didDoc ? { didDoc } : {}) } }
   },

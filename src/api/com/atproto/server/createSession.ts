@@ -1,3 +1,4 @@
+import { issueAccountToken, useAccountToken } from '../../../../accounts/tokens.ts'
 import {
   hashPassword,
   isAppPasswordFormat,
@@ -32,7 +33,11 @@ function dummyHash(config: Config): Promise<string> {
   return hash
 }
 
-/** Log in with a handle, email or DID and the account password or an app password. */
+/**
+ * Log in with a handle, email or DID and the account password or an app password. With sign-in
+ * codes on (`emailAuthFactor`), the account password alone gets 401 `AuthFactorTokenRequired`
+ * and a code by mail; the same call with `authFactorToken` signs in.
+ */
 export const createSession = defineMethod('com.atproto.server.createSession', {
   auth: publicAccess,
   permission: noPermission,
@@ -58,6 +63,17 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
     // The narrow session a taken-down account may open (to migrate away) needs its password.
     if (account.status === 'takendown' && (!input.allowTakendown || grant.appPassword)) {
       throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    }
+    // Sign-in codes guard the account password; app passwords are for apps and skip them.
+    if (account.emailAuthFactor && grant.appPassword === null) {
+      if (!input.authFactorToken) {
+        await issueAccountToken(call, account, 'sign_in')
+        throw new AuthRequiredError(
+          'A sign-in code has been sent to your email address',
+          'AuthFactorTokenRequired',
+        )
+      }
+      await useAccountToken(db, account.did, 'sign_in', input.authFactorToken)
     }
     const tokens = await openSession(db, config, {
       ...grant,

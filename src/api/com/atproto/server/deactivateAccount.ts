@@ -2,7 +2,7 @@ import { requireCallerAccount } from '../../../../accounts/caller.ts'
 import { assertNotModerated, changeAccountStatus } from '../../../../accounts/status.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
+import { accountPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessFull } from '../../../auth-verifiers.ts'
 
@@ -15,7 +15,7 @@ import { accessFull } from '../../../auth-verifiers.ts'
  */
 export const deactivateAccount = defineMethod('com.atproto.server.deactivateAccount', {
   auth: accessFull,
-  permission: passwordSessionOnly,
+  permission: [accountPermission('status', 'manage')],
   rateLimits: noRateLimits,
   async handler({ input, auth, env, db }) {
     const account = await requireCallerAccount(db, auth.did)

@@ -12,6 +12,7 @@ import { defineMethod } from '../../../../xrpc/method.ts'
 import { rpcPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandardOrTakendown } from '../../../auth-verifiers.ts'
+import { carriesScope } from '../../../authorize.ts'
 
 const MIGRATION_LXM = 'com.atproto.server.createAccount'
 const MINUTE = 60
@@ -63,9 +64,12 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
     if (takendown && lxm !== MIGRATION_LXM) {
       throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
     }
-    // A taken-down session is opened with the account password only (createSession).
-    const fullAccess = auth.scope === SCOPE_ACCESS || takendown
-    const privileged = fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED
+    // An OAuth token's scope already decided chat (transition:chat.bsky or an rpc: scope for
+    // it); no OAuth token is a full-access session. A taken-down session is opened with the
+    // account password only (createSession).
+    const scoped = carriesScope(auth)
+    const fullAccess = (!scoped && auth.scope === SCOPE_ACCESS) || takendown
+    const privileged = scoped || fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED
     const allowed = lxm === null || (needsFullAccessSession(lxm) ? fullAccess : true)
     if (!allowed || (lxm !== null && needsPrivilegedSession(lxm) && !privileged)) {
       throw new InvalidRequestError(

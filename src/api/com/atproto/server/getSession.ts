@@ -3,9 +3,10 @@ import { getAccountByDid } from '../../../../db/accounts.ts'
 import { sessionView } from '../../../../sessions/view.ts'
 import { AuthRequiredError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
-import { noPermission } from '../../../../xrpc/permission.ts'
+import { accountPermission, noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
 import { accessStandardOrTakendown } from '../../../auth-verifiers.ts'
+import { scopeAllows } from '../../../authorize.ts'
 
 /**
  * Who the session belongs to. A taken-down account's sessions from before the takedown end
@@ -21,6 +22,9 @@ export const getSession = defineMethod('com.atproto.server.getSession', {
     if (account.status === 'takendown' && auth.scope !== SCOPE_TAKENDOWN) {
       throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
     }
-    return { body: sessionView(account, { showEmail: auth.appPassword === null }) }
+    // OAuth: with account:email or transition:email; legacy: not to app passwords.
+    const showEmail =
+      scopeAllows(auth, accountPermission('email', 'read')) ?? auth.appPassword === null
+    return { body: sessionView(account, { showEmail }) }
   },
 })

@@ -2,21 +2,22 @@ import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { serveBlob } from '../../../../blobs/serve.ts'
 import { getBlobRow } from '../../../../db/blobs.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
-import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
+import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
+import { optionalAccess } from '../../../auth-verifiers.ts'
 
 /**
  * The bytes of a blob a record references, streamed from R2 (byte ranges for video). Not for
- * temporary uploads or blobs taken down, nor while the account is deactivated, taken down
- * or deleted.
+ * temporary uploads or blobs taken down, nor while the account is deactivated (except to the
+ * account itself), taken down or deleted.
  */
 export const getBlob = defineMethod('com.atproto.sync.getBlob', {
-  auth: publicAccess,
+  auth: optionalAccess,
   permission: noPermission,
   rateLimits: noRateLimits,
-  async handler({ params, env, request, db }) {
-    const account = await resolveRepoForRead(db, params.did)
+  async handler({ params, auth, env, request, db }) {
+    const account = await resolveRepoForRead(db, params.did, auth?.did)
     const row = await getBlobRow(db, account.did, params.cid)
     // A blob taken down is withheld as if absent; its bytes stay for a reversal.
     if (!row || row.temp || row.takedownRef) {

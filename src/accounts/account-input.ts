@@ -1,12 +1,12 @@
-/** What an email address and a password must look like, wherever one is set. */
+/** The rules for an email address and a new password, wherever an account gets one. */
 import { RequestRefusedError } from '../errors.ts'
 
 export const MIN_PASSWORD_LENGTH = 8
-const MAX_PASSWORD_LENGTH = 256
+export const MAX_PASSWORD_LENGTH = 256
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
-/** The address in lower case; InvalidEmail when it is not one. */
-export function checkEmail(email: string | undefined): string {
+/** The address as stored (trimmed, lower case); 400 `InvalidEmail` when it is not one. */
+export function checkEmailAddress(email: string | undefined): string {
   if (!email) throw new RequestRefusedError('Email is required')
   const normalized = email.trim().toLowerCase()
   if (!EMAIL.test(normalized) || normalized.length > 254) {
@@ -15,7 +15,8 @@ export function checkEmail(email: string | undefined): string {
   return normalized
 }
 
-export function checkPassword(password: string | undefined): string {
+/** 400 `InvalidPassword` outside 8 to 256 characters. */
+export function checkNewPassword(password: string | undefined): string {
   if (!password) throw new RequestRefusedError('Password is required', 'InvalidPassword')
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw new RequestRefusedError(

@@ -1,0 +1,16 @@
+/** Every blob CID a PDS lists for an account (`com.atproto.sync.listBlobs`, all pages). */
+import type { XrpcClient } from './xrpc.ts'
+
+export async function listBlobCids(client: XrpcClient, did: string): Promise<string[]> {
+  const cids: string[] = []
+  let cursor: string | undefined
+  do {
+    const page = await client.query<{ cids: string[]; cursor?: string }>(
+      'com.atproto.sync.listBlobs',
+      { params: { did, limit: 1000, cursor } },
+    )
+    cids.push(...page.cids)
+    cursor = page.cids.length > 0 ? page.cursor : undefined
+  } while (cursor)
+  return cids
+}

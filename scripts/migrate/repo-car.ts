@@ -1,0 +1,60 @@
+/** The exported repo as a CAR file in the state folder: download, read, rebuild. */
+import { createWriteStream } from 'node:fs'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import { getFullRepo, MemoryBlockstore, readCar, readCarWithRoot } from '@atproto/repo'
+import { decode } from '@ipld/dag-cbor'
+import type { Context } from './context.ts'
+import { meter, startProgress } from './progress.ts'
+import type { RepoSnapshot } from './state.ts'
+
+/** Streams `getRepo` (optionally `since` a rev) from the old PDS into `path`. */
+export async function downloadRepo(
+  ctx: Context,
+  path: string,
+  label: string,
+  since?: string,
+): Promise<number> {
+  await ctx.oldSession()
+  const res = await ctx.old.stream('com.atproto.sync.getRepo', {
+    params: { did: ctx.state.did, since },
+  })
+  const length = Number(res.headers.get('content-length')) || undefined
+  const progress = startProgress(label, { bytes: length })
+  let bytes = 0
+  const counted = meter(res.body!, (n) => {
+    bytes += n
+    progress.add(0, n)
+  })
+  const part = `${path}.part`
+  await pipeline(Readable.fromWeb(counted as NodeReadableStream), createWriteStream(part))
+  await rename(part, path)
+  progress.finish()
+  return bytes
+}
+
+/** The root commit's CID and rev. */
+export async function snapshotOf(path: string, bytes: number): Promise<RepoSnapshot> {
+  const { root, blocks } = await readCarWithRoot(await readFile(path))
+  const commit = decode(blocks.get(root)!) as { rev: string }
+  return { rev: commit.rev, commit: root.toString(), bytes }
+}
+
+/**
+ * The full repo at the diff's root: the earlier export's blocks plus the diff's, written as a
+ * CAR of exactly what the new root reaches. Throws if a block is missing (the caller then
+ * downloads the whole repo instead).
+ */
+export async function mergeDiff(fullPath: string, diffPath: string): Promise<number> {
+  const full = await readCar(await readFile(fullPath))
+  const diff = await readCarWithRoot(await readFile(diffPath))
+  const store = new MemoryBlockstore(full.blocks.addMap(diff.blocks))
+  const chunks: Uint8Array[] = []
+  for await (const chunk of getFullRepo(store, diff.root)) chunks.push(chunk)
+  const car = Buffer.concat(chunks)
+  await writeFile(`${fullPath}.part`, car)
+  await rename(`${fullPath}.part`, fullPath)
+  return car.byteLength
+}
