@@ -21,6 +21,7 @@ import { type Db, getDb } from '../db/index.ts'
 import { disableInviteCodes, listInviteCodes } from '../db/invites.ts'
 import { deleteRefreshTokensOf, setInvitesDisabled } from '../db/moderation.ts'
 import { DomainError } from '../errors.ts'
+import { type MailStatus, mailStatus } from '../mail/index.ts'
 import { d1RateLimitStore, LIMITS } from '../rate-limit.ts'
 import { readRelayReports } from '../sync/relay-doctor.ts'
 import { RateLimitExceededError } from '../xrpc/errors.ts'
@@ -145,7 +146,7 @@ export function createAdminApp(): Hono<AdminEnv> {
       window,
       retentionHours: config.eventRetentionHours,
       days,
-      mailer: 'No mailer is configured: account emails (tokens) are handed out by the operator.',
+      mailer: mailerLine(mailStatus(c.env, config)),
     })
     return c.html(render(c, 'Overview', body, c.get('session')))
   })
@@ -250,6 +251,11 @@ function render(
   session?: AdminSession,
 ): string {
   return page({ title, nonce: c.get('nonce'), body, signedIn: !!session, csrf: session?.csrf })
+}
+
+function mailerLine(status: MailStatus): string {
+  if (status.mailer === 'none') return 'No mailer is configured (PDS_MAILER): no email is sent.'
+  return `Mailer: ${status.mailer}${status.canSend ? ', ready' : ', cannot send (binding missing)'}.`
 }
 
 function messageOf(

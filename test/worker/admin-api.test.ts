@@ -4,6 +4,7 @@
  * did:plc on the test PLC directory, test/helpers/mod-service.ts); refused without auth, with a
  * wrong password, or with a JWT from anyone else or for another method.
  */
+import { env } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
 import { adminGet, adminPost, modJwt, WRONG } from './helpers/admin.ts'
 import { createTestAccount, uniqueHandle, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
@@ -169,12 +170,22 @@ describe('account updates', () => {
     )
   })
 
-  it('sendEmail checks the recipient; without a mailer nothing is sent', async () => {
+  it('sendEmail mails the account through the configured mailer', async () => {
     const account = await createTestAccount('mail')
     const nsid = 'com.atproto.admin.sendEmail'
-    const body = { recipientDid: account.did, senderDid: inject('modServiceDid'), content: 'hi' }
+    const body = {
+      recipientDid: account.did,
+      senderDid: inject('modServiceDid'),
+      subject: 'Moderation notice',
+      content: 'hi',
+    }
     const res = await adminPost(nsid, body, await modJwt(nsid))
-    expect(res).toEqual({ status: 200, body: { sent: false } })
+    expect(res).toEqual({ status: 200, body: { sent: true } })
+    // The test Worker's mailer is the development mailbox (PDS_MAILER=dev).
+    const mail = await env.DB.prepare('SELECT subject FROM dev_mail WHERE to_address = ?')
+      .bind(account.email.toLowerCase())
+      .all<{ subject: string }>()
+    expect(mail.results.map((m) => m.subject)).toContain('Moderation notice')
   })
 
   it('checkSignupQueue: every account is activated', async () => {
