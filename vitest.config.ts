@@ -50,6 +50,7 @@ export default defineConfig({
               bindings: {
                 ...testBindings,
                 PDS_PLC_URL: inject('plcUrl'),
+                PDS_MOD_SERVICE_DID: inject('modServiceDid'),
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
               // Cloudflare's Email Service binding, for the `cloudflare` mailer's tests.

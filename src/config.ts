@@ -37,6 +37,11 @@ export interface Config {
   appView: ServiceConfig | null
   chat: ServiceConfig | null
   moderation: ServiceConfig | null
+  /**
+   * The moderation service whose service-auth JWTs may call `com.atproto.admin.*` (the DID,
+   * no fragment); null: only the admin password may.
+   */
+  modServiceDid: string | null
   /** Service proxying: how long a forwarded call may take and how much it may carry. */
   proxy: ProxyConfig
   /** Relay hostnames that get `com.atproto.sync.requestCrawl`. */
@@ -68,6 +73,8 @@ export interface Config {
   firehoseMaxSubscribers: number
   firehoseMaxSubscribersPerIp: number
   rateLimitsEnabled: boolean
+  /** The per-address and per-account abuse limits (`PDS_RATE_LIMITS` overrides any of them). */
+  rateLimits: Record<RateLimitName, RateLimitValue>
   /** Per-account limits on writes, blob uploads and handle changes (src/rate-limit.ts). */
   accountLimits: AccountLimits
   /** Check every JSON response against its Lexicon (on in tests; costs CPU). */
@@ -115,6 +122,64 @@ export interface AccountLimits {
   uploadBlobPerHour: number
 }
 
+export interface RateLimitValue {
+  /** Names the limit in counters and in `PDS_RATE_LIMITS`, e.g. `createSession-ip`. */
+  name: string
+  windowSeconds: number
+  max: number
+}
+
+/** The abuse limits' defaults; `PDS_RATE_LIMITS` sets any of them by name. */
+export const RATE_LIMIT_DEFAULTS = {
+  createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
+  /**
+   * Wrong passwords for one account: tightly from one address (an IPv6 /64), loosely from
+   * all, so that someone guessing from a few addresses cannot lock the owner out (ten
+   * addresses at the tight rate are needed to reach the loose one).
+   */
+  createSessionFailuresPerAccountAddress: {
+    name: 'createSession-fail-acct-ip',
+    windowSeconds: 300,
+    max: 10,
+  },
+  createSessionFailuresPerAccount: {
+    name: 'createSession-fail-acct',
+    windowSeconds: 300,
+    max: 100,
+  },
+  /** Wrong admin passwords (HTTP Basic, and the admin page's sign-in) per address. */
+  adminAuthFailuresPerIp: { name: 'admin-auth-fail-ip', windowSeconds: 300, max: 10 },
+  createAccountPerIp: { name: 'createAccount-ip', windowSeconds: 300, max: 50 },
+  /** Password guesses through deleteAccount, like logins. */
+  deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
+  requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
+  /** Mailed codes, over every method that mails one: per account and per client address. */
+  mailPerAccount: { name: 'mail-acct', windowSeconds: 3600, max: 15 },
+  mailPerIp: { name: 'mail-ip', windowSeconds: 3600, max: 100 },
+  /** Password-reset mails per address asked about, whether an account has it or not. */
+  mailPerAddress: { name: 'mail-addr', windowSeconds: 3600, max: 5 },
+  /** Mailed codes typed back: per account, and per client address where none is named. */
+  tokenChecksPerAccount: { name: 'token-check-acct', windowSeconds: 300, max: 30 },
+  tokenChecksPerIp: { name: 'token-check-ip', windowSeconds: 300, max: 50 },
+  /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
+  importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
+  /** Each call may store a key: bounded per address. */
+  reserveSigningKeyPerIp: { name: 'reserveSigningKey-ip', windowSeconds: 300, max: 50 },
+  requestPlcOperationSignaturePerDid: {
+    name: 'requestPlcOperationSignature-did',
+    windowSeconds: 3600,
+    max: 5,
+  },
+  /** Token guesses and PLC directory calls, per account. */
+  signPlcOperationPerDid: { name: 'signPlcOperation-did', windowSeconds: 300, max: 30 },
+  submitPlcOperationPerDid: { name: 'submitPlcOperation-did', windowSeconds: 300, max: 30 },
+} as const satisfies Record<string, RateLimitValue>
+
+export type RateLimitName = keyof typeof RATE_LIMIT_DEFAULTS
+
+/** No counter window may be longer than a day (stale counters are dropped after one). */
+export const MAX_RATE_LIMIT_WINDOW_SECONDS = 86_400
+
 /** The environment variables this module reads; all optional. */
 export const CONFIG_VARS = [
   'PDS_HOSTNAME',
@@ -129,6 +194,7 @@ export const CONFIG_VARS = [
   'PDS_CHAT_DID',
   'PDS_MODERATION_URL',
   'PDS_MODERATION_DID',
+  'PDS_MOD_SERVICE_DID',
   'PDS_PROXY_TIMEOUT_MS',
   'PDS_PROXY_MAX_REQUEST_BYTES',
   'PDS_PROXY_MAX_RESPONSE_BYTES',
@@ -149,6 +215,7 @@ export const CONFIG_VARS = [
   'PDS_FIREHOSE_MAX_SUBSCRIBERS',
   'PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP',
   'PDS_RATE_LIMITS_ENABLED',
+  'PDS_RATE_LIMITS',
   'PDS_RATE_LIMIT_WRITE_POINTS_HOUR',
   'PDS_RATE_LIMIT_WRITE_POINTS_DAY',
   'PDS_RATE_LIMIT_UPDATE_HANDLE_5MIN',
@@ -239,6 +306,10 @@ export function readConfig(env: ConfigEnv): Config {
       throw new ConfigError(`PDS_HANDLE_DOMAINS entries must start with a dot: ${domain}`)
     }
   }
+  const moderation = service(env.PDS_MODERATION_URL, env.PDS_MODERATION_DID, {
+    url: 'https://mod.bsky.app',
+    did: 'did:plc:ar7c4by46qjdydhdevvrndac#atproto_labeler',
+  })
   return {
     hostname,
     publicUrl,
@@ -254,10 +325,8 @@ export function readConfig(env: ConfigEnv): Config {
       url: 'https://api.bsky.chat',
       did: 'did:web:api.bsky.chat#bsky_chat',
     }),
-    moderation: service(env.PDS_MODERATION_URL, env.PDS_MODERATION_DID, {
-      url: 'https://mod.bsky.app',
-      did: 'did:plc:ar7c4by46qjdydhdevvrndac#atproto_labeler',
-    }),
+    moderation,
+    modServiceDid: modServiceDid(env.PDS_MOD_SERVICE_DID, moderation),
     proxy: {
       timeoutMs: int(env.PDS_PROXY_TIMEOUT_MS, 30_000),
       maxRequestBytes: int(env.PDS_PROXY_MAX_REQUEST_BYTES, 10 * 1024 * 1024),
@@ -277,6 +346,7 @@ export function readConfig(env: ConfigEnv): Config {
     firehoseMaxSubscribers: int(env.PDS_FIREHOSE_MAX_SUBSCRIBERS, 1000),
     firehoseMaxSubscribersPerIp: int(env.PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP, 20),
     rateLimitsEnabled: bool(env.PDS_RATE_LIMITS_ENABLED, true),
+    rateLimits: rateLimits(env.PDS_RATE_LIMITS),
     accountLimits: {
       repoWritePointsPerHour: int(env.PDS_RATE_LIMIT_WRITE_POINTS_HOUR, 5000),
       repoWritePointsPerDay: int(env.PDS_RATE_LIMIT_WRITE_POINTS_DAY, 35_000),
@@ -399,6 +469,44 @@ function service(
 ): ServiceConfig | null {
   if (url !== undefined && (url.trim() === '' || url.trim() === 'none')) return null
   return { url: trimSlash(str(url) ?? fallback.url), did: str(did) ?? fallback.did }
+}
+
+/** `none` disables it; by default, the moderation service's DID without its fragment. */
+function modServiceDid(value: string | undefined, moderation: ServiceConfig | null): string | null {
+  const raw = str(value)
+  if (raw?.toLowerCase() === 'none') return null
+  const did = raw ?? moderation?.did.split('#')[0] ?? null
+  if (did !== null && !/^did:[a-z]+:[a-zA-Z0-9._:%-]+$/.test(did)) {
+    throw new ConfigError(`PDS_MOD_SERVICE_DID must be a DID (no fragment): ${did}`)
+  }
+  return did
+}
+
+/**
+ * `PDS_RATE_LIMITS`: comma-separated `<name>=<max>` or `<name>=<max>/<window seconds>`, e.g.
+ * `createSession-ip=200/300,admin-auth-fail-ip=5`; names as in RATE_LIMIT_DEFAULTS.
+ */
+function rateLimits(value: string | undefined): Record<RateLimitName, RateLimitValue> {
+  const result: Record<string, RateLimitValue> = { ...RATE_LIMIT_DEFAULTS }
+  const byName = new Map<string, string>(
+    Object.entries(RATE_LIMIT_DEFAULTS).map(([key, limit]) => [limit.name, key]),
+  )
+  for (const entry of list(value) ?? []) {
+    const match = /^([A-Za-z0-9-]+)=(\d+)(?:\/(\d+))?$/.exec(entry)
+    const key = match ? byName.get(match[1]!) : undefined
+    if (!match || !key) {
+      throw new ConfigError(
+        `PDS_RATE_LIMITS: expected <name>=<max>[/<seconds>] with a name among ${[...byName.keys()].join(', ')}; got "${entry}"`,
+      )
+    }
+    const base = result[key]!
+    const windowSeconds = match[3] === undefined ? base.windowSeconds : Number(match[3])
+    if (windowSeconds < 1 || windowSeconds > MAX_RATE_LIMIT_WINDOW_SECONDS) {
+      throw new ConfigError(`PDS_RATE_LIMITS: ${match[1]}'s window must be 1 to 86400 seconds`)
+    }
+    result[key] = { name: base.name, max: Number(match[2]), windowSeconds }
+  }
+  return result as Record<RateLimitName, RateLimitValue>
 }
 
 function trimSlash(url: string): string {

@@ -4,7 +4,13 @@
  * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
 import { sql } from 'drizzle-orm'
-import type { AccountLimits, Config } from './config.ts'
+import {
+  type AccountLimits,
+  type Config,
+  MAX_RATE_LIMIT_WINDOW_SECONDS,
+  RATE_LIMIT_DEFAULTS,
+  type RateLimitName,
+} from './config.ts'
 import type { Db } from './db/index.ts'
 import {
   addressPrefix,
@@ -15,62 +21,28 @@ import {
   type RateLimitStore,
 } from './xrpc/rate-limits.ts'
 
-export const LIMITS = {
-  createSessionPerIp: { name: 'createSession-ip', windowSeconds: 300, max: 100 },
-  /**
-   * Wrong passwords for one account: tightly from one address (an IPv6 /64), loosely from
-   * all, so that someone guessing from a few addresses cannot lock the owner out (ten
-   * addresses at the tight rate are needed to reach the loose one).
-   */
-  createSessionFailuresPerAccountAddress: {
-    name: 'createSession-fail-acct-ip',
-    windowSeconds: 300,
-    max: 10,
-  },
-  createSessionFailuresPerAccount: {
-    name: 'createSession-fail-acct',
-    windowSeconds: 300,
-    max: 100,
-  },
-  /** Wrong admin passwords (HTTP Basic) per address. */
-  adminAuthFailuresPerIp: { name: 'admin-auth-fail-ip', windowSeconds: 300, max: 10 },
-  createAccountPerIp: { name: 'createAccount-ip', windowSeconds: 300, max: 50 },
-  /** Password guesses through deleteAccount, like logins. */
-  deleteAccountPerDid: { name: 'deleteAccount-did', windowSeconds: 300, max: 30 },
-  requestAccountDeletePerDid: { name: 'requestAccountDelete-did', windowSeconds: 3600, max: 5 },
-  /** Mailed codes, over every method that mails one: per account and per client address. */
-  mailPerAccount: { name: 'mail-acct', windowSeconds: 3600, max: 15 },
-  mailPerIp: { name: 'mail-ip', windowSeconds: 3600, max: 100 },
-  /** Password-reset mails per address asked about, whether an account has it or not. */
-  mailPerAddress: { name: 'mail-addr', windowSeconds: 3600, max: 5 },
-  /** Mailed codes typed back: per account, and per client address where none is named. */
-  tokenChecksPerAccount: { name: 'token-check-acct', windowSeconds: 300, max: 30 },
-  tokenChecksPerIp: { name: 'token-check-ip', windowSeconds: 300, max: 50 },
-  /** Whole-repo imports (up to 100 MiB each) per account: a migration needs a few. */
-  importRepoPerDid: { name: 'importRepo-did', windowSeconds: 3600, max: 20 },
-  /** Each call may store a key: bounded per address. */
-  reserveSigningKeyPerIp: { name: 'reserveSigningKey-ip', windowSeconds: 300, max: 50 },
-  requestPlcOperationSignaturePerDid: {
-    name: 'requestPlcOperationSignature-did',
-    windowSeconds: 3600,
-    max: 5,
-  },
-  /** Token guesses and PLC directory calls, per account. */
-  signPlcOperationPerDid: { name: 'signPlcOperation-did', windowSeconds: 300, max: 30 },
-  submitPlcOperationPerDid: { name: 'submitPlcOperation-did', windowSeconds: 300, max: 30 },
-} satisfies Record<string, RateLimit>
+/**
+ * The abuse limits, each read from the config (`PDS_RATE_LIMITS`, defaults in
+ * `RATE_LIMIT_DEFAULTS`) when a call is checked.
+ */
+export const LIMITS = Object.fromEntries(
+  Object.keys(RATE_LIMIT_DEFAULTS).map((key) => [
+    key,
+    ({ config }: { config: Config }) => config.rateLimits[key as RateLimitName],
+  ]),
+) as Record<RateLimitName, (call: { config: Config }) => RateLimit>
 
 /**
  * What every method that mails a code to the caller's account declares. The address is keyed
  * by a function so that the count comes after auth: only signed-in calls that mail count.
  */
-export const MAIL_LIMITS: RateLimitRule[] = [
+export const MAIL_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
   { limit: LIMITS.mailPerIp, key: ({ request }) => addressPrefix(clientIp(request)) },
   { limit: LIMITS.mailPerAccount, key: 'account' },
 ]
 
 /** What every method that takes a mailed code from a signed-in caller declares. */
-export const TOKEN_CHECK_LIMITS: RateLimitRule[] = [
+export const TOKEN_CHECK_LIMITS: RateLimitRule<RateLimitedCall & { config: Config }>[] = [
   { limit: LIMITS.tokenChecksPerIp, key: 'ip' },
   { limit: LIMITS.tokenChecksPerAccount, key: 'account' },
 ]
@@ -134,10 +106,8 @@ export function d1RateLimitStore(db: Db): RateLimitStore {
   }
 }
 
-/** Declared limits may count per day (write points); no window is longer than that. */
-const ONE_DAY_SECONDS = 86_400
-const LONGEST_WINDOW_MS =
-  Math.max(ONE_DAY_SECONDS, ...Object.values(LIMITS).map((l) => l.windowSeconds)) * 1000
+/** Write points count per day; the config refuses any longer window. */
+const LONGEST_WINDOW_MS = MAX_RATE_LIMIT_WINDOW_SECONDS * 1000
 
 /**
  * Forgets counters whose window ended: the next hit would start the count afresh anyway.

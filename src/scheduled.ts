@@ -4,6 +4,8 @@
  */
 import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
+import { deleteExpiredAdminSessions } from './admin/session.ts'
+import { dailyStatsJob } from './admin/stats.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
 import { type Db, getDb } from './db/index.ts'
 import { deleteExpiredOAuthRows } from './db/oauth.ts'
@@ -29,6 +31,7 @@ export const expiredRowsJobs: ScheduledJob[] = [
   expiredRowsJob('used_jti', deleteExpiredJtis),
   expiredRowsJob('rate_limit', deleteStaleRateLimits),
   expiredRowsJob('oauth', deleteExpiredOAuthRows),
+  expiredRowsJob('admin_session', deleteExpiredAdminSessions),
   expiredRowsJob('reserved_signing_key', deleteExpiredReservedKeys),
 ]
 
@@ -36,7 +39,12 @@ export const expiredRowsJobs: ScheduledJob[] = [
  * Every periodic job; add new ones here. Temporary blobs and queued R2 deletions are the
  * blob collector's; events past retention are the sequencer's own alarm.
  */
-export const scheduledJobs: ScheduledJob[] = [blobCollectorJob, crawlRefreshJob, ...expiredRowsJobs]
+export const scheduledJobs: ScheduledJob[] = [
+  blobCollectorJob,
+  crawlRefreshJob,
+  dailyStatsJob,
+  ...expiredRowsJobs,
+]
 
 export async function runScheduledJobs(env: Env, now: Date, jobs = scheduledJobs): Promise<void> {
   const results = await Promise.allSettled(jobs.map((job) => job.run(env, now)))

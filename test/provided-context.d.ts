@@ -5,6 +5,10 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The local PLC directory (test/worker and test/e2e). */
     plcUrl: string
+    /** The moderation service DID the Worker under test trusts (test/worker). */
+    modServiceDid: string
+    /** Its signing key, hex (test/worker). */
+    modServiceKey: string
     /** The running PDS under test (test/e2e). */
     pdsUrl: string
     /** The stand-in AppView (also chat and moderation) the PDS proxies to (test/e2e). */

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { createAdminApp } from '../src/admin/app.ts'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
 import { devMailboxEnabled, serveDevMailbox } from '../src/mail/dev-mailbox-page.ts'
@@ -80,6 +81,10 @@ export function createApp(): Hono<AppEnv> {
   })
 
   addOAuthRoutes(app)
+
+  // The operator's web page (server-rendered, its own CSP and session: src/admin/app.ts).
+  app.route('/admin', createAdminApp())
+
   // Local development only (PDS_MAILER=dev, which needs PDS_DEV_MODE): the mail "sent".
   app.get('/dev/mailbox/*', (c) => devMailbox(c.req.raw, c.env))
   app.get('/dev/mailbox', (c) => devMailbox(c.req.raw, c.env))

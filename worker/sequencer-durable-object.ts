@@ -70,6 +70,11 @@ export class SequencerDurableObject extends DurableObject<Env> {
     return this.sequencer.log.latestSeq()
   }
 
+  /** The replay window, for the admin page: its oldest and latest seq. */
+  async windowInfo(): Promise<{ oldestSeq: number | null; latestSeq: number }> {
+    return { oldestSeq: this.sequencer.log.oldestSeq(), latestSeq: this.sequencer.log.latestSeq() }
+  }
+
   /** A subscribeRepos WebSocket upgrade, already checked by the Worker (src/sync). */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {

@@ -23,3 +23,12 @@ export async function requireCallerAccount(db: Db, did: string): Promise<Account
   }
   return account
 }
+
+/** The caller's row while it is taken down (its `allowTakendown` session); else AccountNotFound. */
+export async function requireTakendownAccount(db: Db, did: string): Promise<AccountRow> {
+  const account = await getAccountByDid(db, did)
+  if (account?.status !== 'takendown') {
+    throw new AccountNotFoundError('Account not found', 'AccountNotFound')
+  }
+  return account
+}

@@ -23,12 +23,13 @@ import { type Config, requireSecret } from '../config.ts'
 import { getAccountByDid } from '../db/accounts.ts'
 import { getAppPassword } from '../db/sessions.ts'
 import { claimJti } from '../db/used-jti.ts'
+import { getVerificationMethodKey } from '../identity/did-document.ts'
 import { identityServices } from '../identity/services.ts'
 import { type OAuthAuth, oauthTokenOf, verifyOAuthAccess } from '../oauth/resource.ts'
 import { LIMITS } from '../rate-limit.ts'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/errors.ts'
 import type { AuthVerifier, VerifierDeps } from '../xrpc/method.ts'
-import type { RateLimitRule } from '../xrpc/rate-limits.ts'
+import type { RateLimitedCall, RateLimitRule } from '../xrpc/rate-limits.ts'
 
 export interface AccessAuth {
   kind: 'access'
@@ -69,6 +70,14 @@ export const accessPrivileged: AuthVerifier<AccessAuth | OAuthAuth> = (request, 
   verifyAccess(request, deps, ['full', 'privileged'])
 
 /**
+ * accessStandard, or the session a taken-down account gets with `allowTakendown`: what
+ * getServiceAuth accepts so that the owner can still migrate away (it allows that session the
+ * createAccount token only).
+ */
+export const accessStandardOrTakendown: AuthVerifier<AccessAuth | OAuthAuth> = (request, deps) =>
+  verifyAccess(request, deps, ['full', 'privileged', 'appPass', 'takendown'])
+
+/**
  * Public, but a session that comes along is checked and known (null without one): the account
  * itself may read its own repo and blobs while deactivated, as a migration's source must.
  */
@@ -96,12 +105,75 @@ export const adminAuth: AuthVerifier<AdminAuth> = async (request, { config }) =>
   return { kind: 'admin' }
 }
 
+/** A call from the configured moderation service, by a service-auth JWT it signed. */
+export interface ModeratorAuth {
+  kind: 'moderator'
+  /** The token's `iss` (the moderation service, possibly `#atproto_labeler`). */
+  iss: string
+}
+
+/**
+ * The admin password, or a service-auth JWT from the moderation service (`PDS_MOD_SERVICE_DID`)
+ * addressed to this PDS for this very method: what the reference PDS's moderation methods
+ * accept. A labeler's `#atproto_labeler` issuer is checked against its `#atproto_label` key.
+ */
+export function moderatorAuth(lxm: string): AuthVerifier<AdminAuth | ModeratorAuth> {
+  return async (request, deps) => {
+    const { config, db } = deps
+    const header = request.headers.get('authorization') ?? ''
+    if (!/^bearer\s/i.test(header)) return adminAuth(request, deps)
+    const modDid = config.modServiceDid
+    if (modDid === null) {
+      throw new AuthRequiredError('This PDS accepts no moderation service tokens')
+    }
+    const token = bearerToken(request)
+    const { didResolver } = identityServices(config)
+    const fragment = keyFragment(token)
+    const claims = await verifyIncomingServiceAuth(
+      token,
+      config,
+      lxm,
+      async (did, forceRefresh) => {
+        if (did !== modDid) {
+          throw new ServiceAuthError('BadJwtIss', 'jwt issuer is not the moderation service')
+        }
+        const doc = await didResolver.resolve(did, { forceRefresh })
+        const key = doc ? getVerificationMethodKey(doc, fragment) : null
+        if (!key) throw new ServiceAuthError('BadJwtIss', 'moderation service has no signing key')
+        return key
+      },
+    )
+    if (claims.iss !== modDid && claims.iss !== `${modDid}#atproto_labeler`) {
+      throw new AuthRequiredError('Untrusted issuer', 'BadJwtIss')
+    }
+    if (claims.jti !== null && !(await claimJti(db, `${claims.iss}:${claims.jti}`, claims.exp))) {
+      throw new AuthRequiredError('This service-auth token has already been used', 'BadJwt')
+    }
+    return { kind: 'moderator', iss: claims.iss }
+  }
+}
+
+/**
+ * The key a moderation service signs with: its labeler key when it speaks as a labeler. Read
+ * from the token before it is verified, only to pick the key the signature must match.
+ */
+function keyFragment(token: string): string {
+  try {
+    const { iss } = parseJwt(token).payload
+    return typeof iss === 'string' && iss.endsWith('#atproto_labeler')
+      ? '#atproto_label'
+      : '#atproto'
+  } catch {
+    return '#atproto'
+  }
+}
+
 /** What every method behind `adminAuth` declares: wrong admin passwords are limited per address. */
-export const adminRateLimits: readonly RateLimitRule[] = [
+export const adminRateLimits: readonly RateLimitRule<RateLimitedCall & { config: Config }>[] = [
   { limit: LIMITS.adminAuthFailuresPerIp, key: 'ip', counts: 'failures' },
 ]
 
-type SessionKind = 'full' | 'privileged' | 'appPass'
+type SessionKind = 'full' | 'privileged' | 'appPass' | 'takendown'
 
 async function verifyAccess(
   request: Request,
@@ -117,15 +189,17 @@ async function verifyAccess(
       serviceDid: config.serviceDid,
     }),
   )
-  if (payload.scope === SCOPE_TAKENDOWN) {
+  if (payload.scope === SCOPE_TAKENDOWN && !allowed.includes('takendown')) {
     throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
   }
   const kind: SessionKind =
-    payload.scope === SCOPE_ACCESS
-      ? 'full'
-      : payload.scope === SCOPE_APP_PASS_PRIVILEGED
-        ? 'privileged'
-        : 'appPass'
+    payload.scope === SCOPE_TAKENDOWN
+      ? 'takendown'
+      : payload.scope === SCOPE_ACCESS
+        ? 'full'
+        : payload.scope === SCOPE_APP_PASS_PRIVILEGED
+          ? 'privileged'
+          : 'appPass'
   if (!allowed.includes(kind)) {
     // The reference PDS's words: the Bluesky app matches this message to ask for the main
     // password instead of an app password.

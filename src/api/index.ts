@@ -6,6 +6,20 @@ import { createRegistry, type MethodRegistry } from '../xrpc/dispatch.ts'
 import { getPreferences } from './app/bsky/actor/getPreferences.ts'
 import { putPreferences } from './app/bsky/actor/putPreferences.ts'
 import { getFeed } from './app/bsky/feed/getFeed.ts'
+import { deleteAccount as adminDeleteAccount } from './com/atproto/admin/deleteAccount.ts'
+import { disableAccountInvites } from './com/atproto/admin/disableAccountInvites.ts'
+import { disableInviteCodes } from './com/atproto/admin/disableInviteCodes.ts'
+import { enableAccountInvites } from './com/atproto/admin/enableAccountInvites.ts'
+import { getAccountInfo } from './com/atproto/admin/getAccountInfo.ts'
+import { getAccountInfos } from './com/atproto/admin/getAccountInfos.ts'
+import { getInviteCodes } from './com/atproto/admin/getInviteCodes.ts'
+import { getSubjectStatus } from './com/atproto/admin/getSubjectStatus.ts'
+import { searchAccounts } from './com/atproto/admin/searchAccounts.ts'
+import { sendEmail } from './com/atproto/admin/sendEmail.ts'
+import { updateAccountEmail } from './com/atproto/admin/updateAccountEmail.ts'
+import { updateAccountHandle } from './com/atproto/admin/updateAccountHandle.ts'
+import { updateAccountPassword } from './com/atproto/admin/updateAccountPassword.ts'
+import { updateSubjectStatus } from './com/atproto/admin/updateSubjectStatus.ts'
 import { getRecommendedDidCredentials } from './com/atproto/identity/getRecommendedDidCredentials.ts'
 import { requestPlcOperationSignature } from './com/atproto/identity/requestPlcOperationSignature.ts'
 import { resolveDid } from './com/atproto/identity/resolveDid.ts'
@@ -59,6 +73,7 @@ import { getRepo } from './com/atproto/sync/getRepo.ts'
 import { getRepoStatus } from './com/atproto/sync/getRepoStatus.ts'
 import { listBlobs } from './com/atproto/sync/listBlobs.ts'
 import { listRepos } from './com/atproto/sync/listRepos.ts'
+import { checkSignupQueue } from './com/atproto/temp/checkSignupQueue.ts'
 import { getMailStatus } from './dev/edgepds/admin/getMailStatus.ts'
 
 export function buildRegistry(): MethodRegistry {
@@ -126,6 +141,23 @@ export function buildRegistry(): MethodRegistry {
     getPreferences,
     putPreferences,
     getFeed,
+    // com.atproto.admin (the operator, or the moderation service)
+    adminDeleteAccount,
+    disableAccountInvites,
+    disableInviteCodes,
+    enableAccountInvites,
+    getAccountInfo,
+    getAccountInfos,
+    getInviteCodes,
+    getSubjectStatus,
+    searchAccounts,
+    sendEmail,
+    updateAccountEmail,
+    updateAccountHandle,
+    updateAccountPassword,
+    updateSubjectStatus,
+    // com.atproto.temp
+    checkSignupQueue,
     // this PDS's own operator methods (no Lexicon)
     getMailStatus,
   ])

@@ -1,5 +1,5 @@
 /** Account rows in D1: lookups by DID, handle or email, and status changes. */
-import { eq } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, like, ne, or } from 'drizzle-orm'
 import type { Db } from './index.ts'
 import {
   type AccountStatus,
@@ -115,4 +115,58 @@ export async function deleteAccountRows(db: Db, did: string): Promise<void> {
 
 export function isActive(row: Pick<AccountRow, 'status'>): boolean {
   return row.status === 'active'
+}
+
+/**
+ * One page of accounts (deleted ones left out) in DID order, those whose DID, handle or email
+ * contains `query` (any when null); `email` alone matches emails only (searchAccounts).
+ */
+export async function searchAccounts(
+  db: Db,
+  opts: { query: string | null; emailOnly?: boolean; limit: number; cursor?: string },
+): Promise<{ accounts: AccountRow[]; cursor?: string }> {
+  const pattern = opts.query === null ? null : `%${escapeLike(opts.query.toLowerCase())}%`
+  const matches =
+    pattern === null
+      ? undefined
+      : opts.emailOnly
+        ? like(account.email, pattern)
+        : or(
+            like(account.did, pattern),
+            like(account.handle, pattern),
+            like(account.email, pattern),
+          )
+  const rows = await db
+    .select()
+    .from(account)
+    .where(
+      and(
+        ne(account.status, 'deleted'),
+        matches,
+        opts.cursor === undefined ? undefined : gt(account.did, opts.cursor),
+      ),
+    )
+    .orderBy(asc(account.did))
+    .limit(opts.limit)
+    .all()
+  const last = rows.at(-1)
+  return { accounts: rows, cursor: rows.length === opts.limit && last ? last.did : undefined }
+}
+
+/** The rows of these DIDs (at most 100), in no particular order. */
+export async function getAccountsByDids(db: Db, dids: string[]): Promise<AccountRow[]> {
+  if (dids.length === 0) return []
+  return db.select().from(account).where(inArray(account.did, dids)).all()
+}
+
+export async function updateAccountEmail(db: Db, did: string, email: string): Promise<void> {
+  await db
+    .update(account)
+    .set({ email: email.toLowerCase(), emailConfirmedAt: null })
+    .where(eq(account.did, did))
+}
+
+/** A search's own `%` and `_` are dropped: drizzle's `like` sets no ESCAPE character. */
+function escapeLike(text: string): string {
+  return text.replace(/[%_]/g, '')
 }

@@ -13,6 +13,8 @@ export interface BlobRow {
   mimeType: string
   size: number
   temp: boolean
+  /** Set while moderation withholds the blob. */
+  takedownRef?: string | null
 }
 
 export interface BlobUsage {
@@ -102,6 +104,7 @@ export async function getBlobRow(db: Db, did: string, cid: string): Promise<Blob
       mimeType: blob.mimeType,
       size: blob.size,
       temp: blob.temp,
+      takedownRef: blob.takedownRef,
     })
     .from(blob)
     .where(and(eq(blob.did, did), eq(blob.cid, cid)))

@@ -1,4 +1,7 @@
-/** Reads of the D1 record index that serve getRecord, listRecords and describeRepo. */
+/**
+ * Reads of the D1 record index that serve getRecord, listRecords and describeRepo. Records
+ * moderation took down (`takedown_ref`) are left out, as if absent.
+ */
 import { and, asc, eq } from 'drizzle-orm'
 import type { Db } from './index.ts'
 import { type AccountStatus, record } from './schema.ts'
@@ -47,7 +50,8 @@ export async function lookupRecordPage(
   const rows = await d1
     .prepare(
       `SELECT a.did, a.status, r.rkey, r.cid, r.value
-       FROM account a LEFT JOIN record r ON r.did = a.did AND r.collection = ?2 ${after}
+       FROM account a LEFT JOIN record r
+         ON r.did = a.did AND r.collection = ?2 AND r.takedown_ref IS NULL ${after}
        WHERE ${by.column} = ?1
        ORDER BY r.rkey ${opts.reverse ? 'ASC' : 'DESC'} LIMIT ?4`,
     )
@@ -102,7 +106,8 @@ export async function lookupRecord(
   const [row] = await d1
     .prepare(
       `SELECT a.did AS did, a.status AS status, r.cid AS cid, r.value AS value
-       FROM account a LEFT JOIN record r ON r.did = a.did AND r.collection = ?2 AND r.rkey = ?3
+       FROM account a LEFT JOIN record r
+         ON r.did = a.did AND r.collection = ?2 AND r.rkey = ?3 AND r.takedown_ref IS NULL
        WHERE ${by.column} = ?1`,
     )
     .bind(by.value, collection, rkey)

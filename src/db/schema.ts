@@ -30,6 +30,8 @@ export const account = sqliteTable('account', {
   /** When a deactivated account asked to be deleted (deactivateAccount `deleteAfter`). */
   deleteAfter: text('delete_after'),
   takedownRef: text('takedown_ref'),
+  /** Set by the operator (disableAccountInvites): the account's codes stop working. */
+  invitesDisabled: integer('invites_disabled', { mode: 'boolean' }).notNull().default(false),
   /** Sign-in needs a code mailed to the (confirmed) address besides the password. */
   emailAuthFactor: integer('email_auth_factor', { mode: 'boolean' }).notNull().default(false),
 })
@@ -136,6 +138,8 @@ export const record = sqliteTable(
     value: text('value').notNull(),
     rev: text('rev').notNull(),
     indexedAt: text('indexed_at').notNull(),
+    /** Set while moderation hides the record (kept across updates, gone with the record). */
+    takedownRef: text('takedown_ref'),
   },
   (t) => [primaryKey({ columns: [t.did, t.collection, t.rkey] })],
 )
@@ -167,6 +171,8 @@ export const blob = sqliteTable(
     size: integer('size').notNull(),
     temp: integer('temp', { mode: 'boolean' }).notNull(),
     createdAt: text('created_at').notNull(),
+    /** Set while moderation withholds the blob: not served, its bytes kept. */
+    takedownRef: text('takedown_ref'),
   },
   (t) => [primaryKey({ columns: [t.did, t.cid] }), index('blob_temp_idx').on(t.temp, t.createdAt)],
 )
@@ -244,6 +250,31 @@ export const accountPref = sqliteTable(
   },
   (t) => [index('account_pref_did_idx').on(t.did)],
 )
+
+/** Sessions of the admin web page, by the hash of the cookie's value. */
+export const adminSession = sqliteTable('admin_session', {
+  idHash: text('id_hash').primaryKey(),
+  csrf: text('csrf').notNull(),
+  expiresAt: text('expires_at').notNull(),
+})
+
+/** A daily snapshot of totals, for the admin page's charts (src/admin/daily-stats.ts). */
+export const dailyStat = sqliteTable('daily_stat', {
+  day: text('day').primaryKey(),
+  /** The firehose's last seq that day: writes per day are the differences. */
+  lastSeq: integer('last_seq').notNull(),
+  accounts: integer('accounts').notNull(),
+  records: integer('records').notNull(),
+  recordBytes: integer('record_bytes').notNull(),
+  blobBytes: integer('blob_bytes').notNull(),
+})
+
+/** The relay doctor's last report on each relay (JSON), for the Federation page. */
+export const relayStatus = sqliteTable('relay_status', {
+  relay: text('relay').primaryKey(),
+  checkedAt: text('checked_at').notNull(),
+  report: text('report').notNull(),
+})
 
 /**
  * A pushed authorization request (src/oauth/par.ts): its parameters until the browser

@@ -48,7 +48,7 @@ export async function signIn(
           },
           { limit: LIMITS.createSessionFailuresPerAccount, key: () => subject, counts: 'failures' },
         ],
-        { nsid: 'com.atproto.server.createSession', auth: null, request },
+        { nsid: 'com.atproto.server.createSession', auth: null, request, config },
         d1RateLimitStore(db),
       )
     } catch (err) {

@@ -9,6 +9,7 @@ import {
   SCOPE_ACCESS,
   SCOPE_APP_PASS,
   SCOPE_APP_PASS_PRIVILEGED,
+  SCOPE_TAKENDOWN,
 } from '../auth/index.ts'
 import { type Config, requireSecret } from '../config.ts'
 import type { Db } from '../db/index.ts'
@@ -23,9 +24,15 @@ export interface SessionGrant {
   did: string
   /** The app password the session was opened with, or null for the account password. */
   appPassword: { name: string; privileged: boolean } | null
+  /**
+   * A taken-down account signing in with `allowTakendown`: its token gets the takedown scope,
+   * good for getSession and the createAccount service-auth token only.
+   */
+  takendown?: boolean
 }
 
 export function scopeFor(grant: SessionGrant): AccessScope {
+  if (grant.takendown) return SCOPE_TAKENDOWN
   if (!grant.appPassword) return SCOPE_ACCESS
   return grant.appPassword.privileged ? SCOPE_APP_PASS_PRIVILEGED : SCOPE_APP_PASS
 }

@@ -61,6 +61,45 @@ describe('readConfig in local development', () => {
   })
 })
 
+describe('rate limits and the moderation service', () => {
+  const dev = { PDS_DEV_MODE: 'true' }
+
+  it('sets any abuse limit by name, max and window, and refuses unknown names', () => {
+    const config = readConfig({
+      ...dev,
+      PDS_RATE_LIMITS: 'createSession-ip=200/600, admin-auth-fail-ip=5',
+    })
+    expect(config.rateLimits.createSessionPerIp).toEqual({
+      name: 'createSession-ip',
+      max: 200,
+      windowSeconds: 600,
+    })
+    expect(config.rateLimits.adminAuthFailuresPerIp).toEqual({
+      name: 'admin-auth-fail-ip',
+      max: 5,
+      windowSeconds: 300,
+    })
+    expect(config.rateLimits.createAccountPerIp.max).toBe(50)
+    expect(configError({ ...dev, PDS_RATE_LIMITS: 'createSesion-ip=1' }).message).toMatch(
+      /createSession-ip/,
+    )
+    expect(() => readConfig({ ...dev, PDS_RATE_LIMITS: 'createSession-ip=1/90000' })).toThrow(
+      ConfigError,
+    )
+    const writes = readConfig({ ...dev, PDS_RATE_LIMIT_WRITE_POINTS_HOUR: '100' })
+    expect(writes.accountLimits.repoWritePointsPerHour).toBe(100)
+  })
+
+  it('trusts the moderation service DID (without fragment), or none', () => {
+    expect(readConfig(dev).modServiceDid).toBe('did:plc:ar7c4by46qjdydhdevvrndac')
+    expect(readConfig({ ...dev, PDS_MOD_SERVICE_DID: 'did:web:mod.example' }).modServiceDid).toBe(
+      'did:web:mod.example',
+    )
+    expect(readConfig({ ...dev, PDS_MOD_SERVICE_DID: 'none' }).modServiceDid).toBeNull()
+    expect(() => readConfig({ ...dev, PDS_MOD_SERVICE_DID: 'not a did' })).toThrow(ConfigError)
+  })
+})
+
 describe('the mailer settings', () => {
   const deployed = { ...secrets, PDS_HOSTNAME: 'pds.example.com' }
 

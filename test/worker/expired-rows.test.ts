@@ -4,6 +4,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { RATE_LIMIT_DEFAULTS } from '../../src/config.ts'
 import { putAccountToken } from '../../src/db/account-tokens.ts'
 import { getDb } from '../../src/db/index.ts'
 import {
@@ -12,9 +13,10 @@ import {
   rememberDeviceAccount,
 } from '../../src/db/oauth.ts'
 import { insertReservedKey } from '../../src/db/reserved-keys.ts'
+import { adminSession } from '../../src/db/schema.ts'
 import { insertRefreshToken } from '../../src/db/sessions.ts'
 import { claimJti } from '../../src/db/used-jti.ts'
-import { d1RateLimitStore, LIMITS } from '../../src/rate-limit.ts'
+import { d1RateLimitStore } from '../../src/rate-limit.ts'
 import { expiredRowsJobs, runScheduledJobs, scheduledJobs } from '../../src/scheduled.ts'
 
 const db = getDb(env.DB)
@@ -31,6 +33,7 @@ describe('expired D1 rows', () => {
     for (const job of expiredRowsJobs) expect(scheduledJobs).toContain(job)
     expect(expiredRowsJobs.map((job) => job.name).sort()).toEqual([
       'expired-account_token',
+      'expired-admin_session',
       'expired-oauth',
       'expired-rate_limit',
       'expired-refresh_token',
@@ -71,11 +74,19 @@ describe('expired D1 rows', () => {
     await claimJti(db, 'iss:jti-live', seconds(at(60_000)))
     // The longest window is an hour: a counter from two hours ago is over, one from now is not.
     // Counters live as long as the longest window a method may declare (a day).
-    const limit = LIMITS.requestAccountDeletePerDid
+    const limit = RATE_LIMIT_DEFAULTS.requestAccountDeletePerDid
     const store = d1RateLimitStore(db)
     await store.add(`${limit.name}:old-subject`, at(-25 * 3600_000).getTime(), 1)
     await store.add(`${limit.name}:live-subject`, at(-23 * 3600_000).getTime(), 1)
 
+    for (const [idHash, expiresAt] of [
+      ['admin-old', at(-1000)],
+      ['admin-live', at(60_000)],
+    ] as const) {
+      await db
+        .insert(adminSession)
+        .values({ idHash, csrf: 'c', expiresAt: expiresAt.toISOString() })
+    }
     // Reserved signing keys nobody claimed within 7 days.
     for (const [id, createdAt] of [
       ['did:plc:reservedold', at(-8 * 24 * 3600_000)],
@@ -94,6 +105,7 @@ describe('expired D1 rows', () => {
     expect(await ids('SELECT id FROM refresh_token')).toEqual(['refresh-live'])
     expect(await ids('SELECT token AS id FROM account_token')).toEqual(['LIVE'])
     expect(await ids('SELECT id FROM used_jti')).toEqual(['iss:jti-live'])
+    expect(await ids('SELECT id_hash AS id FROM admin_session')).toEqual(['admin-live'])
     expect(await ids('SELECT key AS id FROM rate_limit')).toEqual([`${limit.name}:live-subject`])
     expect(await ids('SELECT id FROM reserved_signing_key')).toEqual(['did:plc:reservedlive'])
   })

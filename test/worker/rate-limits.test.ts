@@ -5,7 +5,7 @@
  * tests do not interfere.
  */
 import { describe, expect, it } from 'vitest'
-import { LIMITS } from '../../src/rate-limit.ts'
+import { RATE_LIMIT_DEFAULTS as LIMITS } from '../../src/config.ts'
 import { startInFreshWindow } from './helpers/windows.ts'
 import { createTestAccount, uniqueHandle, xrpcPost } from './helpers/xrpc.ts'
 

@@ -44,7 +44,8 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
     if (!account || !grant) {
       throw new AuthRequiredError('Invalid identifier or password')
     }
-    if (account.status === 'takendown' && !input.allowTakendown) {
+    // The narrow session a taken-down account may open (to migrate away) needs its password.
+    if (account.status === 'takendown' && (!input.allowTakendown || grant.appPassword)) {
       throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
     }
     // Sign-in codes guard the account password; app passwords are for apps and skip them.
@@ -58,7 +59,10 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
       }
       await useAccountToken(db, account.did, 'sign_in', input.authFactorToken)
     }
-    const tokens = await openSession(db, config, grant)
+    const tokens = await openSession(db, config, {
+      ...grant,
+      takendown: account.status === 'takendown',
+    })
     return {
       body: { ...tokens, ...sessionView(account, { showEmail: grant.appPassword === null }) },
     }

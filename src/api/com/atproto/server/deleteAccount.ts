@@ -1,8 +1,7 @@
+import { deleteAccountEverywhere } from '../../../../accounts/delete-account.ts'
 import { checkAccountToken } from '../../../../accounts/tokens.ts'
 import { verifyPassword } from '../../../../auth/index.ts'
-import { accountStub, sequencerStub, unwrapAccount } from '../../../../bindings.ts'
-import { deleteAccountBlobs } from '../../../../blobs/gc.ts'
-import { deleteAccountRows, getAccountByDid } from '../../../../db/accounts.ts'
+import { getAccountByDid } from '../../../../db/accounts.ts'
 import { LIMITS } from '../../../../rate-limit.ts'
 import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
@@ -32,12 +31,7 @@ export const deleteAccount = defineMethod('com.atproto.server.deleteAccount', {
     }
     await checkAccountToken(db, account.did, 'delete_account', input.token)
 
-    await unwrapAccount(accountStub(env, account.did).deleteRepo())
-    // The `#account` deleted event is out (deleteRepo waits for it); the rest of the
-    // account's events leave the replay window, so relays stop redistributing its records.
-    await sequencerStub(env).purgeAccount(account.did)
-    await deleteAccountBlobs(env, account.did)
-    await deleteAccountRows(db, account.did)
+    await deleteAccountEverywhere(env, account.did)
     return undefined
   },
 })

@@ -1,5 +1,5 @@
-import { requireCallerAccount } from '../../../../accounts/caller.ts'
-import { SCOPE_ACCESS, SCOPE_APP_PASS_PRIVILEGED } from '../../../../auth/index.ts'
+import { requireCallerAccount, requireTakendownAccount } from '../../../../accounts/caller.ts'
+import { SCOPE_ACCESS, SCOPE_APP_PASS_PRIVILEGED, SCOPE_TAKENDOWN } from '../../../../auth/index.ts'
 import {
   isProtectedMethod,
   needsFullAccessSession,
@@ -7,13 +7,14 @@ import {
 } from '../../../../proxy/method-policy.ts'
 import { createAccountServiceToken } from '../../../../proxy/service-token.ts'
 import { isValidDid } from '../../../../syntax/did.ts'
-import { InvalidRequestError } from '../../../../xrpc/errors.ts'
+import { AuthRequiredError, InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { rpcPermission } from '../../../../xrpc/permission.ts'
 import { noRateLimits } from '../../../../xrpc/rate-limits.ts'
-import { accessStandard } from '../../../auth-verifiers.ts'
+import { accessStandardOrTakendown } from '../../../auth-verifiers.ts'
 import { carriesScope } from '../../../authorize.ts'
 
+const MIGRATION_LXM = 'com.atproto.server.createAccount'
 const MINUTE = 60
 const HOUR = 60 * MINUTE
 
@@ -21,10 +22,12 @@ const HOUR = 60 * MINUTE
  * A service-auth token signed with the account's key, for the client to present to another
  * service (the video service, a new PDS during migration...). Limits as the reference PDS:
  * `exp` within the hour, within the minute for a token bound to no method; no tokens for
- * account management; chat methods need a full-access or privileged session.
+ * account management; chat methods need a full-access or privileged session. A taken-down
+ * account's session (createSession `allowTakendown`) gets the createAccount token only: the
+ * owner may migrate to another PDS.
  */
 export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', {
-  auth: accessStandard,
+  auth: accessStandardOrTakendown,
   permission: ({ params }) => [rpcPermission(params.lxm ?? '*', params.aud)],
   rateLimits: noRateLimits,
   async handler({ params, auth, config, db }) {
@@ -57,10 +60,15 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
         `cannot request a service auth token for the following protected method: ${lxm}`,
       )
     }
+    const takendown = auth.scope === SCOPE_TAKENDOWN
+    if (takendown && lxm !== MIGRATION_LXM) {
+      throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    }
     // An OAuth token's scope already decided chat (transition:chat.bsky or an rpc: scope for
-    // it); no OAuth token is a full-access session.
+    // it); no OAuth token is a full-access session. A taken-down session is opened with the
+    // account password only (createSession).
     const scoped = carriesScope(auth)
-    const fullAccess = !scoped && auth.scope === SCOPE_ACCESS
+    const fullAccess = (!scoped && auth.scope === SCOPE_ACCESS) || takendown
     const privileged = scoped || fullAccess || auth.scope === SCOPE_APP_PASS_PRIVILEGED
     const allowed = lxm === null || (needsFullAccessSession(lxm) ? fullAccess : true)
     if (!allowed || (lxm !== null && needsPrivilegedSession(lxm) && !privileged)) {
@@ -68,7 +76,9 @@ export const getServiceAuth = defineMethod('com.atproto.server.getServiceAuth', 
         `insufficient access to request a service auth token for the following method: ${lxm}`,
       )
     }
-    const account = await requireCallerAccount(db, auth.did)
+    const account = takendown
+      ? await requireTakendownAccount(db, auth.did)
+      : await requireCallerAccount(db, auth.did)
     const token = await createAccountServiceToken(config, account, {
       aud,
       lxm,

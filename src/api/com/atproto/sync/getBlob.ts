@@ -9,8 +9,8 @@ import { optionalAccess } from '../../../auth-verifiers.ts'
 
 /**
  * The bytes of a blob a record references, streamed from R2 (byte ranges for video). Not for
- * temporary uploads, nor while the account is deactivated (except to the account itself),
- * taken down or deleted.
+ * temporary uploads or blobs taken down, nor while the account is deactivated (except to the
+ * account itself), taken down or deleted.
  */
 export const getBlob = defineMethod('com.atproto.sync.getBlob', {
   auth: optionalAccess,
@@ -19,7 +19,8 @@ export const getBlob = defineMethod('com.atproto.sync.getBlob', {
   async handler({ params, auth, env, request, db }) {
     const account = await resolveRepoForRead(db, params.did, auth?.did)
     const row = await getBlobRow(db, account.did, params.cid)
-    if (!row || row.temp) {
+    // A blob taken down is withheld as if absent; its bytes stay for a reversal.
+    if (!row || row.temp || row.takedownRef) {
       throw new InvalidRequestError(`Blob not found: ${params.cid}`, 'BlobNotFound')
     }
     return serveBlob(env.STORAGE, row, request)
