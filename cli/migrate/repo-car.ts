@@ -48,13 +48,18 @@ export async function snapshotOf(path: string, bytes: number): Promise<RepoSnaps
  * downloads the whole repo instead).
  */
 export async function mergeDiff(fullPath: string, diffPath: string): Promise<number> {
-  const full = await readCar(await readFile(fullPath))
-  const diff = await readCarWithRoot(await readFile(diffPath))
-  const store = new MemoryBlockstore(full.blocks.addMap(diff.blocks))
-  const chunks: Uint8Array[] = []
-  for await (const chunk of getFullRepo(store, diff.root)) chunks.push(chunk)
-  const car = Buffer.concat(chunks)
+  const car = await mergeRepoCars(await readFile(fullPath), await readFile(diffPath))
   await writeFile(`${fullPath}.part`, car)
   await rename(`${fullPath}.part`, fullPath)
   return car.byteLength
+}
+
+/** A full CAR and a `since` diff of it, as the full CAR at the diff's root (throws if incomplete). */
+export async function mergeRepoCars(full: Uint8Array, diff: Uint8Array): Promise<Uint8Array> {
+  const earlier = await readCar(full)
+  const changes = await readCarWithRoot(diff)
+  const store = new MemoryBlockstore(earlier.blocks.addMap(changes.blocks))
+  const chunks: Uint8Array[] = []
+  for await (const chunk of getFullRepo(store, changes.root)) chunks.push(chunk)
+  return Buffer.concat(chunks)
 }

@@ -1,0 +1,224 @@
+/**
+ * Leaving a PDS that has vanished (issue 19), as a user does it with the three commands: an
+ * account on PDS A gets a recovery key (`npm run recovery-key`), is backed up
+ * (`npm run backup`, then again after more writes), A is stopped and its state deleted, and
+ * `npm run restore` brings the account to PDS B (the suite's PDS) with the paper key and the
+ * folder alone. A and B share the suite's PLC directory, which outlives A.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AtpAgent } from '@atproto/api'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { encodePaperKey } from '../../cli/recovery-key/paper-key.ts'
+import { PlcClient } from '../../src/identity/index.ts'
+import { paperKeyIn, runAccountCommand, typeBack } from '../helpers/account-command.ts'
+import { readAccountToken } from '../helpers/account-token.ts'
+import {
+  expectAccountOn,
+  MIGRATION_PASSWORD,
+  type SeededAccount,
+  seedAccount,
+  watchFirehose,
+} from '../helpers/migration.ts'
+import { type DevServer, startDevServer } from './dev-server.ts'
+
+const pdsB = inject('pdsUrl')
+const plcUrl = inject('plcUrl')
+const plc = new PlcClient(plcUrl)
+const env = { ATPROTO_PASSWORD: MIGRATION_PASSWORD }
+
+describe('recovery key, backup and restore without the old PDS', () => {
+  let a: DevServer
+  let account: SeededAccount
+  let paperKey: string[]
+  let recoveryDidKey: string
+  const dir = mkdtempSync(join(tmpdir(), 'edge-pds-backup-'))
+  const email = () => `${account.handle}@example.com`
+  const auditLength = async () => (await plc.getAuditLog(account.did)).length
+
+  beforeAll(async () => {
+    a = await startDevServer({ env: { PDS_PLC_URL: plcUrl } })
+    account = await seedAccount(a.pdsUrl, { records: 30, blobs: 3, videoBytes: 40_000 })
+  }, 180_000)
+
+  afterAll(async () => {
+    await a?.stop()
+    a?.removeState()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('refuses a code mailed for another purpose and changes nothing at the PLC', async () => {
+    const agent = new AtpAgent({ service: a.pdsUrl })
+    await agent.login({ identifier: account.handle, password: MIGRATION_PASSWORD })
+    await agent.com.atproto.server.requestAccountDelete()
+    const deleteCode = await readAccountToken(
+      { fetch, baseUrl: a.pdsUrl },
+      email(),
+      'delete_account',
+    )
+    const before = await auditLength()
+    let groups: string[] = []
+    const run = await runAccountCommand(
+      'recovery-key',
+      ['add', '--handle', account.handle, '--pds', a.pdsUrl, '--plc-url', plcUrl],
+      {
+        env,
+        answer: (question, output) => {
+          groups = paperKeyIn(output)
+          return typeBack(question, groups) ?? deleteCode
+        },
+      },
+    )
+    expect(run.code, run.output).toBe(1)
+    expect(run.output).toMatch(/the PDS refused to sign .*nothing was changed/)
+    expect(await auditLength()).toBe(before)
+  })
+
+  it('adds a recovery key first in the rotation keys, with the emailed code', async () => {
+    const run = await runAccountCommand(
+      'recovery-key',
+      ['add', '--handle', account.handle, '--pds', a.pdsUrl, '--plc-url', plcUrl],
+      {
+        env,
+        answer: (question, output) => {
+          const typed = typeBack(question, paperKeyIn(output))
+          if (typed) return typed
+          return readAccountToken({ fetch, baseUrl: a.pdsUrl }, email(), 'plc_operation')
+        },
+      },
+    )
+    expect(run.code, run.output).toBe(0)
+    paperKey = paperKeyIn(run.output)
+    recoveryDidKey = /Its public key: (did:key:\S+)/.exec(run.output)![1]!
+    const data = await plc.getDocumentData(account.did)
+    expect(data.rotationKeys[0]).toBe(recoveryDidKey)
+    expect(data.rotationKeys.length).toBe(2)
+    // The key never reaches the PDS: only the public did:key is in the operation.
+    expect(JSON.stringify(await plc.getAuditLog(account.did))).not.toContain(paperKey.join(''))
+
+    const list = await runAccountCommand(
+      'recovery-key',
+      ['list', '--handle', account.handle, '--pds', a.pdsUrl, '--plc-url', plcUrl],
+      { env },
+    )
+    expect(list.code, list.output).toBe(0)
+    expect(list.output).toContain(`1. ${recoveryDidKey}  yours`)
+    expect(list.output).toMatch(/2\. did:key:\S+ {2}the PDS's/)
+  })
+
+  it('backs up the account, then only what changed', async () => {
+    const args = ['--handle', account.handle, '--pds', a.pdsUrl, '--dir', dir, '--plc-url', plcUrl]
+    const first = await runAccountCommand('backup', args, { env })
+    expect(first.code, first.output).toBe(0)
+
+    // More writes: a post with a new blob, and a deleted record.
+    const agent = new AtpAgent({ service: a.pdsUrl })
+    await agent.login({ identifier: account.handle, password: MIGRATION_PASSWORD })
+    const bytes = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(9_000)])
+    const { data: upload } = await agent.com.atproto.repo.uploadBlob(bytes, {
+      encoding: 'image/png',
+    })
+    const post = await agent.post({
+      text: 'after the first backup',
+      createdAt: new Date().toISOString(),
+      embed: { $type: 'app.bsky.embed.images', images: [{ image: upload.blob, alt: 'late' }] },
+    })
+    account.records.set(`app.bsky.feed.post/${post.uri.split('/').pop()}`, post.cid)
+    account.blobs.set(upload.blob.ref.toString(), createHash('sha256').update(bytes).digest('hex'))
+    const gone = [...account.records.keys()].find((path) => path.startsWith('app.bsky.graph'))!
+    const [collection, rkey] = gone.split('/') as [string, string]
+    await agent.com.atproto.repo.deleteRecord({ repo: account.did, collection, rkey })
+    account.records.delete(gone)
+
+    const second = await runAccountCommand('backup', args, { env })
+    expect(second.code, second.output).toBe(0)
+    expect(second.output).toMatch(/changes since \S+\), 1 new blobs/)
+    const meta = JSON.parse(readFileSync(join(dir, 'backup.json'), 'utf8'))
+    expect(meta).toMatchObject({ did: account.did, handle: account.handle, pds: a.pdsUrl })
+
+    const verify = await runAccountCommand('backup', ['verify', '--dir', dir])
+    expect(verify.code, verify.output).toBe(0)
+    expect(verify.output).toContain(`${account.records.size} records`)
+    expect(verify.output).toContain(`${account.blobs.size} blobs`)
+    expect(verify.output).toContain('The live repo is at the same rev.')
+  })
+
+  it('restores onto another PDS after the old one is gone', async () => {
+    await a.stop()
+    a.removeState()
+    const restoreArgs = (folder: string) => [
+      '--dir',
+      folder,
+      '--to',
+      pdsB,
+      '--email',
+      email(),
+      '--plc-url',
+      plcUrl,
+    ]
+    const before = await auditLength()
+
+    // A key that is not the DID's: refused before anything is signed.
+    const stranger = encodePaperKey(randomBytes(32)).join(' ')
+    const wrong = await runAccountCommand('restore', restoreArgs(dir), {
+      env: { ...env, RESTORE_RECOVERY_KEY: stranger },
+    })
+    expect(wrong.code, wrong.output).toBe(1)
+    expect(wrong.output).toMatch(/is not one of did:plc:\S+ rotation keys; nothing was changed/)
+
+    // One byte of the repo changed: the backup does not verify, nothing is signed.
+    const corrupted = mkdtempSync(join(tmpdir(), 'edge-pds-backup-bad-'))
+    try {
+      cpSync(dir, corrupted, { recursive: true })
+      const car = readFileSync(join(corrupted, 'repo.car'))
+      car[Math.floor(car.length / 2)]! ^= 0xff
+      writeFileSync(join(corrupted, 'repo.car'), car)
+      const bad = await runAccountCommand('restore', restoreArgs(corrupted), {
+        env: { ...env, RESTORE_RECOVERY_KEY: paperKey.join(' ') },
+      })
+      expect(bad.code, bad.output).toBe(1)
+      expect(bad.output).toMatch(/repo\.car does not verify/)
+    } finally {
+      rmSync(corrupted, { recursive: true, force: true })
+    }
+    expect(await auditLength()).toBe(before)
+
+    const firehose = watchFirehose(pdsB, plcUrl)
+    try {
+      const run = await runAccountCommand('restore', restoreArgs(dir), {
+        env: { ...env, RESTORE_RECOVERY_KEY: paperKey.join('-') },
+      })
+      expect(run.code, run.output).toBe(0)
+
+      expect(await expectAccountOn(pdsB, plcUrl, account)).toEqual([])
+      const data = await plc.getDocumentData(account.did)
+      expect(data.rotationKeys[0]).toBe(recoveryDidKey)
+      const creds = await recommendedOnB(account)
+      expect(data.verificationMethods).toEqual(creds.verificationMethods)
+      expect(data.services.atproto_pds?.endpoint).toBe(pdsB)
+
+      // A relay's consumer accepts B's events for the DID, up to the new head.
+      const head = await fetch(
+        `${pdsB}/xrpc/com.atproto.sync.getLatestCommit?did=${account.did}`,
+      ).then((r) => r.json() as Promise<{ rev: string }>)
+      const deadline = Date.now() + 30_000
+      const ofDid = () => firehose.events.filter((e) => e.did === account.did)
+      while (!ofDid().some((e) => e.event === 'sync' && e.rev === head.rev)) {
+        if (Date.now() > deadline) throw new Error(`no #sync at ${head.rev}: ${ofDid().length}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(ofDid().some((e) => e.event === 'account' && e.active)).toBe(true)
+      expect(firehose.errors.filter((e) => String(e).includes(account.did))).toEqual([])
+    } finally {
+      await firehose.stop()
+    }
+  }, 180_000)
+})
+
+async function recommendedOnB(account: SeededAccount) {
+  const agent = new AtpAgent({ service: pdsB })
+  await agent.login({ identifier: account.did, password: MIGRATION_PASSWORD })
+  return (await agent.com.atproto.identity.getRecommendedDidCredentials()).data
+}
