@@ -99,6 +99,31 @@ describe('replay', () => {
     sub.close()
   })
 
+  it("skips a deleted account's purged events: a seq gap that only replay shows", async () => {
+    // What an e2e run saw (seqs 58-61 missing from a cursor-0 replay): another test created
+    // an account (#identity, #account, #commit, #sync) and deleted it, and deleteAccount
+    // purges all but the final #account, as the reference PDS does. The spec allows gaps.
+    const stub = sequencerNamed('replay-purged')
+    const gone = 'did:plc:purgedgone'
+    const stays = 'did:plc:purgedstays'
+    const live = await subscribe(stub)
+    await stub.appendEvents(stays, identityEvents(stays, 2))
+    await stub.appendEvents(gone, identityEvents(gone, 4))
+    await stub.appendEvents(stays, identityEvents(stays, 2))
+    const last = await stub.appendEvents(gone, identityEvents(gone, 1))
+    expect(last).toBe(9)
+    expect(await stub.purgeAccount(gone)).toBe(4)
+    // Sent live before the purge: nothing missing.
+    await live.untilSeq(9)
+    expect(live.seqs).toEqual(range(1, 9))
+    live.close()
+    // Replayed after it: increasing, with exactly the purged seqs absent.
+    const replay = await subscribe(stub, 0)
+    await replay.untilSeq(9)
+    expect(replay.seqs).toEqual([1, 2, 7, 8, 9])
+    replay.close()
+  })
+
   it('starts from the cursor (exclusive) and refuses a future cursor with FutureCursor', async () => {
     const stub = sequencerNamed('replay-cursor')
     await fillLog(stub, 50)
