@@ -21,6 +21,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       PDS_MODERATION_DID: `${appView.did}#atproto_labeler`,
       // Short, so that the timeout test does not wait long.
       PDS_PROXY_TIMEOUT_MS: '3000',
+      // Every e2e file signs its accounts up from 127.0.0.1: more than the 50 per 5 minutes
+      // one address may create in production (the login limits stay as they are).
+      PDS_RATE_LIMITS: 'createAccount-ip=1000/300',
     },
   }).catch(async (err) => {
     await appView.close()
