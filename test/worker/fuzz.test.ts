@@ -33,7 +33,6 @@ const CASES = Number(inject('fuzzCases') || DEFAULT_CASES)
 /** Methods the PDS declares unimplemented (501 `MethodNotImplemented` is their right answer). */
 const UNIMPLEMENTED = [
   'com.atproto.identity.refreshIdentity',
-  'com.atproto.admin.getAccountInfo',
   'com.atproto.sync.requestCrawl',
 ]
 
