@@ -31,10 +31,7 @@ const SEED = Number(inject('fuzzSeed') || DEFAULT_SEED)
 const CASES = Number(inject('fuzzCases') || DEFAULT_CASES)
 
 /** Methods the PDS declares unimplemented (501 `MethodNotImplemented` is their right answer). */
-const UNIMPLEMENTED = [
-  'com.atproto.identity.refreshIdentity',
-  'com.atproto.sync.requestCrawl',
-]
+const UNIMPLEMENTED = ['com.atproto.identity.refreshIdentity', 'com.atproto.sync.requestCrawl']
 
 /**
  * Methods that change the caller's account when a case slips through (deactivation, sessions,
