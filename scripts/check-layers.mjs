@@ -8,8 +8,8 @@
  *   → api                                      one handler per method
  *   → worker/                                  the entry point and Durable Object glue
  *
- * A module may import its own layer and those below it. `src/limits.ts` and `src/errors.ts`
- * are below everything. Domain modules listed in NO_XRPC also keep off `src/xrpc/`: they
+ * A module may import its own layer and those below it. `src/limits.ts`, `src/errors.ts` and
+ * `src/html.ts` are below everything. Domain modules listed in NO_XRPC also keep off `src/xrpc/`: they
  * throw DomainErrors (src/errors.ts), which `src/xrpc/errors.ts` maps to HTTP. They may still
  * import `src/xrpc/permission.ts`, the vocabulary of what a call does (no HTTP in it), which
  * OAuth scopes (`src/auth/scopes/`) are matched against.
@@ -20,7 +20,12 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const CORE = ['syntax', 'data', 'crypto', 'repo', 'lexicon']
-const RANK = { limits: -1, errors: -1, ...Object.fromEntries(CORE.map((name, i) => [name, i])) }
+const RANK = {
+  limits: -1,
+  errors: -1,
+  html: -1,
+  ...Object.fromEntries(CORE.map((name, i) => [name, i])),
+}
 RANK.xrpc = CORE.length
 RANK.config = CORE.length
 const DOMAIN_RANK = CORE.length + 1

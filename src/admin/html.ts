@@ -3,43 +3,9 @@
  * through `html` tagged templates), the page frame, and small inline SVG charts.
  */
 
-/** Already-escaped markup. */
-export class Html {
-  readonly value: string
-  constructor(value: string) {
-    this.value = value
-  }
-  toString(): string {
-    return this.value
-  }
-}
+import { escapeHtml, Html, html } from '../html.ts'
 
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
-
-type Part = Html | string | number | null | undefined | false | Part[]
-
-function render(part: Part): string {
-  if (part === null || part === undefined || part === false) return ''
-  if (part instanceof Html) return part.value
-  if (Array.isArray(part)) return part.map(render).join('')
-  return escapeHtml(String(part))
-}
-
-/** A template whose interpolations are escaped (Html values and arrays of them are not). */
-export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
-  let out = strings[0] ?? ''
-  values.forEach((value, i) => {
-    out += render(value) + (strings[i + 1] ?? '')
-  })
-  return new Html(out)
-}
+export { escapeHtml, Html, html }
 
 const STYLE = `
 body{font:16px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}

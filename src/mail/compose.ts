@@ -7,6 +7,7 @@
 import { randomToken } from '../auth/random-token.ts'
 import type { Config, MailConfig } from '../config.ts'
 import type { AccountTokenPurpose } from '../db/account-tokens.ts'
+import { escapeHtml } from '../html.ts'
 import type { Mail } from './mailer.ts'
 
 interface Wording {
@@ -111,11 +112,4 @@ export function composeCodeMail(config: Config, mail: MailConfig, input: CodeMai
   }
 }
 
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;')
-}
+export { escapeHtml }

@@ -6,41 +6,9 @@
  * redirect origin, which Chromium checks on the redirect a form post gets).
  */
 
-/** A string made safe for HTML text and attribute values. */
-export class Html {
-  readonly value: string
-  constructor(value: string) {
-    this.value = value
-  }
-  toString(): string {
-    return this.value
-  }
-}
+import { escapeHtml, Html, html } from '../../html.ts'
 
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
-
-/** Tagged template: interpolated values are escaped unless already `Html` (or lists of it). */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0] ?? ''
-  values.forEach((value, i) => {
-    out += render(value) + (strings[i + 1] ?? '')
-  })
-  return new Html(out)
-}
-
-function render(value: unknown): string {
-  if (value instanceof Html) return value.value
-  if (Array.isArray(value)) return value.map(render).join('')
-  if (value === null || value === undefined || value === false) return ''
-  return escapeHtml(String(value))
-}
+export { escapeHtml, Html, html }
 
 export const STYLESHEET_PATH = '/oauth/style.css'
 
