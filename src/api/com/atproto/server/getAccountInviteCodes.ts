@@ -1,3 +1,4 @@
+import { inviteCodeView } from '../../../../accounts/admin-view.ts'
 import { getInviteCodesFor } from '../../../../db/invites.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { passwordSessionOnly } from '../../../../xrpc/permission.ts'
@@ -21,15 +22,7 @@ export const getAccountInviteCodes = defineMethod('com.atproto.server.getAccount
     const codes = rows
       .filter((row) => !row.disabled)
       .filter((row) => params.includeUsed || row.uses.length < row.availableUses)
-      .map((row) => ({
-        code: row.code,
-        available: row.availableUses,
-        disabled: row.disabled,
-        forAccount: row.forAccount,
-        createdBy: row.createdBy,
-        createdAt: row.createdAt,
-        uses: row.uses.map(({ usedBy, usedAt }) => ({ usedBy, usedAt })),
-      }))
+      .map(inviteCodeView)
     return { body: { codes } }
   },
 })
