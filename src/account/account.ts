@@ -89,6 +89,8 @@ export class Account {
       sql: storage.sql,
       blocks,
       did: () => cache.state?.did ?? '',
+      headData: () => cache.state?.dataCid ?? null,
+      lock,
       sinks: () => this.sinks,
       log,
     })

@@ -10,6 +10,7 @@ import { CID } from '../data/cid.ts'
 import { Mst } from '../repo/mst/index.ts'
 import type { SqlLike } from '../storage/sql.ts'
 import type { SqlBlockStore } from './block-store.ts'
+import type { Mutex } from './mutex.ts'
 import { indexUpsertOf } from './outbox-deliveries.ts'
 import type { IndexUpsert } from './record-index.ts'
 import type { AccountSinks } from './sinks.ts'
@@ -40,6 +41,8 @@ export class ImportIndexer {
   private readonly sql: SqlLike
   private readonly blocks: SqlBlockStore
   private readonly did: () => string
+  private readonly headData: () => string | null
+  private readonly lock: Mutex
   private readonly sinks: () => AccountSinks
   private readonly log: (message: string, err: unknown) => void
   private running: Promise<IndexRun> | null = null
@@ -49,12 +52,16 @@ export class ImportIndexer {
     sql: SqlLike
     blocks: SqlBlockStore
     did: () => string
+    headData: () => string | null
+    lock: Mutex
     sinks: () => AccountSinks
     log: (message: string, err: unknown) => void
   }) {
     this.sql = parts.sql
     this.blocks = parts.blocks
     this.did = parts.did
+    this.headData = parts.headData
+    this.lock = parts.lock
     this.sinks = parts.sinks
     this.log = parts.log
   }
@@ -99,7 +106,7 @@ export class ImportIndexer {
           break
         }
         if (statements >= STATEMENTS_PER_RUN) return 'more'
-        statements += await this.step(job)
+        statements += await this.lock.run(() => this.step(job))
       }
     } catch (err) {
       this.log('account import: D1 index update failed', err)
@@ -114,11 +121,17 @@ export class ImportIndexer {
   /**
    * One page, or the end; a newer import that replaced the job meanwhile is left alone.
    * Returns the D1 statements sent.
+   *
+   * The page is read from the tree at the current head, not the imported one, and sent under
+   * the writers' lock: once the account is active, commits may land while the index is still
+   * being written (a failed run resumed by the alarm), and a record one of them deleted must
+   * not come back at the import's rev (nothing in D1 remembers the delete). Records they
+   * changed are written at the import's rev, which their own, newer rows win over.
    */
   private async step(job: ImportIndexJob): Promise<number> {
     const did = this.did()
     const sinks = this.sinks()
-    const tree = Mst.load(this.blocks, CID.parse(job.dataCid))
+    const tree = Mst.load(this.blocks, CID.parse(this.headData() ?? job.dataCid))
     const upserts: IndexUpsert[] = []
     let bytes = 0
     for await (const { key, value } of tree.entries({ after: job.afterKey ?? undefined })) {

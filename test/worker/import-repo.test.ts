@@ -346,6 +346,75 @@ describe('importRepo', () => {
     expect(root?.cid).toBe((await accountStub(env, account.did).getHead())!.cid)
   })
 
+  it('an index resumed after activation does not bring back a record deleted meanwhile', async () => {
+    const account = await migratingAccount()
+    const writes = sampleWrites(30)
+    const car = await buildCar(account.did, account.atKey, writes)
+    expect((await importRepo(account.accessJwt, car)).status).toBe(200)
+    const stub = accountStub(env, account.did)
+    // The job the switch-over wrote, kept to replay it as if the import's D1 index had failed.
+    const job = await runInDurableObject(stub, async (_: AccountDurableObject, state) =>
+      state.storage.sql
+        .exec<{ rev: string; commit_cid: string; data_cid: string }>(
+          'SELECT rev, commit_cid, data_cid FROM repo_state',
+        )
+        .one(),
+    )
+    await activate(account)
+    const gone = writes[0]!
+    // A post's key must be a TID when written here; the profile's is 'self'.
+    const changed = writes.find((w) => w.collection === 'app.bsky.actor.profile')!
+    const deleted = await xrpcPost(
+      'com.atproto.repo.deleteRecord',
+      { repo: account.did, collection: gone.collection, rkey: gone.rkey },
+      account.accessJwt,
+    )
+    expect(deleted.status).toBe(200)
+    const put = await xrpcPost<{ cid: string }>(
+      'com.atproto.repo.putRecord',
+      {
+        repo: account.did,
+        collection: changed.collection,
+        rkey: changed.rkey,
+        record: { ...changed.record, displayName: 'Changed after the import' },
+      },
+      account.accessJwt,
+    )
+    expect(put.status).toBe(200)
+
+    // The alarm resumes the import's index from its first page only now.
+    await runInDurableObject(stub, async (instance: AccountDurableObject, state) => {
+      state.storage.sql.exec(
+        `INSERT OR REPLACE INTO import_index (id, rev, commit_cid, data_cid, after_key)
+         VALUES (1, ?, ?, ?, NULL)`,
+        job.rev,
+        job.commit_cid,
+        job.data_cid,
+      )
+      await instance.account.runAlarm()
+      expect(state.storage.sql.exec('SELECT * FROM import_index').toArray()).toEqual([])
+    })
+    const row = ({ collection, rkey }: Write) =>
+      env.DB.prepare('SELECT cid FROM record WHERE did = ? AND collection = ? AND rkey = ?')
+        .bind(account.did, collection, rkey)
+        .first<{ cid: string }>()
+    expect(await row(gone)).toBeNull()
+    expect((await row(changed))?.cid).toBe(put.body.cid)
+    const { count } = (await env.DB.prepare('SELECT count(*) AS count FROM record WHERE did = ?')
+      .bind(account.did)
+      .first<{ count: number }>())!
+    const listed = await SELF.fetch(
+      `${BASE}/xrpc/com.atproto.sync.getRepo?did=${account.did}`,
+    ).then(async (res) =>
+      atprotoVerifyRepoCar(new Uint8Array(await res.arrayBuffer()), account.did),
+    )
+    expect(count).toBe(listed.creates.length)
+    const root = await env.DB.prepare('SELECT cid FROM repo_root WHERE did = ?')
+      .bind(account.did)
+      .first<{ cid: string }>()
+    expect(root?.cid).toBe((await stub.getHead())!.cid)
+  })
+
   describe('refuses bad input with a 4xx and changes nothing', () => {
     const cases: [string, (a: Migrating, good: Uint8Array) => Promise<Uint8Array>, RegExp][] = [
       ['garbage bytes', async () => crypto.getRandomValues(new Uint8Array(5000)), /CAR/],
