@@ -46,6 +46,11 @@ export interface UploadRequest {
   body: ReadableStream<Uint8Array> | null
   /** Part size for bodies of unknown length (tests lower it; R2 needs at least 5 MiB). */
   partBytes?: number
+  /**
+   * Throws if the caller may not store a blob of this type. The dispatcher checked the
+   * declared type; the bytes may decide another one (`chooseMimeType`), known only here.
+   */
+  authorizeType?: (mimeType: string) => void
 }
 
 export async function uploadBlob(env: Env, config: Config, req: UploadRequest): Promise<BlobRef> {
@@ -89,12 +94,19 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
     throw err
   }
 
+  const mimeType = chooseMimeType(req.contentType, stored.head)
+  try {
+    req.authorizeType?.(mimeType)
+  } catch (err) {
+    await discardObject(env, key)
+    throw err
+  }
   const cid = stored.cid.toString()
   const row = await insertUploadedBlob(env.DB, {
     did: req.did,
     cid,
     key,
-    mimeType: chooseMimeType(req.contentType, stored.head),
+    mimeType,
     size: stored.size,
     createdAt: new Date().toISOString(),
     quotaBytes: quota,

@@ -126,6 +126,13 @@ function expectMissing(answer: Answer, scope: string): void {
 
 let alice: TestAccount
 
+/** The account's blob rows in D1 and objects in R2: what an upload leaves behind. */
+async function blobRows(did: string): Promise<string> {
+  const rows = await env.DB.prepare('SELECT cid FROM blob WHERE did = ?').bind(did).all()
+  const objects = await env.STORAGE.list({ prefix: `blob/${did}/` })
+  return JSON.stringify({ rows: rows.results, objects: objects.objects.map((o) => o.key) })
+}
+
 beforeAll(async () => {
   alice = await createTestAccount('scopes')
 })
@@ -363,6 +370,31 @@ describe('blob scopes', () => {
       }),
       'blob:video/mp4',
     )
+  })
+
+  it('blob:image/* holds for the type the bytes turn out to be, not only the declared one', async () => {
+    const scope = 'atproto blob:image/*'
+    // An MP4 file declared as a PNG: stored, it would be served as video/mp4.
+    const mp4 = Uint8Array.from([
+      0,
+      0,
+      0,
+      0x18,
+      ...new TextEncoder().encode('ftypmp42'),
+      0,
+      0,
+      0,
+      0,
+    ])
+    const before = await blobRows(alice.did)
+    expectMissing(
+      await call(alice, scope, 'com.atproto.repo.uploadBlob', {
+        input: mp4,
+        headers: { 'content-type': 'image/png' },
+      }),
+      'blob:video/mp4',
+    )
+    expect(await blobRows(alice.did)).toBe(before)
   })
 })
 

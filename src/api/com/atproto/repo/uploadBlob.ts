@@ -4,6 +4,7 @@ import { UPLOAD_BLOB_LIMITS } from '../../../../rate-limit.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { blobPermission } from '../../../../xrpc/permission.ts'
 import { accessStandardOrServiceAuth } from '../../../auth-verifiers.ts'
+import { authorizeCall } from '../../../authorize.ts'
 
 const NSID = 'com.atproto.repo.uploadBlob'
 
@@ -25,6 +26,8 @@ export const uploadBlob = defineMethod(NSID, {
       contentType: request.headers.get('content-type'),
       contentLength: input.contentLength,
       body: input.body,
+      // An OAuth scope's blob types hold for the type the bytes turn out to be, too.
+      authorizeType: (mimeType) => authorizeCall([blobPermission(mimeType)], auth, NSID),
     })
     return { body: { blob } }
   },
