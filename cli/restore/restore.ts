@@ -16,7 +16,6 @@
  * signed in to instead of created.
  */
 import { readFile } from 'node:fs/promises'
-import { verifyRepoCar } from '@atproto/repo'
 import { createServiceAuthToken } from '../../src/auth/service-auth.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import {
@@ -34,6 +33,7 @@ import { listBlobCids } from '../migrate/blob-list.ts'
 import { signIn } from '../migrate/context.ts'
 import { startProgress } from '../migrate/progress.ts'
 import { askSecret } from '../migrate/prompt.ts'
+import { resignedIfNeeded } from '../migrate/served-repo.ts'
 import { copiable } from '../migrate/steps/preferences.ts'
 import { type Session, XrpcClient, XrpcError } from '../migrate/xrpc.ts'
 import { decodePaperKey } from '../recovery-key/paper-key.ts'
@@ -219,18 +219,18 @@ async function verifyRestore(
     problems.push("the PLC document's signing key is not the new PDS's")
   }
   if (data.rotationKeys[0] !== recoveryKey) problems.push('your key is no longer first')
-  const res = await next.stream('com.atproto.sync.getRepo', { params: { did } })
-  try {
-    const verified = await verifyRepoCar(new Uint8Array(await res.arrayBuffer()), did, key)
-    const got = new Map(
-      verified.creates.map((c) => [`${c.collection}/${c.rkey}`, c.cid.toString()]),
+  const repo = await resignedIfNeeded(next, did, key ?? null)
+  if (repo.resigned) {
+    log(
+      'The new PDS served the imported commit under the old signature: an empty commit re-signed it.',
     )
-    const differing = [...records].filter(([path, cid]) => got.get(path) !== cid).length
-    if (differing > 0 || got.size !== records.size) {
-      problems.push(`${differing} records differ, ${got.size} on the new PDS vs ${records.size}`)
-    }
-  } catch (err) {
-    problems.push(`the new repo does not verify with the DID's key: ${(err as Error).message}`)
+  }
+  if (!repo.signed) problems.push("the new repo's commit does not verify with the DID's key")
+  const differing = [...records].filter(([path, cid]) => repo.records.get(path) !== cid).length
+  if (differing > 0 || repo.records.size !== records.size) {
+    problems.push(
+      `${differing} records differ, ${repo.records.size} on the new PDS vs ${records.size}`,
+    )
   }
   const listed = await listBlobCids(next, did)
   const missing = await next.query<{ blobs: unknown[] }>('com.atproto.repo.listMissingBlobs')
