@@ -50,6 +50,7 @@ export interface RestoreOptions {
 }
 
 const CREATE_ACCOUNT = 'com.atproto.server.createAccount'
+const UNCHANGED = 'nothing was changed'
 
 interface Credentials {
   rotationKeys?: string[]
@@ -60,7 +61,9 @@ interface Credentials {
 
 export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   const folder = new BackupFolder(opts.dir)
-  const backup = await checkBackup(folder)
+  const backup = await checkBackup(folder).catch((err: unknown) => {
+    throw err instanceof CommandError ? new CommandError(`${err.message}; ${UNCHANGED}`) : err
+  })
   const { did } = backup.meta
   log(
     `Backup of ${did} at rev ${backup.meta.rev} verified: ${backup.records.size} records, ` +
@@ -72,8 +75,7 @@ export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   const rank = current.rotationKeys.indexOf(recovery.did())
   if (rank < 0) {
     throw new CommandError(
-      `this recovery key (${recovery.did()}) is not one of ${did}'s rotation keys; ` +
-        'nothing was changed',
+      `this recovery key (${recovery.did()}) is not one of ${did}'s rotation keys; ${UNCHANGED}`,
     )
   }
   if (rank > 0) {
@@ -85,9 +87,15 @@ export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   const handle = opts.handle ?? backup.meta.handle
   if (!handle) throw new CommandError('the backup names no handle: give --handle')
   const next = new XrpcClient(opts.to, 'the new PDS')
-  const server = await next.query<{ did: string }>('com.atproto.server.describeServer', {
-    auth: 'none',
-  })
+  const server = await next.query<{ did: string; inviteCodeRequired?: boolean }>(
+    'com.atproto.server.describeServer',
+    { auth: 'none' },
+  )
+  // Refusals the new PDS would give only after the first PLC operation, found before it.
+  if (server.inviteCodeRequired && !opts.inviteCode) {
+    throw new CommandError(`${opts.to} requires an invite code: give --invite-code; ${UNCHANGED}`)
+  }
+  await checkHandleFree(next, handle, did, opts.to)
   const password = opts.env[PASSWORD_ENV] || (await askSecret(`Password for ${handle}: `))
   if (!password) throw new CommandError('no password given')
 
@@ -166,6 +174,31 @@ export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   await next.procedure('com.atproto.server.activateAccount')
   await verifyRestore(next, plc, did, recovery.did(), opts.to, creds, backup.records)
   log(`Done: ${handle} (${did}) lives on ${opts.to}, with ${backup.records.size} records.`)
+}
+
+/** A handle the new PDS already gives to another DID would fail createAccount. */
+async function checkHandleFree(
+  client: XrpcClient,
+  handle: string,
+  did: string,
+  to: string,
+): Promise<void> {
+  let holder: string
+  try {
+    ;({ did: holder } = await client.query<{ did: string }>('com.atproto.identity.resolveHandle', {
+      params: { handle },
+      auth: 'none',
+    }))
+  } catch (err) {
+    // Not resolvable there (or not answered): createAccount decides.
+    if (err instanceof XrpcError) return
+    throw err
+  }
+  if (holder !== did) {
+    throw new CommandError(
+      `${handle} belongs to another account (${holder}) on ${to}: give another --handle; ${UNCHANGED}`,
+    )
+  }
 }
 
 async function existsOn(client: XrpcClient, did: string): Promise<boolean> {
