@@ -31,6 +31,8 @@ const env = { ATPROTO_PASSWORD: MIGRATION_PASSWORD }
 describe('restore into the reference PDS', () => {
   let plc: TestPlc
   let ref: ReferencePds
+  /** A reference PDS that requires invite codes. */
+  let refInvite: ReferencePds
   let ours: DevServer
   let account: SeededAccount
   let paperKey: string[]
@@ -40,8 +42,9 @@ describe('restore into the reference PDS', () => {
 
   beforeAll(async () => {
     plc = await startTestPlc()
-    ;[ref, ours] = await Promise.all([
+    ;[ref, refInvite, ours] = await Promise.all([
       startReferencePds(plc.url),
+      startReferencePds(plc.url, { PDS_INVITE_REQUIRED: 'true' }),
       startDevServer({ env: { PDS_PLC_URL: plc.url, PDS_RATE_LIMITS_ENABLED: 'false' } }),
     ])
     account = await seedAccount(ours.pdsUrl, { records: 300, blobs: 6, videoBytes: 3_000_000 })
@@ -49,7 +52,7 @@ describe('restore into the reference PDS', () => {
 
   afterAll(async () => {
     await firehose?.stop()
-    await Promise.all([ref?.stop(), ours?.stop()])
+    await Promise.all([ref?.stop(), refInvite?.stop(), ours?.stop()])
     ours?.removeState()
     await plc?.cleanup()
     rmSync(dir, { recursive: true, force: true })
@@ -74,13 +77,29 @@ describe('restore into the reference PDS', () => {
     expect(await fetch(`${ours.pdsUrl}/xrpc/_health`).catch(() => null)).toBeNull()
   })
 
-  it('restores every record, blob and preference, the identity and an active account', async () => {
-    firehose = watchFirehose(ref.url, plc.url)
-    const run = await runAccountCommand(
+  const restore = (to: string) =>
+    runAccountCommand(
       'restore',
-      ['--dir', dir, '--to', ref.url, '--email', account.email, '--plc-url', plc.url],
+      ['--dir', dir, '--to', to, '--email', account.email, '--plc-url', plc.url],
       { env: { ...env, RESTORE_RECOVERY_KEY: paperKey.join(' ') }, timeoutMs: 300_000 },
     )
+
+  it('refuses a PDS that wants an invite code before touching the PLC directory', async () => {
+    const log = await new PlcClient(plc.url).getAuditLog(account.did)
+    const run = await restore(refInvite.url)
+    expect(run.code, run.output).toBe(1)
+    expect(run.output).toMatch(/requires an invite code: give --invite-code; nothing was changed/)
+    const after = await new PlcClient(plc.url).getAuditLog(account.did)
+    expect(after.map((e) => e.cid)).toEqual(log.map((e) => e.cid))
+    const res = await fetch(
+      `${refInvite.url}/xrpc/com.atproto.sync.getRepoStatus?did=${account.did}`,
+    )
+    expect(await res.json()).toMatchObject({ error: 'RepoNotFound' })
+  })
+
+  it('restores every record, blob and preference, the identity and an active account', async () => {
+    firehose = watchFirehose(ref.url, plc.url)
+    const run = await restore(ref.url)
     expect(run.code, run.output).toBe(0)
 
     expect(await expectAccountOn(ref.url, plc.url, account)).toEqual([])
