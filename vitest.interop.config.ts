@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 /**
  * `npm run test:interop`: the migrate command between the reference PDS (installed into
- * bench/node_modules on first use, as `npm run bench` does) and ours. Not part of `npm test`:
+ * bench/node_modules on first use, as `npm run bench` does) and ours, and the restore command
+ * with the reference as the new home. Not part of `npm test`:
  * the reference install is large and the runs are long.
  */
 export default defineConfig({

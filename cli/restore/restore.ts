@@ -16,7 +16,6 @@
  * signed in to instead of created.
  */
 import { readFile } from 'node:fs/promises'
-import { verifyRepoCar } from '@atproto/repo'
 import { createServiceAuthToken } from '../../src/auth/service-auth.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import {
@@ -34,6 +33,7 @@ import { listBlobCids } from '../migrate/blob-list.ts'
 import { signIn } from '../migrate/context.ts'
 import { startProgress } from '../migrate/progress.ts'
 import { askSecret } from '../migrate/prompt.ts'
+import { resignedIfNeeded } from '../migrate/served-repo.ts'
 import { copiable } from '../migrate/steps/preferences.ts'
 import { type Session, XrpcClient, XrpcError } from '../migrate/xrpc.ts'
 import { decodePaperKey } from '../recovery-key/paper-key.ts'
@@ -50,6 +50,7 @@ export interface RestoreOptions {
 }
 
 const CREATE_ACCOUNT = 'com.atproto.server.createAccount'
+const UNCHANGED = 'nothing was changed'
 
 interface Credentials {
   rotationKeys?: string[]
@@ -60,7 +61,9 @@ interface Credentials {
 
 export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   const folder = new BackupFolder(opts.dir)
-  const backup = await checkBackup(folder)
+  const backup = await checkBackup(folder).catch((err: unknown) => {
+    throw err instanceof CommandError ? new CommandError(`${err.message}; ${UNCHANGED}`) : err
+  })
   const { did } = backup.meta
   log(
     `Backup of ${did} at rev ${backup.meta.rev} verified: ${backup.records.size} records, ` +
@@ -72,8 +75,7 @@ export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   const rank = current.rotationKeys.indexOf(recovery.did())
   if (rank < 0) {
     throw new CommandError(
-      `this recovery key (${recovery.did()}) is not one of ${did}'s rotation keys; ` +
-        'nothing was changed',
+      `this recovery key (${recovery.did()}) is not one of ${did}'s rotation keys; ${UNCHANGED}`,
     )
   }
   if (rank > 0) {
@@ -85,9 +87,15 @@ export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   const handle = opts.handle ?? backup.meta.handle
   if (!handle) throw new CommandError('the backup names no handle: give --handle')
   const next = new XrpcClient(opts.to, 'the new PDS')
-  const server = await next.query<{ did: string }>('com.atproto.server.describeServer', {
-    auth: 'none',
-  })
+  const server = await next.query<{ did: string; inviteCodeRequired?: boolean }>(
+    'com.atproto.server.describeServer',
+    { auth: 'none' },
+  )
+  // Refusals the new PDS would give only after the first PLC operation, found before it.
+  if (server.inviteCodeRequired && !opts.inviteCode) {
+    throw new CommandError(`${opts.to} requires an invite code: give --invite-code; ${UNCHANGED}`)
+  }
+  await checkHandleFree(next, handle, did, opts.to)
   const password = opts.env[PASSWORD_ENV] || (await askSecret(`Password for ${handle}: `))
   if (!password) throw new CommandError('no password given')
 
@@ -168,6 +176,31 @@ export async function restoreAccount(opts: RestoreOptions): Promise<void> {
   log(`Done: ${handle} (${did}) lives on ${opts.to}, with ${backup.records.size} records.`)
 }
 
+/** A handle the new PDS already gives to another DID would fail createAccount. */
+async function checkHandleFree(
+  client: XrpcClient,
+  handle: string,
+  did: string,
+  to: string,
+): Promise<void> {
+  let holder: string
+  try {
+    ;({ did: holder } = await client.query<{ did: string }>('com.atproto.identity.resolveHandle', {
+      params: { handle },
+      auth: 'none',
+    }))
+  } catch (err) {
+    // Not resolvable there (or not answered): createAccount decides.
+    if (err instanceof XrpcError) return
+    throw err
+  }
+  if (holder !== did) {
+    throw new CommandError(
+      `${handle} belongs to another account (${holder}) on ${to}: give another --handle; ${UNCHANGED}`,
+    )
+  }
+}
+
 async function existsOn(client: XrpcClient, did: string): Promise<boolean> {
   try {
     await client.query('com.atproto.sync.getRepoStatus', { params: { did }, auth: 'none' })
@@ -219,18 +252,18 @@ async function verifyRestore(
     problems.push("the PLC document's signing key is not the new PDS's")
   }
   if (data.rotationKeys[0] !== recoveryKey) problems.push('your key is no longer first')
-  const res = await next.stream('com.atproto.sync.getRepo', { params: { did } })
-  try {
-    const verified = await verifyRepoCar(new Uint8Array(await res.arrayBuffer()), did, key)
-    const got = new Map(
-      verified.creates.map((c) => [`${c.collection}/${c.rkey}`, c.cid.toString()]),
+  const repo = await resignedIfNeeded(next, did, key ?? null)
+  if (repo.resigned) {
+    log(
+      'The new PDS served the imported commit under the old signature: an empty commit re-signed it.',
     )
-    const differing = [...records].filter(([path, cid]) => got.get(path) !== cid).length
-    if (differing > 0 || got.size !== records.size) {
-      problems.push(`${differing} records differ, ${got.size} on the new PDS vs ${records.size}`)
-    }
-  } catch (err) {
-    problems.push(`the new repo does not verify with the DID's key: ${(err as Error).message}`)
+  }
+  if (!repo.signed) problems.push("the new repo's commit does not verify with the DID's key")
+  const differing = [...records].filter(([path, cid]) => repo.records.get(path) !== cid).length
+  if (differing > 0 || repo.records.size !== records.size) {
+    problems.push(
+      `${differing} records differ, ${repo.records.size} on the new PDS vs ${records.size}`,
+    )
   }
   const listed = await listBlobCids(next, did)
   const missing = await next.query<{ blobs: unknown[] }>('com.atproto.repo.listMissingBlobs')

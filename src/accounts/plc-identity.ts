@@ -218,9 +218,10 @@ async function currentOperation(
   return last
 }
 
-function assertPlcDid(did: string): void {
+/** A did:web is changed where its document is hosted: no PLC operation can touch it. */
+export function assertPlcDid(did: string): void {
   if (!isPlcDid(did)) {
-    throw new RequestRefusedError('PLC operations apply to did:plc accounts only')
+    throw new RequestRefusedError(`PLC operations apply to did:plc accounts only, not to ${did}`)
   }
 }
 

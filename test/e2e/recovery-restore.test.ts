@@ -10,6 +10,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AtpAgent } from '@atproto/api'
+import { blocksToCarFile, readCarWithRoot } from '@atproto/repo'
+import { decode } from '@ipld/dag-cbor'
+import type { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { encodePaperKey } from '../../cli/recovery-key/paper-key.ts'
 import { PlcClient } from '../../src/identity/index.ts'
@@ -36,7 +39,17 @@ describe('recovery key, backup and restore without the old PDS', () => {
   let recoveryDidKey: string
   const dir = mkdtempSync(join(tmpdir(), 'edge-pds-backup-'))
   const email = () => `${account.handle}@example.com`
-  const auditLength = async () => (await plc.getAuditLog(account.did)).length
+  /** The PLC audit log's length and newest CID: equal before and after means untouched. */
+  const plcHead = async () => {
+    const log = await plc.getAuditLog(account.did)
+    return { length: log.length, last: log.at(-1)?.cid }
+  }
+  /** B has no repo for the DID: a refused restore created nothing there. */
+  const expectNothingOnB = async () => {
+    const res = await fetch(`${pdsB}/xrpc/com.atproto.sync.getRepoStatus?did=${account.did}`)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ error: 'RepoNotFound' })
+  }
 
   beforeAll(async () => {
     a = await startDevServer({ env: { PDS_PLC_URL: plcUrl } })
@@ -58,7 +71,7 @@ describe('recovery key, backup and restore without the old PDS', () => {
       email(),
       'delete_account',
     )
-    const before = await auditLength()
+    const before = await plcHead()
     let groups: string[] = []
     const run = await runAccountCommand(
       'recovery-key',
@@ -73,7 +86,7 @@ describe('recovery key, backup and restore without the old PDS', () => {
     )
     expect(run.code, run.output).toBe(1)
     expect(run.output).toMatch(/the PDS refused to sign .*nothing was changed/)
-    expect(await auditLength()).toBe(before)
+    expect(await plcHead()).toEqual(before)
   })
 
   it('adds a recovery key first in the rotation keys, with the emailed code', async () => {
@@ -158,7 +171,28 @@ describe('recovery key, backup and restore without the old PDS', () => {
       '--plc-url',
       plcUrl,
     ]
-    const before = await auditLength()
+    const before = await plcHead()
+    const refused = async (folder: string, message: RegExp, extra: string[] = []) => {
+      const run = await runAccountCommand('restore', [...restoreArgs(folder), ...extra], {
+        env: { ...env, RESTORE_RECOVERY_KEY: paperKey.join(' ') },
+      })
+      expect(run.code, run.output).toBe(1)
+      expect(run.output).toMatch(message)
+      expect(run.output).toContain('nothing was changed')
+      expect(await plcHead()).toEqual(before)
+      await expectNothingOnB()
+    }
+    /** A copy of the backup with `damage` done to it. */
+    const damaged = async (damage: (copy: string) => Promise<void> | void, message: RegExp) => {
+      const copy = mkdtempSync(join(tmpdir(), 'edge-pds-backup-bad-'))
+      try {
+        cpSync(dir, copy, { recursive: true })
+        await damage(copy)
+        await refused(copy, message)
+      } finally {
+        rmSync(copy, { recursive: true, force: true })
+      }
+    }
 
     // A key that is not the DID's: refused before anything is signed.
     const stranger = encodePaperKey(randomBytes(32)).join(' ')
@@ -167,23 +201,41 @@ describe('recovery key, backup and restore without the old PDS', () => {
     })
     expect(wrong.code, wrong.output).toBe(1)
     expect(wrong.output).toMatch(/is not one of did:plc:\S+ rotation keys; nothing was changed/)
+    expect(await plcHead()).toEqual(before)
+    await expectNothingOnB()
 
-    // One byte of the repo changed: the backup does not verify, nothing is signed.
-    const corrupted = mkdtempSync(join(tmpdir(), 'edge-pds-backup-bad-'))
-    try {
-      cpSync(dir, corrupted, { recursive: true })
-      const car = readFileSync(join(corrupted, 'repo.car'))
+    // The whole folder is checked before the PLC directory is touched: one byte of a block...
+    await damaged((copy) => {
+      const car = readFileSync(join(copy, 'repo.car'))
       car[Math.floor(car.length / 2)]! ^= 0xff
-      writeFileSync(join(corrupted, 'repo.car'), car)
-      const bad = await runAccountCommand('restore', restoreArgs(corrupted), {
-        env: { ...env, RESTORE_RECOVERY_KEY: paperKey.join(' ') },
-      })
-      expect(bad.code, bad.output).toBe(1)
-      expect(bad.output).toMatch(/repo\.car does not verify/)
-    } finally {
-      rmSync(corrupted, { recursive: true, force: true })
-    }
-    expect(await auditLength()).toBe(before)
+      writeFileSync(join(copy, 'repo.car'), car)
+    }, /repo\.car does not verify: .*; nothing was changed/)
+    // ...the MST's root node missing (every block present otherwise)...
+    await damaged(async (copy) => {
+      const { root, blocks } = await readCarWithRoot(readFileSync(join(copy, 'repo.car')))
+      const commit = decode(blocks.get(root)!) as { data: CID }
+      blocks.delete(commit.data)
+      writeFileSync(join(copy, 'repo.car'), await blocksToCarFile(root, blocks))
+    }, /repo\.car does not verify: .*; nothing was changed/)
+    // ...and a blob whose bytes are not its CID's.
+    await damaged((copy) => {
+      const cid = [...account.blobs.keys()][1]!
+      const bytes = readFileSync(join(copy, 'blobs', cid))
+      bytes[bytes.length - 1]! ^= 0xff
+      writeFileSync(join(copy, 'blobs', cid), bytes)
+    }, /blob \S+ in \S+ is corrupted; nothing was changed/)
+
+    // A handle B already gives to another account: refused before the first PLC operation.
+    const other = await new AtpAgent({ service: pdsB }).createAccount({
+      handle: `taken${randomBytes(4).toString('hex')}.test`,
+      email: `taken${randomBytes(4).toString('hex')}@example.com`,
+      password: MIGRATION_PASSWORD,
+    })
+    await refused(
+      dir,
+      /belongs to another account \(did:plc:\S+\) on http\S+: give another --handle/,
+      ['--handle', other.data.handle],
+    )
 
     const firehose = watchFirehose(pdsB, plcUrl)
     try {

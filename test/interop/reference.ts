@@ -13,7 +13,11 @@ export interface ReferencePds {
   stop(): Promise<void>
 }
 
-export async function startReferencePds(plcUrl: string): Promise<ReferencePds> {
+/** `env`: more `PDS_*` settings (e.g. `PDS_INVITE_REQUIRED`). */
+export async function startReferencePds(
+  plcUrl: string,
+  env: Record<string, string> = {},
+): Promise<ReferencePds> {
   const runtime = ensureReferenceInstalled((line) => process.stdout.write(`${line}\n`))
   const server = await startReference(runtime.node, {
     plcUrl,
@@ -23,6 +27,7 @@ export async function startReferencePds(plcUrl: string): Promise<ReferencePds> {
       // The reference serves preferences only with an AppView configured; none is called.
       PDS_BSKY_APP_VIEW_URL: 'http://127.0.0.1:9',
       PDS_BSKY_APP_VIEW_DID: 'did:web:appview.invalid',
+      ...env,
     },
   })
   return {

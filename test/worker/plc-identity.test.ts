@@ -37,6 +37,7 @@ import {
   xrpcGet,
   xrpcPost,
 } from './helpers/xrpc.ts'
+import { fakeUpstreams, json } from './proxy-upstreams.ts'
 
 const plc = new PlcClient(inject('plcUrl'))
 const config = getConfig(env)
@@ -245,6 +246,51 @@ describe('requestPlcOperationSignature', () => {
     expectWrongSessionKind(
       await xrpcPost('com.atproto.identity.requestPlcOperationSignature', undefined, app.accessJwt),
     )
+  })
+  it('gives a did:web account no code: 400, nothing mailed', async () => {
+    const key = await Secp256k1Keypair.create()
+    const host = `web-${crypto.randomUUID().slice(0, 8)}.example`
+    const did = `did:web:${host}`
+    fakeUpstreams({
+      [`https://${host}`]: () =>
+        json({
+          id: did,
+          verificationMethod: [
+            {
+              id: `${did}#atproto`,
+              type: 'Multikey',
+              controller: did,
+              publicKeyMultibase: key.did().slice('did:key:'.length),
+            },
+          ],
+          service: [
+            {
+              id: '#atproto_pds',
+              type: ATPROTO_PDS_SERVICE_TYPE,
+              serviceEndpoint: config.publicUrl,
+            },
+          ],
+        }),
+    })
+    try {
+      const account = await createMigratingAccount(did, key)
+      const res = await xrpcPost(
+        'com.atproto.identity.requestPlcOperationSignature',
+        undefined,
+        account.accessJwt,
+      )
+      expect(res.status).toBe(400)
+      expect(res.body).toEqual({
+        error: 'InvalidRequest',
+        message: `PLC operations apply to did:plc accounts only, not to ${did}`,
+      })
+      const row = await env.DB.prepare('SELECT 1 FROM account_token WHERE did = ?')
+        .bind(did)
+        .first()
+      expect(row).toBeNull()
+    } finally {
+      vi.restoreAllMocks()
+    }
   })
 })
 

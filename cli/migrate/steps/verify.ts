@@ -5,12 +5,13 @@
  * the same (by hash). Identity: the PLC document names the new PDS and its key.
  */
 import { readFile } from 'node:fs/promises'
-import { readCarWithRoot, verifyRepo, verifyRepoCar } from '@atproto/repo'
+import { readCarWithRoot, verifyRepo } from '@atproto/repo'
 import { listBlobCids } from '../blob-list.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
 import { pdsEndpoint, resolveDidDocument, signingKey } from '../identity.ts'
 import { formatBytes } from '../progress.ts'
+import { recordMap, resignedIfNeeded } from '../served-repo.ts'
 import { preferencesHash } from './preferences.ts'
 
 export async function verifyMigration(ctx: Context): Promise<void> {
@@ -31,15 +32,11 @@ export async function verifyMigration(ctx: Context): Promise<void> {
     problems.push(`the DID document's signing key ${key} is not the new PDS's key`)
   }
 
-  let repo = await fetchRepo(ctx, key)
-  if (!repo.signed && key) {
-    // The reference PDS serves an imported repo under the old PDS's signature until the next
-    // write; a commit that changes nothing re-signs it with the key the DID document names.
-    await resign(ctx)
+  const repo = await resignedIfNeeded(ctx.next, state.did, key)
+  if (repo.resigned) {
     ctx.summary.push(
       'the new PDS still served the commit signed by the old PDS: an empty commit re-signed it',
     )
-    repo = await fetchRepo(ctx, key)
   }
   if (!repo.signed) problems.push("the new repo's commit does not verify with the DID's key")
   const old = await readCarWithRoot(await readFile(ctx.store.carPath))
@@ -79,48 +76,4 @@ export async function verifyMigration(ctx: Context): Promise<void> {
       `signed with the key in the PLC document), ${listed.size} blobs present, ` +
       `${preferences.length} preferences equal, DID document → ${endpoint}`,
   )
-}
-
-interface FetchedRepo {
-  signed: boolean
-  records: Map<string, string>
-  bytes: number
-}
-
-/** The new repo's records, and whether its commit verifies with `key`. */
-async function fetchRepo(ctx: Context, key: string | null): Promise<FetchedRepo> {
-  const res = await ctx.next.stream('com.atproto.sync.getRepo', { params: { did: ctx.state.did } })
-  const car = new Uint8Array(await res.arrayBuffer())
-  try {
-    const verified = await verifyRepoCar(car, ctx.state.did, key ?? undefined)
-    return { signed: key !== null, records: recordMap(verified.creates), bytes: car.byteLength }
-  } catch {
-    const { root, blocks } = await readCarWithRoot(car)
-    const unsigned = await verifyRepo(blocks, root, ctx.state.did)
-    return { signed: false, records: recordMap(unsigned.creates), bytes: car.byteLength }
-  }
-}
-
-/** One commit creating and deleting the same record: no net change, a fresh signature. */
-async function resign(ctx: Context): Promise<void> {
-  const collection = 'dev.edgepds.migration.resign'
-  const rkey = 'self'
-  await ctx.next.procedure('com.atproto.repo.applyWrites', {
-    body: {
-      repo: ctx.state.did,
-      writes: [
-        {
-          $type: 'com.atproto.repo.applyWrites#create',
-          collection,
-          rkey,
-          value: { $type: collection, createdAt: new Date().toISOString() },
-        },
-        { $type: 'com.atproto.repo.applyWrites#delete', collection, rkey },
-      ],
-    },
-  })
-}
-
-function recordMap(creates: { collection: string; rkey: string; cid: { toString(): string } }[]) {
-  return new Map(creates.map((c) => [`${c.collection}/${c.rkey}`, c.cid.toString()]))
 }
