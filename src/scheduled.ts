@@ -13,6 +13,7 @@ import { deleteExpiredRefreshTokens } from './db/sessions.ts'
 import { deleteExpiredJtis } from './db/used-jti.ts'
 import { deleteStaleRateLimits } from './rate-limit.ts'
 import { crawlRefreshJob } from './sync/crawl-job.ts'
+import { relayDoctorJob } from './sync/relay-doctor.ts'
 
 export interface ScheduledJob {
   name: string
@@ -43,6 +44,7 @@ export const scheduledJobs: ScheduledJob[] = [
   blobCollectorJob,
   crawlRefreshJob,
   dailyStatsJob,
+  relayDoctorJob,
   ...expiredRowsJobs,
 ]
 

@@ -103,6 +103,11 @@ export class AccountDurableObject extends DurableObject<Env> {
     })
   }
 
+  /** `#sync` with the current head (the relay doctor); the rev announced, null if inactive. */
+  emitSync(): Promise<AccountResult<string | null>> {
+    return toAccountResult(() => this.account.emitSync())
+  }
+
   deleteRepo(): Promise<AccountResult<null>> {
     return toAccountResult(async () => {
       await this.account.deleteRepo()

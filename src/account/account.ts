@@ -153,6 +153,10 @@ export class Account {
     return this.writer.emitIdentity(input)
   }
 
+  emitSync(): Promise<string | null> {
+    return this.writer.emitSync()
+  }
+
   deleteRepo(): Promise<void> {
     return this.writer.deleteRepo()
   }

@@ -131,17 +131,23 @@ export function federationView(opts: {
       return html`<section><h2>${relay}</h2><p class="muted">Not checked yet: the relay doctor runs with the Cron Trigger.</p></section>`
     }
     const r = found.report
+    const seqNote =
+      r.relaySeq !== null && r.relaySeq > r.ourSeq ? html` <strong>(ahead of ours)</strong>` : ''
     return html`<section><h2>${relay}</h2>
-<p>Checked ${found.checkedAt}. State at the relay: <strong>${r.hostStatus ?? 'unknown'}</strong>.</p>
+<p>Checked ${found.checkedAt}. State at the relay: <strong>${r.reachable ? (r.hostStatus ?? 'not given') : 'not reached'}</strong>.</p>
 <table><tbody>
 <tr><th scope="row">Our seq</th><td>${r.ourSeq}</td></tr>
-<tr><th scope="row">The relay's seq for us</th><td>${r.relaySeq ?? '—'}</td></tr>
-<tr><th scope="row">Accounts the relay counts</th><td>${r.accountCount ?? '—'}</td></tr>
-<tr><th scope="row">Sampled accounts in sync</th><td>${r.inSync} of ${r.sampled}</td></tr>
-<tr><th scope="row">Out of sync (sent #sync)</th><td>${r.outOfSync.length === 0 ? 'none' : r.outOfSync.join(', ')}</td></tr>
+<tr><th scope="row">The relay's seq for us</th><td>${r.relaySeq ?? '—'}${seqNote}</td></tr>
+<tr><th scope="row">Accounts the relay counts</th><td>${r.accountCount ?? '—'} (we host ${r.ourAccounts} active; its limit ${r.accountLimit})</td></tr>
+<tr><th scope="row">Sampled accounts in sync</th><td>${r.inSync} of ${r.sampled}${r.throttled > 0 ? html`, ${r.throttled} throttled` : ''}</td></tr>
+<tr><th scope="row">Out of sync</th><td>${r.outOfSync.length === 0 ? 'none' : html`<ul>${r.outOfSync.map((did) => html`<li>${did}</li>`)}</ul>`}</td></tr>
 </tbody></table>
-${r.warnings.map((w) => html`<p class="warn">${w}</p>`)}
-<h3>Last actions</h3>${r.actions.length === 0 ? html`<p>None needed.</p>` : html`<ul>${r.actions.map((a) => html`<li>${a}</li>`)}</ul>`}
+${r.warnings.map((w) => html`<p class="warn"><strong>Warning:</strong> ${w}</p>`)}
+<h3>Last actions</h3>${
+      r.actions.length === 0
+        ? html`<p>None needed yet.</p>`
+        : html`<ul>${r.actions.map((a) => html`<li><time datetime="${a.at}">${a.at}</time>: ${a.action}</li>`)}</ul>`
+    }
 </section>`
   })}`
 }
