@@ -113,7 +113,7 @@ async function examineRelay(
     sampleAfter: ctx.previous?.sampleAfter ?? null,
   }
   const finish = () => {
-    report.actions = [...actions, ...(ctx.previous?.actions ?? [])].slice(0, ACTIONS_KEPT)
+    report.actions = [...actions.reverse(), ...(ctx.previous?.actions ?? [])].slice(0, ACTIONS_KEPT)
     return report
   }
 

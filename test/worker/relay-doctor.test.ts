@@ -116,12 +116,11 @@ describe('relay doctor', () => {
     const [report] = [...(await runRelayDoctor(target, new Date(), { fetch })).values()]
     expect(report).toMatchObject({ relaySeq: ahead, ourSeq: ahead, hostStatus: 'active' })
     expect(await sequencerStub(env).latestSeq()).toBe(ahead)
-    expect(report!.actions.map((a) => a.action)).toEqual(
-      [
-        "Requested a crawl: our seq was behind the relay's",
-        `Moved our next seq above the relay's ${ahead} (our latest was ${before}): it refused our stream as a future cursor`,
-      ].reverse(),
-    )
+    // Newest first.
+    expect(report!.actions.map((a) => a.action)).toEqual([
+      "Requested a crawl: our seq was behind the relay's",
+      `Moved our next seq above the relay's ${ahead} (our latest was ${before}): it refused our stream as a future cursor`,
+    ])
     expect(calls.filter((c) => c.nsid === 'com.atproto.sync.requestCrawl')).toHaveLength(1)
 
     // The next event goes above the relay's seq.
