@@ -4,6 +4,7 @@
  */
 import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
+import { repoSizesJob } from './admin/repo-sizes.ts'
 import { deleteExpiredAdminSessions } from './admin/session.ts'
 import { dailyStatsJob } from './admin/stats.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
@@ -45,6 +46,7 @@ export const scheduledJobs: ScheduledJob[] = [
   crawlRefreshJob,
   dailyStatsJob,
   relayDoctorJob,
+  repoSizesJob,
   ...expiredRowsJobs,
 ]
 

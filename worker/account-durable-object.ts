@@ -92,6 +92,11 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.account.liveBlockCount()
   }
 
+  /** Blocks stored here and their bytes (null: no repo here), for the admin overview. */
+  async getStoredBlocks(): Promise<{ blocks: number; bytes: number } | null> {
+    return this.account.storedBlocks()
+  }
+
   setStatus(input: SetStatusInput): Promise<AccountResult<AccountStatusInfo>> {
     return toAccountResult(() => this.account.setStatus(input))
   }

@@ -205,6 +205,10 @@ export class Account {
     return this.reader.liveBlockCount()
   }
 
+  storedBlocks(): { blocks: number; bytes: number } | null {
+    return this.reader.storedBlocks()
+  }
+
   pendingGarbage(): Set<string> {
     return this.reader.pendingGarbage()
   }

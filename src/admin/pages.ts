@@ -3,6 +3,7 @@ import type { AccountRow } from '../db/accounts.ts'
 import type { InviteCodeWithUses } from '../db/invites.ts'
 import type { RelayReport } from '../sync/relay-report.ts'
 import { barChart, formatBytes, type Html, html, lineChart } from './html.ts'
+import type { RepoBlockTotals } from './repo-sizes.ts'
 import type { DailyStat, StorageTotals } from './stats.ts'
 import { writesPerDay } from './stats.ts'
 
@@ -36,16 +37,22 @@ ${data.statuses.length === 0 ? html`<tr><td>No accounts yet.</td></tr>` : ''}
 <section><h2>Storage</h2><table><tbody>
 <tr><th scope="row">Record index</th><td>${storage.records} records, ${formatBytes(storage.recordBytes)}</td></tr>
 <tr><th scope="row">Blobs</th><td>${storage.blobs} blobs, ${formatBytes(storage.blobBytes)}</td></tr>
-<tr><th scope="row">Repo blocks</th><td>per account, on the Accounts page (each account's object holds its own)</td></tr>
+<tr><th scope="row">Repo blocks</th><td>${repoBlocksLine(storage.repoBlocks)}</td></tr>
 </tbody></table>
 ${lineChart(
-  'Stored bytes (record index and blobs) per day',
-  data.days.map((d) => ({ label: d.day, value: d.recordBytes + d.blobBytes })),
+  'Stored bytes (record index, repo blocks and blobs) per day',
+  data.days.map((d) => ({ label: d.day, value: d.recordBytes + d.blockBytes + d.blobBytes })),
   formatBytes,
 )}</section>
 <section><h2>Firehose</h2><p>Replay window: seq ${window.oldestSeq ?? '—'} to ${window.latestSeq}
 (events kept ${data.retentionHours} hours).</p></section>
 <section><h2>Mailer</h2><p>${data.mailer}</p></section>`
+}
+
+function repoBlocksLine(totals: RepoBlockTotals): Html {
+  const line = html`${totals.blocks} blocks, ${formatBytes(totals.bytes)}`
+  if (totals.measured >= totals.repos) return line
+  return html`${line} <span class="muted">(${totals.measured} of ${totals.repos} repos measured so far; the Cron Trigger measures the rest)</span>`
 }
 
 export interface AccountLine {

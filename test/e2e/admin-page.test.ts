@@ -105,6 +105,14 @@ describe('admin page', () => {
       .toBe(1)
     expect(await page.getByText('State at the relay: not reached').count()).toBe(1)
     await shot('federation')
+
+    // The same run measured the repos: the overview's storage shows their blocks.
+    await page.getByRole('link', { name: 'Overview' }).click()
+    const repoBlocks = page.getByRole('row', { name: /Repo blocks/ })
+    expect(await repoBlocks.textContent()).toMatch(
+      /Repo blocks\s*[1-9]\d* blocks, [\d.]+ (B|KiB|MiB)$/,
+    )
+    await shot('overview-measured')
   })
 
   it('refuses a form without the session CSRF token', async () => {
