@@ -11,7 +11,7 @@ import { repoSize } from '../db/schema.ts'
 import type { ScheduledJob } from '../scheduled.ts'
 
 /** Repos measured per cron run (a new deployment's backlog is worked off over a few runs). */
-export const MEASURED_PER_RUN = 100
+export const MEASURED_PER_RUN = 50
 /** Objects asked at once. */
 const CONCURRENCY = 10
 
@@ -52,30 +52,30 @@ export async function measureRepoSizes(env: Env): Promise<number> {
       WHERE s.did IS NULL OR r.indexed_at >= s.measured_at
       ORDER BY s.measured_at IS NOT NULL, s.measured_at LIMIT ${MEASURED_PER_RUN}`,
   )
-  let measured = 0
+  const sizes: { did: string; size: { blocks: number; bytes: number } | null }[] = []
   for (let i = 0; i < stale.length; i += CONCURRENCY) {
-    await Promise.all(
-      stale.slice(i, i + CONCURRENCY).map(async ({ did }) => {
-        try {
-          const size = await accountStub(env, did).getStoredBlocks()
-          if (!size) {
-            await db.delete(repoSize).where(eq(repoSize.did, did))
-            return
-          }
-          const row = { did, blocks: size.blocks, blockBytes: size.bytes, measuredAt }
-          await db
-            .insert(repoSize)
-            .values(row)
-            .onConflictDoUpdate({ target: repoSize.did, set: { ...row, did: undefined } })
-          measured++
-        } catch (err) {
-          // One object failing leaves its row stale until the next run, not the others.
-          console.warn(`repo sizes: measuring ${did} failed`, err)
-        }
-      }),
-    )
+    const batch = stale.slice(i, i + CONCURRENCY).map(async ({ did }) => {
+      try {
+        sizes.push({ did, size: await accountStub(env, did).getStoredBlocks() })
+      } catch (err) {
+        // One object failing leaves its row stale until the next run, not the others.
+        console.warn(`repo sizes: measuring ${did} failed`, err)
+      }
+    })
+    await Promise.all(batch)
   }
-  return measured
+  // One D1 batch for the run's rows.
+  const writes = sizes.map(({ did, size }) => {
+    if (!size) return db.delete(repoSize).where(eq(repoSize.did, did))
+    const row = { did, blocks: size.blocks, blockBytes: size.bytes, measuredAt }
+    return db
+      .insert(repoSize)
+      .values(row)
+      .onConflictDoUpdate({ target: repoSize.did, set: { ...row, did: undefined } })
+  })
+  const [first, ...rest] = writes
+  if (first) await db.batch([first, ...rest])
+  return sizes.filter((s) => s.size !== null).length
 }
 
 export const repoSizesJob: ScheduledJob = {
