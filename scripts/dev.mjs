@@ -4,7 +4,7 @@
 // - starts a local PLC directory on http://localhost:2582 (its operations persisted under
 //   .wrangler/state/plc, so DIDs survive restarts like the rest of the local state),
 // - runs `wrangler dev` on http://localhost:2583 with local D1/R2/Durable Object state
-//   under .wrangler/state (kept across restarts).
+//   under .wrangler/state (kept across restarts); GET /__scheduled runs the cron jobs now.
 // Environment: PDS_PORT, PLC_PORT, PDS_STATE_DIR (another state folder, e.g. for tests), and
 // any PDS_* setting of src/config.ts, passed through to the Worker (PDS_PLC_URL: use that PLC
 // directory instead of starting one).
@@ -78,6 +78,8 @@ const child = spawn(
     '--ip',
     '127.0.0.1',
     '--show-interactive-dev-session=false',
+    // GET /__scheduled runs the Cron Trigger's jobs now (the e2e tests use it; local only).
+    '--test-scheduled',
     '--log-level',
     process.env.WRANGLER_LOG ?? 'warn',
     ...persistArgs,

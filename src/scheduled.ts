@@ -4,6 +4,7 @@
  */
 import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
+import { repoSizesJob } from './admin/repo-sizes.ts'
 import { deleteExpiredAdminSessions } from './admin/session.ts'
 import { dailyStatsJob } from './admin/stats.ts'
 import { blobCollectorJob } from './blobs/gc.ts'
@@ -13,6 +14,7 @@ import { deleteExpiredRefreshTokens } from './db/sessions.ts'
 import { deleteExpiredJtis } from './db/used-jti.ts'
 import { deleteStaleRateLimits } from './rate-limit.ts'
 import { crawlRefreshJob } from './sync/crawl-job.ts'
+import { relayDoctorJob } from './sync/relay-doctor.ts'
 
 export interface ScheduledJob {
   name: string
@@ -43,6 +45,8 @@ export const scheduledJobs: ScheduledJob[] = [
   blobCollectorJob,
   crawlRefreshJob,
   dailyStatsJob,
+  relayDoctorJob,
+  repoSizesJob,
   ...expiredRowsJobs,
 ]
 

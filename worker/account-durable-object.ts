@@ -92,6 +92,11 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.account.liveBlockCount()
   }
 
+  /** Blocks stored here and their bytes (null: no repo here), for the admin overview. */
+  async getStoredBlocks(): Promise<{ blocks: number; bytes: number } | null> {
+    return this.account.storedBlocks()
+  }
+
   setStatus(input: SetStatusInput): Promise<AccountResult<AccountStatusInfo>> {
     return toAccountResult(() => this.account.setStatus(input))
   }
@@ -101,6 +106,11 @@ export class AccountDurableObject extends DurableObject<Env> {
       await this.account.emitIdentity(input)
       return null
     })
+  }
+
+  /** `#sync` with the current head (the relay doctor); the rev announced, null if inactive. */
+  emitSync(): Promise<AccountResult<string | null>> {
+    return toAccountResult(() => this.account.emitSync())
   }
 
   deleteRepo(): Promise<AccountResult<null>> {

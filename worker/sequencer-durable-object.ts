@@ -70,6 +70,11 @@ export class SequencerDurableObject extends DurableObject<Env> {
     return this.sequencer.log.latestSeq()
   }
 
+  /** The relay doctor: the next seq goes above `floor` (a relay's seq for us); the latest. */
+  async advanceSeq(floor: number): Promise<number> {
+    return this.sequencer.log.advanceSeq(floor)
+  }
+
   /** The replay window, for the admin page: its oldest and latest seq. */
   async windowInfo(): Promise<{ oldestSeq: number | null; latestSeq: number }> {
     return { oldestSeq: this.sequencer.log.oldestSeq(), latestSeq: this.sequencer.log.latestSeq() }

@@ -155,6 +155,10 @@ export class Account {
     return this.writer.emitIdentity(input)
   }
 
+  emitSync(): Promise<string | null> {
+    return this.writer.emitSync()
+  }
+
   deleteRepo(): Promise<void> {
     return this.writer.deleteRepo()
   }
@@ -201,6 +205,10 @@ export class Account {
 
   liveBlockCount(): number | null {
     return this.reader.liveBlockCount()
+  }
+
+  storedBlocks(): { blocks: number; bytes: number } | null {
+    return this.reader.storedBlocks()
   }
 
   pendingGarbage(): Set<string> {

@@ -95,6 +95,17 @@ export class AccountReader {
     return this.parts.cache.state ? this.parts.garbage.liveBlockCount() : null
   }
 
+  /** Every block the object stores for the repo, and their bytes (the admin overview). */
+  storedBlocks(): { blocks: number; bytes: number } | null {
+    if (!this.parts.cache.state) return null
+    const row = this.parts.storage.sql
+      .exec<{ blocks: number; bytes: number | null }>(
+        'SELECT count(*) AS blocks, sum(length(bytes)) AS bytes FROM block',
+      )
+      .one()
+    return { blocks: row.blocks, bytes: row.bytes ?? 0 }
+  }
+
   /** The stored blocks a sweep will delete once their time comes. */
   pendingGarbage(): Set<string> {
     return this.parts.garbage.pendingSync()

@@ -237,6 +237,27 @@ export class AccountWriter {
   }
 
   /**
+   * Queues `#sync` with the current head, for a relay that holds the repo behind or not at all
+   * (the relay doctor, src/sync/relay-doctor.ts). An inactive repo says nothing: its head is
+   * not served. Returns the rev announced, or null.
+   */
+  async emitSync(): Promise<string | null> {
+    const queued = await this.parts.lock.run(async () => {
+      const state = this.existingState()
+      if (!state.active) return null
+      const body = syncEventBody({ did: state.did, rev: state.rev, time: new Date().toISOString() })
+      const entry: OutboxEntry = {
+        event: { type: '#sync', body },
+        car: [CID.parse(state.commitCid)],
+      }
+      return { rev: state.rev, lastId: this.persist(state, null, [entry]) }
+    })
+    if (!queued) return null
+    await this.afterCommit(queued.lastId)
+    return queued.rev
+  }
+
+  /**
    * Queues `#account` deleted and delivers it, then removes the repo from D1 and R2 and wipes
    * the object. Throws (the caller retries) if the event cannot be delivered now.
    */

@@ -3,6 +3,7 @@ import type { AccountRow } from '../db/accounts.ts'
 import type { InviteCodeWithUses } from '../db/invites.ts'
 import type { RelayReport } from '../sync/relay-report.ts'
 import { barChart, formatBytes, type Html, html, lineChart } from './html.ts'
+import type { RepoBlockTotals } from './repo-sizes.ts'
 import type { DailyStat, StorageTotals } from './stats.ts'
 import { writesPerDay } from './stats.ts'
 
@@ -36,16 +37,22 @@ ${data.statuses.length === 0 ? html`<tr><td>No accounts yet.</td></tr>` : ''}
 <section><h2>Storage</h2><table><tbody>
 <tr><th scope="row">Record index</th><td>${storage.records} records, ${formatBytes(storage.recordBytes)}</td></tr>
 <tr><th scope="row">Blobs</th><td>${storage.blobs} blobs, ${formatBytes(storage.blobBytes)}</td></tr>
-<tr><th scope="row">Repo blocks</th><td>per account, on the Accounts page (each account's object holds its own)</td></tr>
+<tr><th scope="row">Repo blocks</th><td>${repoBlocksLine(storage.repoBlocks)}</td></tr>
 </tbody></table>
 ${lineChart(
-  'Stored bytes (record index and blobs) per day',
-  data.days.map((d) => ({ label: d.day, value: d.recordBytes + d.blobBytes })),
+  'Stored bytes (record index, repo blocks and blobs) per day',
+  data.days.map((d) => ({ label: d.day, value: d.recordBytes + d.blockBytes + d.blobBytes })),
   formatBytes,
 )}</section>
 <section><h2>Firehose</h2><p>Replay window: seq ${window.oldestSeq ?? '—'} to ${window.latestSeq}
 (events kept ${data.retentionHours} hours).</p></section>
 <section><h2>Mailer</h2><p>${data.mailer}</p></section>`
+}
+
+function repoBlocksLine(totals: RepoBlockTotals): Html {
+  const line = html`${totals.blocks} blocks, ${formatBytes(totals.bytes)}`
+  if (totals.measured >= totals.repos) return line
+  return html`${line} <span class="muted">(${totals.measured} of ${totals.repos} repos measured so far; the Cron Trigger measures the rest)</span>`
 }
 
 export interface AccountLine {
@@ -131,17 +138,23 @@ export function federationView(opts: {
       return html`<section><h2>${relay}</h2><p class="muted">Not checked yet: the relay doctor runs with the Cron Trigger.</p></section>`
     }
     const r = found.report
+    const seqNote =
+      r.relaySeq !== null && r.relaySeq > r.ourSeq ? html` <strong>(ahead of ours)</strong>` : ''
     return html`<section><h2>${relay}</h2>
-<p>Checked ${found.checkedAt}. State at the relay: <strong>${r.hostStatus ?? 'unknown'}</strong>.</p>
+<p>Checked ${found.checkedAt}. State at the relay: <strong>${r.reachable ? (r.hostStatus ?? 'not given') : 'not reached'}</strong>.</p>
 <table><tbody>
 <tr><th scope="row">Our seq</th><td>${r.ourSeq}</td></tr>
-<tr><th scope="row">The relay's seq for us</th><td>${r.relaySeq ?? '—'}</td></tr>
-<tr><th scope="row">Accounts the relay counts</th><td>${r.accountCount ?? '—'}</td></tr>
-<tr><th scope="row">Sampled accounts in sync</th><td>${r.inSync} of ${r.sampled}</td></tr>
-<tr><th scope="row">Out of sync (sent #sync)</th><td>${r.outOfSync.length === 0 ? 'none' : r.outOfSync.join(', ')}</td></tr>
+<tr><th scope="row">The relay's seq for us</th><td>${r.relaySeq ?? '—'}${seqNote}</td></tr>
+<tr><th scope="row">Accounts the relay counts</th><td>${r.accountCount ?? '—'} (we host ${r.ourAccounts} active; its limit ${r.accountLimit})</td></tr>
+<tr><th scope="row">Sampled accounts in sync</th><td>${r.inSync} of ${r.sampled}${r.throttled > 0 ? html`, ${r.throttled} throttled` : ''}</td></tr>
+<tr><th scope="row">Out of sync</th><td>${r.outOfSync.length === 0 ? 'none' : html`<ul>${r.outOfSync.map((did) => html`<li>${did}</li>`)}</ul>`}</td></tr>
 </tbody></table>
-${r.warnings.map((w) => html`<p class="warn">${w}</p>`)}
-<h3>Last actions</h3>${r.actions.length === 0 ? html`<p>None needed.</p>` : html`<ul>${r.actions.map((a) => html`<li>${a}</li>`)}</ul>`}
+${r.warnings.map((w) => html`<p class="warn"><strong>Warning:</strong> ${w}</p>`)}
+<h3>Last actions</h3>${
+      r.actions.length === 0
+        ? html`<p>None needed yet.</p>`
+        : html`<ul>${r.actions.map((a) => html`<li><time datetime="${a.at}">${a.at}</time>: ${a.action}</li>`)}</ul>`
+    }
 </section>`
   })}`
 }

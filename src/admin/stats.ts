@@ -8,12 +8,14 @@ import { sequencerStub } from '../bindings.ts'
 import { type Db, getDb } from '../db/index.ts'
 import { dailyStat } from '../db/schema.ts'
 import type { ScheduledJob } from '../scheduled.ts'
+import { type RepoBlockTotals, repoBlockTotals } from './repo-sizes.ts'
 
 export interface StorageTotals {
   records: number
   recordBytes: number
   blobs: number
   blobBytes: number
+  repoBlocks: RepoBlockTotals
 }
 
 export async function accountsByStatus(db: Db): Promise<{ status: string; count: number }[]> {
@@ -23,19 +25,21 @@ export async function accountsByStatus(db: Db): Promise<{ status: string; count:
 }
 
 export async function storageTotals(db: Db): Promise<StorageTotals> {
-  const [records, blobs] = await Promise.all([
+  const [records, blobs, repoBlocks] = await Promise.all([
     db.get<{ n: number; bytes: number | null }>(
       sql`SELECT count(*) AS n, sum(length(value)) AS bytes FROM record`,
     ),
     db.get<{ n: number | null; bytes: number | null }>(
       sql`SELECT sum(blob_count) AS n, sum(blob_bytes) AS bytes FROM blob_usage`,
     ),
+    repoBlockTotals(db),
   ])
   return {
     records: records?.n ?? 0,
     recordBytes: records?.bytes ?? 0,
     blobs: blobs?.n ?? 0,
     blobBytes: blobs?.bytes ?? 0,
+    repoBlocks,
   }
 }
 
@@ -58,6 +62,7 @@ export async function snapshotToday(env: Env, now = new Date()): Promise<void> {
     records: totals.records,
     recordBytes: totals.recordBytes,
     blobBytes: totals.blobBytes,
+    blockBytes: totals.repoBlocks.bytes,
   }
   await db
     .insert(dailyStat)

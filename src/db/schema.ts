@@ -267,6 +267,19 @@ export const dailyStat = sqliteTable('daily_stat', {
   records: integer('records').notNull(),
   recordBytes: integer('record_bytes').notNull(),
   blobBytes: integer('blob_bytes').notNull(),
+  /** Repo blocks held by the account objects (the sum of `repo_size`). */
+  blockBytes: integer('block_bytes').notNull().default(0),
+})
+
+/**
+ * Each repo's blocks in its account object, measured by the Cron Trigger once the repo has
+ * changed (src/admin/repo-sizes.ts), so the admin overview sums D1 instead of every object.
+ */
+export const repoSize = sqliteTable('repo_size', {
+  did: text('did').primaryKey(),
+  blocks: integer('blocks').notNull(),
+  blockBytes: integer('block_bytes').notNull(),
+  measuredAt: text('measured_at').notNull(),
 })
 
 /** The relay doctor's last report on each relay (JSON), for the Federation page. */

@@ -241,6 +241,30 @@ export class EventLog {
     return row?.seq ?? 0
   }
 
+  /**
+   * Makes the next seq at least `floor + 1` (a relay holds a seq of ours above our log, after
+   * this host's state was lost or restored, and refuses our stream as FutureCursor until we
+   * pass it). Seqs only move forward, and a gap is allowed by the spec. Returns the latest seq.
+   */
+  advanceSeq(floor: number): number {
+    if (!Number.isSafeInteger(floor) || floor < 0) {
+      throw new EventLogError(`bad seq ${String(floor)}`)
+    }
+    const { sql } = this.storage
+    return this.storage.transactionSync(() => {
+      const latest = this.latestSeq()
+      if (floor <= latest) return latest
+      // AUTOINCREMENT continues from sqlite_sequence, whose row exists after the first insert.
+      const updated = sql
+        .exec("UPDATE sqlite_sequence SET seq = ? WHERE name = 'event' RETURNING seq", floor)
+        .toArray()
+      if (updated.length === 0) {
+        sql.exec("INSERT INTO sqlite_sequence (name, seq) VALUES ('event', ?)", floor)
+      }
+      return this.latestSeq()
+    })
+  }
+
   private insert(did: string, event: AppendEvent, time: string): number {
     const { sql } = this.storage
     const { body } = event

@@ -12,10 +12,15 @@ const REQUEST_TIMEOUT_MS = 10_000
 
 export type CrawlOutcome = { crawler: string; ok: boolean; status?: number; error?: string }
 
-/** The requestCrawl URL of a crawler entry: a hostname (https) or a full origin. */
-export function crawlerUrl(crawler: string): string {
+/** The base URL of a crawler entry: a hostname (https) or a full origin. */
+export function relayOrigin(crawler: string): string {
   const base = /^https?:\/\//i.test(crawler) ? crawler : `https://${crawler}`
-  return `${base.replace(/\/+$/, '')}/xrpc/com.atproto.sync.requestCrawl`
+  return base.replace(/\/+$/, '')
+}
+
+/** The requestCrawl URL of a crawler entry. */
+export function crawlerUrl(crawler: string): string {
+  return `${relayOrigin(crawler)}/xrpc/com.atproto.sync.requestCrawl`
 }
 
 /** Asks every configured crawler to crawl us; never throws (failures are in the outcomes). */

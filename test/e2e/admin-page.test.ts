@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { AtpAgent } from '@atproto/api'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DevServer, startDevServer } from './dev-server.ts'
+import { type DevServer, runCronNow, startDevServer } from './dev-server.ts'
 
 const PASSWORD = 'e2e admin password'
 const SHOTS = new URL('../screenshots/', import.meta.url).pathname
@@ -96,7 +96,23 @@ describe('admin page', () => {
 
     await page.getByRole('link', { name: 'Federation' }).click()
     await page.getByRole('heading', { name: 'relay.invalid' }).waitFor()
+    await page.getByText('Not checked yet').waitFor()
+    // The relay doctor's run: a relay that may not be called is reported, not fetched.
+    await runCronNow(server)
+    const warning = page.getByText('The relay could not be asked: not a public hostname')
+    await expect
+      .poll(async () => (await page.reload()) && warning.count(), { timeout: 15_000 })
+      .toBe(1)
+    expect(await page.getByText('State at the relay: not reached').count()).toBe(1)
     await shot('federation')
+
+    // The same run measured the repos: the overview's storage shows their blocks.
+    await page.getByRole('link', { name: 'Overview' }).click()
+    const repoBlocks = page.getByRole('row', { name: /Repo blocks/ })
+    expect(await repoBlocks.textContent()).toMatch(
+      /Repo blocks\s*[1-9]\d* blocks, [\d.]+ (B|KiB|MiB)$/,
+    )
+    await shot('overview-measured')
   })
 
   it('refuses a form without the session CSRF token', async () => {

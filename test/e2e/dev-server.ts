@@ -76,6 +76,21 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   }
 }
 
+/**
+ * Runs the Worker's Cron Trigger now (wrangler dev's `/__scheduled`, which scripts/dev.mjs
+ * enables). The time is moved off the hourly slot in which the plain requestCrawl refresh
+ * (src/sync/crawl-job.ts) also runs, so that the requests a relay sees come from the other
+ * jobs.
+ */
+export async function runCronNow(server: DevServer): Promise<void> {
+  const slot = 10 * 60_000
+  let time = Date.now()
+  if (Math.floor(time / slot) % 6 === 0) time += slot
+  const res = await fetch(`${server.pdsUrl}/__scheduled?time=${time}`)
+  await res.body?.cancel()
+  if (res.status !== 200) throw new Error(`/__scheduled answered ${res.status}`)
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()

@@ -53,6 +53,36 @@ describe('sequencer event log', () => {
     expect(await log.getEvents({ after: 4, limit: 10 })).toEqual([])
   })
 
+  it('moves the next seq above a floor, only forward, on an empty log or a used one', async () => {
+    const log = sequencer('test-advance')
+    const alice = 'did:plc:alice'
+    // Empty log: no sqlite_sequence row yet.
+    expect(await log.advanceSeq(500)).toBe(500)
+    expect(await log.latestSeq()).toBe(500)
+    expect(
+      await log.appendEvents(alice, [
+        { outboxId: 1, type: '#identity', body: body({ did: alice, time: 't' }) },
+      ]),
+    ).toBe(501)
+    // Never backwards.
+    expect(await log.advanceSeq(10)).toBe(501)
+    expect(await log.advanceSeq(501)).toBe(501)
+    expect(await log.advanceSeq(9000)).toBe(9000)
+    expect(
+      await log.appendEvents(alice, [
+        { outboxId: 2, type: '#sync', body: body({ did: alice, rev: 'r', time: 't' }) },
+      ]),
+    ).toBe(9001)
+    expect((await log.getEvents({ after: 0, limit: 10 })).map((e) => e.seq)).toEqual([501, 9001])
+    await runInDurableObject(log, (instance: SequencerDurableObject) => {
+      // A relay's cursor up to the new latest seq is served, not refused as FutureCursor.
+      expect(instance.sequencer.hub.refusalFor(9001)).toBeNull()
+      expect(instance.sequencer.hub.refusalFor(9002)?.error).toBe('FutureCursor')
+      expect(() => instance.log.advanceSeq(-1)).toThrow(/bad seq/)
+      expect(() => instance.log.advanceSeq(1.5)).toThrow(/bad seq/)
+    })
+  })
+
   it('refuses malformed events without storing any of the batch', async () => {
     const log = sequencer('test-invalid')
     // Called in the object: an RPC rejection in the test's own isolate counts as unhandled.
