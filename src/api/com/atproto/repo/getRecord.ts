@@ -1,5 +1,6 @@
 import { ensureReadable } from '../../../../accounts/repo-target.ts'
 import { withRepoValues } from '../../../../accounts/unindexed-values.ts'
+import { d1Of } from '../../../../db/index.ts'
 import { lookupRecord } from '../../../../db/record-reads.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
@@ -13,9 +14,9 @@ export const getRecord = defineMethod('com.atproto.repo.getRecord', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,
-  async handler({ params, env, config }) {
+  async handler({ params, env, config, db }) {
     const found = ensureReadable(
-      await lookupRecord(env.DB, params.repo, params.collection, params.rkey),
+      await lookupRecord(d1Of(db), params.repo, params.collection, params.rkey),
       params.repo,
     )
     const uri = AtUri.make(found.did, params.collection, params.rkey).toString()
