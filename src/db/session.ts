@@ -49,11 +49,39 @@ export function openRequestSessions(d1: D1Database, request: Request): RequestSe
       : (bookmark ??
         (request.headers.has('authorization') ? 'first-primary' : 'first-unconstrained'))
   const reads = d1.withSession(first)
+  const db = sessionDb(reads)
+  const primary = sessionDb(d1.withSession('first-primary'))
+  if (first !== 'first-primary') primaryAfterMiss.set(db, primary)
   return {
-    db: sessionDb(reads),
-    primary: sessionDb(d1.withSession('first-primary')),
+    db,
+    primary,
     latest: (...others) => latestBookmark([bookmark, reads.getBookmark(), ...others]),
   }
+}
+
+/** The primary of a request whose reads may come from a lagging replica. */
+const primaryAfterMiss = new WeakMap<Db, Db>()
+
+/**
+ * `read` on `db`, asked again of the primary when the answer is a miss (`found` false, or a
+ * throw: RepoNotFound, say) and `db` may be a lagging replica. For reads whose miss others act
+ * on: an AppView fetches a record or blob as soon as the firehose announces it, which can be
+ * before the nearest replica has it. A hit costs nothing more; a miss, one primary query.
+ */
+export async function readOrAskPrimary<T>(
+  db: Db,
+  read: (db: Db) => Promise<T>,
+  found: (value: T) => boolean,
+): Promise<T> {
+  const primary = primaryAfterMiss.get(db)
+  if (!primary) return read(db)
+  try {
+    const value = await read(db)
+    if (found(value)) return value
+  } catch {
+    // The primary's answer, thrown or not, is the one that counts.
+  }
+  return read(primary)
 }
 
 /** The client's bookmark, or null; InvalidRequest when the header is not a bookmark. */

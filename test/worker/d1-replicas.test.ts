@@ -203,7 +203,8 @@ describe('which session a query goes to', () => {
     const alice = await createTestAccount('sessions')
     const anonymous = recordingD1()
     await dispatch(anonymous.d1, 'com.atproto.repo.getRecord', {}, recordQuery(alice.did))
-    expect(anonymous.startOf(RECORD_READ)).toEqual(['first-unconstrained'])
+    // (A miss: asked again of the primary, see below.)
+    expect(anonymous.startOf(RECORD_READ)).toEqual(['first-unconstrained', 'first-primary'])
 
     const bookmark = await primaryBookmark()
     const carried = recordingD1()
@@ -213,7 +214,54 @@ describe('which session a query goes to', () => {
       { headers: { [BOOKMARK_HEADER]: bookmark } },
       recordQuery(alice.did),
     )
-    expect(carried.startOf(RECORD_READ)).toEqual([bookmark])
+    expect(carried.startOf(RECORD_READ)).toEqual([bookmark, 'first-primary'])
+  })
+
+  it('a miss on a replica is asked again of the primary; a hit is not', async () => {
+    const alice = await createTestAccount('sessions')
+    const written = await createPost(alice, 'here')
+    const rkey = written.body.uri.split('/').pop()!
+    const hit = recordingD1()
+    const found = await dispatch(
+      hit.d1,
+      'com.atproto.repo.getRecord',
+      {},
+      `?repo=${encodeURIComponent(alice.did)}&collection=${POSTS}&rkey=${rkey}`,
+    )
+    expect(found.status).toBe(200)
+    expect(hit.startOf(RECORD_READ)).toEqual(['first-unconstrained'])
+
+    const miss = recordingD1()
+    const missing = await dispatch(
+      miss.d1,
+      'com.atproto.repo.getRecord',
+      {},
+      recordQuery(alice.did),
+    )
+    expect(missing.status).toBe(400)
+    expect(((await missing.json()) as { error: string }).error).toBe('RecordNotFound')
+    expect(miss.startOf(RECORD_READ)).toEqual(['first-unconstrained', 'first-primary'])
+
+    // Already on the primary (a caller with credentials): not asked twice.
+    const onPrimary = recordingD1()
+    await dispatch(
+      onPrimary.d1,
+      'com.atproto.repo.getRecord',
+      { headers: { authorization: `Bearer ${alice.accessJwt}` } },
+      recordQuery(alice.did),
+    )
+    expect(onPrimary.startOf(RECORD_READ)).toEqual(['first-primary'])
+
+    // The same for a blob and a handle.
+    const handle = recordingD1()
+    const resolved = await dispatch(
+      handle.d1,
+      'com.atproto.identity.resolveHandle',
+      {},
+      '?handle=nobody-here.test',
+    )
+    expect(resolved.status).toBe(400)
+    expect(handle.startOf(/from "account"/i)).toEqual(['first-unconstrained', 'first-primary'])
   })
 
   it('a caller with credentials and no bookmark (maybe the writer) reads from the primary', async () => {
