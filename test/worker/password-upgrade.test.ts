@@ -6,6 +6,9 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { hashPassword, verifyPassword } from '../../src/auth/password.ts'
+import { getConfig } from '../../src/config.ts'
+import { getDb } from '../../src/db/index.ts'
+import { signIn } from '../../src/oauth/sign-in.ts'
 import { createTestAccount, xrpcPost } from './helpers/xrpc.ts'
 
 async function storedHash(did: string): Promise<string> {
@@ -44,6 +47,20 @@ describe('password hash upgrade on login', () => {
     // And the next login reads the new hash and leaves it alone.
     expect((await login(bob.handle, bob.password)).status).toBe(200)
     expect(await storedHash(bob.did)).toBe(upgraded)
+  })
+
+  it('the OAuth sign-in page upgrades the hash too', async () => {
+    const dave = await createTestAccount('rehash')
+    const old = await hashPassword(dave.password, { N: 2 ** 11, r: 8, p: 1 })
+    await setStoredHash(dave.did, old)
+    const request = new Request('http://localhost:2583/oauth/authorize', { method: 'POST' })
+    const deps = { db: getDb(env.DB), config: getConfig(env), env }
+    const wrong = await signIn(request, { identifier: dave.handle, password: 'nope' }, deps)
+    expect(wrong.ok).toBe(false)
+    expect(await storedHash(dave.did)).toBe(old)
+    const right = await signIn(request, { identifier: dave.handle, password: dave.password }, deps)
+    expect(right.ok).toBe(true)
+    expect(await storedHash(dave.did)).toMatch(/^scrypt\$ln=10,r=8,p=1\$/)
   })
 
   it('an app password login leaves the account hash as it is', async () => {
