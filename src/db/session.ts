@@ -22,7 +22,8 @@ export const BOOKMARK_HEADER = 'x-d1-bookmark'
 /**
  * D1 bookmarks are dash-separated fixed-width hex fields (`00000085-0000024c-00004c6d-<32
  * hex>`), so later ones sort later as strings. Checked loosely, so a longer field in a future
- * format still passes; workerd forwards any string, and production D1 would fail the query.
+ * format still passes. workerd's local D1 takes any string, and what production D1 does with
+ * one it cannot read is not documented: refused here instead, with a clear message.
  */
 const BOOKMARK = /^[0-9a-f]{1,64}(?:-[0-9a-f]{1,64}){1,7}$/i
 const MAX_BOOKMARK_LENGTH = 256
