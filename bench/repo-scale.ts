@@ -21,7 +21,11 @@ const SAMPLES = 200
 const SECRET = 'bench-secret'
 
 const sinks: AccountSinks = {
-  index: { applyCommits: async () => {}, deleteRepo: async () => {}, pruneBefore: async () => {} },
+  index: {
+    applyCommits: async () => null,
+    deleteRepo: async () => {},
+    pruneBefore: async () => {},
+  },
   sequencer: { appendEvents: async () => 1 },
   archive: { putCommit: async () => {}, deleteRepo: async () => {} },
 }

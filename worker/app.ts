@@ -7,6 +7,7 @@ import { cors } from 'hono/cors'
 import { createAdminApp } from '../src/admin/app.ts'
 import { configProblem, getConfig } from '../src/config.ts'
 import { getDb } from '../src/db/index.ts'
+import { BOOKMARK_HEADER, openRequestSessions, withBookmark } from '../src/db/session.ts'
 import { devMailboxEnabled, serveDevMailbox } from '../src/mail/dev-mailbox-page.ts'
 import { withDpopNonce } from '../src/oauth/dpop-nonce.ts'
 import { serveSubscribeRepos } from '../src/sync/subscribe-repos.ts'
@@ -41,6 +42,7 @@ export function createApp(): Hono<AppEnv> {
         'ratelimit-remaining',
         'ratelimit-reset',
         'ratelimit-policy',
+        BOOKMARK_HEADER,
       ],
       maxAge: 86400,
     }),
@@ -92,17 +94,20 @@ export function createApp(): Hono<AppEnv> {
   // The firehose is a WebSocket subscription, not a dispatcher method.
   app.all('/xrpc/com.atproto.sync.subscribeRepos', (c) => serveSubscribeRepos(c.req.raw, c.env))
 
-  app.all('/xrpc/:nsid', async (c) =>
-    withDpopNonce(
+  app.all('/xrpc/:nsid', async (c) => {
+    const sessions = openRequestSessions(c.env.DB, c.req.raw)
+    const response = await dispatchXrpc(
+      c.req.param('nsid'),
       c.req.raw,
-      getConfig(c.env),
-      await dispatchXrpc(
-        c.req.param('nsid'),
-        c.req.raw,
-        dispatchDeps(c.env, getConfig(c.env), (promise) => c.executionCtx.waitUntil(promise)),
+      dispatchDeps(
+        c.env,
+        getConfig(c.env),
+        (promise) => c.executionCtx.waitUntil(promise),
+        sessions,
       ),
-    ),
-  )
+    )
+    return withDpopNonce(c.req.raw, getConfig(c.env), withBookmark(response, sessions))
+  })
 
   const devMailbox = (request: Request, env: Env) =>
     devMailboxEnabled(getConfig(env)) ? serveDevMailbox(request, getDb(env.DB)) : notFound(request)

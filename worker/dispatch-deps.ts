@@ -1,6 +1,7 @@
 /**
  * What the dispatcher runs with in the Worker: our registry, the Lexicons, D1 for the handlers
- * and the rate-limit counters, the `authorize` step and service proxying for other methods.
+ * (the request's session, src/db/session.ts) and for auth verifiers and the rate-limit counters
+ * (the primary), the `authorize` step and service proxying for other methods.
  */
 
 import '../src/api/app-services.ts'
@@ -8,7 +9,7 @@ import { authorizeCall } from '../src/api/authorize.ts'
 import { buildRegistry } from '../src/api/index.ts'
 import { proxiedMethod } from '../src/api/proxy-fallback.ts'
 import type { Config } from '../src/config.ts'
-import { getDb } from '../src/db/index.ts'
+import type { RequestSessions } from '../src/db/session.ts'
 import { d1RateLimitStore } from '../src/rate-limit.ts'
 import type { DispatchDeps } from '../src/xrpc/dispatch.ts'
 import { getXrpcSchemas } from '../src/xrpc/lexicon-schemas.ts'
@@ -19,15 +20,16 @@ export function dispatchDeps(
   env: Env,
   config: Config,
   waitUntil: (promise: Promise<unknown>) => void,
+  sessions: RequestSessions,
 ): DispatchDeps {
-  const db = getDb(env.DB)
   return {
     registry,
     schemas: getXrpcSchemas(),
     env,
     config,
-    services: { db },
-    rateLimits: d1RateLimitStore(db),
+    services: { db: sessions.db },
+    verifierServices: { db: sessions.primary },
+    rateLimits: d1RateLimitStore(sessions.primary),
     authorize: authorizeCall,
     waitUntil,
     fallback: (nsid, request) => proxiedMethod(nsid, request, config),

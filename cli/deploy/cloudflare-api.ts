@@ -1,6 +1,6 @@
 /**
  * The few Cloudflare API calls the deploy makes itself (accounts, zones, D1 and R2 look-ups and
- * creation); everything about the Worker goes through wrangler. The base URL is wrangler's
+ * creation, D1 read replication); everything about the Worker goes through wrangler. The base URL is wrangler's
  * (`CLOUDFLARE_API_BASE_URL`), so both talk to the same API.
  */
 export const DEFAULT_API_BASE_URL = 'https://api.cloudflare.com/client/v4'
@@ -18,6 +18,7 @@ export class CloudflareApiError extends Error {
 export interface CloudflareApi {
   get<T>(path: string, query?: Record<string, string>): Promise<T>
   post<T>(path: string, body: unknown): Promise<T>
+  put<T>(path: string, body: unknown): Promise<T>
 }
 
 export function apiBaseUrl(): string {
@@ -59,5 +60,6 @@ export function createCloudflareApi(token: string, baseUrl = apiBaseUrl()): Clou
     get: (path, query) =>
       call('GET', query ? `${path}?${new URLSearchParams(query).toString()}` : path),
     post: (path, body) => call('POST', path, body),
+    put: (path, body) => call('PUT', path, body),
   }
 }

@@ -17,7 +17,7 @@ import {
   findZone,
   PreflightError,
 } from './preflight.ts'
-import { ensureBucket, ensureDatabase } from './resources.ts'
+import { ensureBucket, ensureDatabase, ensureReadReplication } from './resources.ts'
 import { createRunner } from './runner.ts'
 import { existingSecrets, generateMissing, setSecrets, showOnce, writeBackup } from './secrets.ts'
 import { type Deployment, resourceName } from './settings.ts'
@@ -121,6 +121,7 @@ async function main(): Promise<void> {
 
     // Resources and configuration
     const databaseId = await ensureDatabase(api, runner, account.id, deployment.name)
+    await ensureReadReplication(api, runner, account.id, databaseId)
     await ensureBucket(api, runner, account.id, deployment.name)
     const previous = readDeploymentConfig(deployment.hostname)
     const config = renderConfig(await readBaseConfig(), {

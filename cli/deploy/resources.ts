@@ -31,6 +31,31 @@ export async function ensureDatabase(
   )
 }
 
+/**
+ * Turns on D1 read replication (a database setting, not a wrangler one): the Worker reads
+ * through the Sessions API (src/db/session.ts), so queries are served by the nearest replica.
+ */
+export async function ensureReadReplication(
+  api: CloudflareApi,
+  runner: Runner,
+  accountId: string,
+  databaseId: string,
+): Promise<void> {
+  const path = `/accounts/${accountId}/d1/database/${databaseId}`
+  if (databaseId !== DRY_RUN_DATABASE_ID) {
+    const db = await api.get<{ read_replication?: { mode?: string } }>(path)
+    if (db.read_replication?.mode === 'auto') {
+      runner.info('✓ D1 read replication is on')
+      return
+    }
+  }
+  await runner.act(
+    'turn on D1 read replication (read_replication.mode = auto)',
+    () => api.put(path, { read_replication: { mode: 'auto' } }),
+    undefined,
+  )
+}
+
 export async function ensureBucket(
   api: CloudflareApi,
   runner: Runner,

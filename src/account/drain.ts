@@ -57,6 +57,11 @@ export class OutboxDrainer {
   private readonly aloneFailures = new Map<number, { count: number; since: number }>()
   /** When D1 last indexed a batch for this account. */
   private lastIndexedAt = 0
+  /**
+   * The D1 bookmark after this object's latest index batch (null before one): rounds are
+   * serialized, so once `deliver(id)` returned true it covers entry `id`.
+   */
+  bookmark: string | null = null
 
   constructor(opts: DrainerOptions) {
     this.opts = opts
@@ -144,6 +149,7 @@ export class OutboxDrainer {
         : null,
     ])
     if (indexed.status === 'rejected') log('account outbox: D1 index update failed', indexed.reason)
+    else if (indexed.value) this.bookmark = indexed.value
     this.noteIndexOutcome(toIndex.ids, indexed.status === 'fulfilled')
     if (sequenced.status === 'rejected') {
       log('account outbox: sequencer append failed', sequenced.reason)

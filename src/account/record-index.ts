@@ -42,8 +42,11 @@ export function withoutValues(commit: IndexCommit): IndexCommit {
 }
 
 export interface RecordIndexSink {
-  /** Applies the commits, in order, in one batch. */
-  applyCommits(did: string, commits: IndexCommit[]): Promise<void>
+  /**
+   * Applies the commits, in order, in one batch. Resolves to the D1 bookmark just after it
+   * (null when D1 gave none): a reader whose session starts there sees the commits.
+   */
+  applyCommits(did: string, commits: IndexCommit[]): Promise<string | null>
   /** Drops every row of the repo (account deletion). */
   deleteRepo(did: string): Promise<void>
   /**
@@ -60,6 +63,11 @@ export interface D1StatementLike {
 export interface D1Like {
   prepare(query: string): D1StatementLike
   batch(statements: D1StatementLike[]): Promise<unknown>
+}
+
+/** A D1 database that opens sessions (D1's Sessions API), as `D1Database` does. */
+export interface D1WithSessions extends D1Like {
+  withSession(constraint: 'first-primary'): D1Like & { getBookmark(): string | null }
 }
 
 const UPSERT_RECORD = `INSERT INTO record (did, collection, rkey, cid, value, rev, indexed_at)
@@ -84,11 +92,15 @@ const UPSERT_ROOT = `INSERT INTO repo_root (did, cid, rev, indexed_at) VALUES (?
     cid = excluded.cid, rev = excluded.rev, indexed_at = excluded.indexed_at
   WHERE excluded.rev > repo_root.rev`
 
-export function createD1RecordIndex(db: D1Like): RecordIndexSink {
+export function createD1RecordIndex(db: D1WithSessions): RecordIndexSink {
   return {
     async applyCommits(did, commits) {
-      const statements = indexStatements(db, did, commits, new Date().toISOString())
-      if (statements.length > 0) await db.batch(statements)
+      // A session of its own, for the bookmark the writer's client is given back.
+      const session = db.withSession('first-primary')
+      const statements = indexStatements(session, did, commits, new Date().toISOString())
+      if (statements.length === 0) return null
+      await session.batch(statements)
+      return session.getBookmark()
     },
     async deleteRepo(did) {
       await db.batch([

@@ -43,6 +43,11 @@ export type WriteResult = {
    * is durable and the outbox keeps retrying (alarm), but a read right after may not see it.
    */
   indexed: boolean
+  /**
+   * When indexed, a D1 bookmark at or after the index batch that carried the commit: the
+   * writer's client gets it (`x-d1-bookmark`) to read its write from a replica.
+   */
+  bookmark: string | null
 }
 
 export type CreateRepoInput = {

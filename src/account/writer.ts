@@ -182,7 +182,7 @@ export class AccountWriter {
       return { id, commit: headRef(next), results: built.results }
     })
     const indexed = await this.afterCommit(id)
-    return { commit, results, indexed }
+    return { commit, results, indexed, bookmark: indexed ? this.parts.drainer.bookmark : null }
   }
 
   /** Queues `#account`; a reactivation also queues `#identity` and `#sync`, as the reference. */

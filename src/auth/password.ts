@@ -4,19 +4,21 @@
  * `verifyPassword` reads whatever a hash says, and `needsRehash` tells the login handler to
  * store a fresh hash once the password has been checked.
  *
- * Why scrypt N=2^14, r=8, p=5 (16 MiB, one of OWASP's equivalent scrypt settings):
- * - OWASP asks for PBKDF2-HMAC-SHA256 at 600,000 iterations, but Cloudflare's production
- *   runtime refuses PBKDF2 above 100,000 (cloudflare/workerd#1346; open-source workerd lifted
- *   the cap in #1471, so local tests do not show it). 100,000 is a sixth of the advice, and
- *   PBKDF2 is cheap on GPUs anyway.
- * - WebCrypto has no scrypt, so it runs in JS (@noble/hashes). Measured per hash in plain
- *   workerd (workerd 2026-11-02, AMD EPYC): PBKDF2 100k (native) 12 ms; scrypt 2^14/8/1
- *   65 ms; 2^15/8/1 120 ms; 2^14/8/5 270 ms; 2^15/8/3 380 ms; 2^16/8/2 470 ms;
- *   2^17/8/1 500-700 ms. test/worker/auth-crypto.test.ts prints these in the test pool.
- * - 2^14/8/5 is the strongest OWASP setting under the ~300 ms budget. 2^17/8/1 would also
- *   need 128 MiB, the whole memory of a Worker isolate.
- * - So a login costs ~270 ms of CPU: more than the Workers Free plan allows per request, and
- *   reason enough to rate-limit logins.
+ * Why scrypt N=2^14, r=8, p=1 (16 MiB), the reference PDS's strength (node:crypto's defaults):
+ * - WebCrypto has no scrypt, so it runs in JS (@noble/hashes), about twice the time of the
+ *   reference's native scrypt for the same work; `npm run bench:scrypt` measures both (figures
+ *   in README.md "Password hashing"). PBKDF2 would be native, but Cloudflare's runtime refuses
+ *   it above 100,000 iterations (cloudflare/workerd#1346), a sixth of OWASP's advice, and it is
+ *   cheap on GPUs: not an option.
+ * - Until now p=5 (OWASP's N=2^14/r=8/p=5 line): 5x the work, so createAccount and
+ *   createSession cost ~5x the CPU of p=1, 4.3x and 1.6x slower than the reference end to
+ *   end, and more CPU per login than the Workers Free plan allows per request. Each p costs
+ *   as much as the last (the lanes run one after another in one isolate), so p buys no
+ *   memory hardness, only time; N=2^15 would double both but also the 32 MiB a hash holds in a
+ *   128 MiB isolate.
+ * - So the reference's strength, and no less: logins here cost what they cost there, and are
+ *   rate-limited (src/rate-limit.ts) against guessing. Older hashes (p=5) still verify, and a
+ *   successful login stores a fresh one (`needsRehash`, src/accounts/password-upgrade.ts).
  */
 import { scryptAsync } from '@noble/hashes/scrypt.js'
 import { randomBytes } from '../crypto/random.ts'
@@ -32,7 +34,7 @@ export interface ScryptParams {
 }
 
 export const PASSWORD_SCHEME = 'scrypt'
-export const PASSWORD_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 14, r: 8, p: 5 })
+export const PASSWORD_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 14, r: 8, p: 1 })
 
 const SALT_BYTES = 16
 const HASH_BYTES = 32
@@ -74,8 +76,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(hash, parsed.hash)
 }
 
-/** True when `stored` was made with other parameters than today's (or cannot be read). */
-export function needsRehash(stored: string): boolean {
+/** True when `stored` was made with other parameters than `params` (or cannot be read). */
+export function needsRehash(
+  stored: string,
+  params: Readonly<ScryptParams> = PASSWORD_PARAMS,
+): boolean {
   let parsed: ParsedHash
   try {
     parsed = parseHash(stored)
@@ -84,9 +89,9 @@ export function needsRehash(stored: string): boolean {
   }
   const { N, r, p } = parsed.params
   return (
-    N !== PASSWORD_PARAMS.N ||
-    r !== PASSWORD_PARAMS.r ||
-    p !== PASSWORD_PARAMS.p ||
+    N !== params.N ||
+    r !== params.r ||
+    p !== params.p ||
     parsed.salt.length !== SALT_BYTES ||
     parsed.hash.length !== HASH_BYTES
   )

@@ -51,6 +51,24 @@ export async function updateAccountPassword(db: Db, did: string, hash: string): 
 }
 
 /**
+ * Replaces the stored hash of the same password (a rehash), unless the password changed
+ * meanwhile: false then.
+ */
+export async function replacePasswordHash(
+  db: Db,
+  did: string,
+  from: string,
+  to: string,
+): Promise<boolean> {
+  const rows = await db
+    .update(account)
+    .set({ passwordHash: to })
+    .where(and(eq(account.did, did), eq(account.passwordHash, from)))
+    .returning({ did: account.did })
+  return rows.length > 0
+}
+
+/**
  * A new password ends every session, app-password sessions included (their refresh tokens go),
  * in one batch with the change.
  */

@@ -4,6 +4,7 @@
  * for an account that has them on (`emailAuthFactor`), a code sent by email.
  */
 
+import { upgradePasswordHash } from '../accounts/password-upgrade.ts'
 import { AccountTokenError, issueAccountToken, useAccountToken } from '../accounts/tokens.ts'
 import { dummyPasswordHash, verifyPassword } from '../auth/password.ts'
 import { type AccountRow, getAccountByIdentifier } from '../db/accounts.ts'
@@ -71,6 +72,7 @@ export async function signIn(
     await countFailure()
     return { ok: false, status: 401, message: 'Wrong handle, email or password.' }
   }
+  await upgradePasswordHash(db, account, input.password, config.passwordHash)
   if (account.status !== 'active') {
     return { ok: false, status: 403, message: 'This account is not active.' }
   }

@@ -14,6 +14,7 @@ import { utf8Length } from '../data/utf8.ts'
 import { ensureDataModelValue } from '../data/validate.ts'
 import { pinBlobs, unpinBlobs } from '../db/blobs.ts'
 import { getDb } from '../db/index.ts'
+import { BOOKMARK_HEADER } from '../db/session.ts'
 import { RequestRefusedError } from '../errors.ts'
 import { getDefaultLexicons, LexiconValidationError } from '../lexicon/index.ts'
 import { MAX_RECORD_BYTES, MAX_RECORD_JSON_BYTES } from '../limits.ts'
@@ -220,6 +221,16 @@ export async function commitWrites(
 }
 
 /**
+ * What a write's answer carries besides its body: the new rev, and the D1 bookmark of its index
+ * write, which the dispatcher sends back (src/db/session.ts) so the writer reads its write.
+ */
+export function writeHeaders(result: WriteResult): Record<string, string> {
+  const headers: Record<string, string> = { 'Atproto-Repo-Rev': result.commit.rev }
+  if (result.bookmark) headers[BOOKMARK_HEADER] = result.bookmark
+  return headers
+}
+
+/**
  * Writes one record (createRecord, putRecord) and builds the answer both methods give:
  * the record's URI and CID, the commit, and how the record was validated.
  */
@@ -239,6 +250,6 @@ export async function writeOneRecord(
       commit: result.commit,
       validationStatus: validation[0],
     },
-    headers: { 'Atproto-Repo-Rev': result.commit.rev },
+    headers: writeHeaders(result),
   }
 }

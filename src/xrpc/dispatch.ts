@@ -44,6 +44,8 @@ export interface DispatchDeps {
   config: Config
   /** Given to every handler, auth verifier and rate-limit key. */
   services: AppServices
+  /** Given to auth verifiers instead, when set (the Worker's: D1 reads on the primary). */
+  verifierServices?: AppServices
   rateLimits: RateLimitStore
   authorize: Authorize
   waitUntil(promise: Promise<unknown>): void
@@ -83,7 +85,7 @@ export async function dispatchXrpc(
   const countEarlyFailure = await enforceRateLimits(before, early, deps.rateLimits)
   try {
     const auth = await method.auth(request, {
-      ...deps.services,
+      ...(deps.verifierServices ?? deps.services),
       env: deps.env,
       config: deps.config,
     })

@@ -105,6 +105,7 @@ describe('npm run deploy', () => {
     for (const action of [
       'would create the D1 database pds-example-com',
       'would create the R2 bucket pds-example-com',
+      'would turn on D1 read replication',
       'would write',
       'would apply the D1 migrations remotely',
       'would deploy the Worker pds-example-com',
@@ -127,6 +128,11 @@ describe('npm run deploy', () => {
     expect(made(api.calls, 'POST', /\/d1\/database$/).map((c) => c.body)).toEqual([{ name: NAME }])
     expect(made(api.calls, 'POST', /\/r2\/buckets$/).map((c) => c.body)).toEqual([{ name: NAME }])
     const database = api.state.databases[0]!
+    // Read replication turned on (a database setting: the Worker reads through sessions).
+    expect(made(api.calls, 'PUT', /\/d1\/database\/[^/]+$/).map((c) => c.body)).toEqual([
+      { read_replication: { mode: 'auto' } },
+    ])
+    expect(database.readReplication).toBe('auto')
     // Remote migrations really ran: every file is recorded and its tables exist.
     const migrations = readdirSync(join(root, 'migrations')).filter((f) => f.endsWith('.sql'))
     const applied = database.db.prepare('SELECT name FROM d1_migrations ORDER BY id').all()
@@ -238,6 +244,8 @@ describe('npm run deploy', () => {
     expect(api.unknown).toEqual([])
     expect(made(api.calls, 'POST', /\/d1\/database$/)).toEqual([])
     expect(made(api.calls, 'POST', /\/r2\/buckets$/)).toEqual([])
+    expect(made(api.calls, 'PUT', /\/d1\/database\/[^/]+$/)).toEqual([])
+    expect(output).toContain('D1 read replication is on')
     expect(made(api.calls, 'PATCH', /secrets-bulk$/)).toEqual([])
     expect(made(api.calls, 'PUT', /\/secrets$/)).toEqual([])
     expect(api.state.scripts.get(NAME)!.secrets).toEqual(firstSecrets)

@@ -31,7 +31,13 @@ export interface UploadedScript {
 export interface StandInState {
   accounts: { id: string; name: string }[]
   zones: { id: string; name: string; accountId: string }[]
-  databases: { uuid: string; name: string; db: DatabaseSync }[]
+  databases: {
+    uuid: string
+    name: string
+    db: DatabaseSync
+    /** D1 read replication: off until turned on, as for a new database. */
+    readReplication?: 'auto' | 'disabled'
+  }[]
   buckets: { name: string }[]
   scripts: Map<string, UploadedScript>
   routes: { id: string; zoneId: string; pattern: string; script: string }[]
@@ -162,6 +168,20 @@ export async function startCloudflareStandIn(
       (_call, [uuidParam]) => {
         const db = state.databases.find((d) => d.uuid === uuidParam)
         return db ? { result: describeDatabase(db) } : undefined
+      },
+    ],
+    [
+      'PUT',
+      /^\/accounts\/[^/]+\/d1\/database\/([^/]+)$/,
+      (call, [uuidParam]) => {
+        const db = state.databases.find((d) => d.uuid === uuidParam)
+        if (!db) return undefined
+        const mode = (call.body as { read_replication?: { mode?: string } }).read_replication?.mode
+        if (mode !== 'auto' && mode !== 'disabled') {
+          return { status: 400, result: { code: 7400, message: 'bad read_replication.mode' } }
+        }
+        db.readReplication = mode
+        return { result: describeDatabase(db) }
       },
     ],
     [
@@ -532,8 +552,14 @@ function scriptNotFound() {
   }
 }
 
-function describeDatabase(db: { uuid: string; name: string }) {
-  return { uuid: db.uuid, name: db.name, created_at: now(), version: 'production' }
+function describeDatabase(db: { uuid: string; name: string; readReplication?: string }) {
+  return {
+    uuid: db.uuid,
+    name: db.name,
+    created_at: now(),
+    version: 'production',
+    read_replication: { mode: db.readReplication ?? 'disabled' },
+  }
 }
 
 function runSql(db: DatabaseSync, sql: string, params: unknown[], raw: boolean) {

@@ -32,6 +32,7 @@ function recordingSinks(): { sinks: AccountSinks; seen: Recorded } {
     index: {
       applyCommits: async (_did, commits) => {
         seen.indexed.push(...commits)
+        return null
       },
       deleteRepo: async () => {},
       pruneBefore: async () => {},

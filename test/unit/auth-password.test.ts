@@ -16,12 +16,12 @@ const CHEAP = { N: 2 ** 10, r: 8, p: 1 }
 const FORMAT = /^scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/
 
 describe('account passwords', () => {
-  it('hashes with the default scrypt parameters into the self-describing format', async () => {
-    expect(PASSWORD_PARAMS).toEqual({ N: 2 ** 14, r: 8, p: 5 })
+  it("hashes with the reference PDS's strength into the self-describing format", async () => {
+    expect(PASSWORD_PARAMS).toEqual({ N: 2 ** 14, r: 8, p: 1 })
     const stored = await hashPassword('correct horse battery staple')
     const match = FORMAT.exec(stored)
     expect(match).not.toBeNull()
-    expect(match!.slice(1, 4)).toEqual(['14', '8', '5'])
+    expect(match!.slice(1, 4)).toEqual(['14', '8', '1'])
     expect(Buffer.from(match![4]!, 'base64')).toHaveLength(16)
     expect(Buffer.from(match![5]!, 'base64')).toHaveLength(32)
     expect(await verifyPassword('correct horse battery staple', stored)).toBe(true)
@@ -45,6 +45,21 @@ describe('account passwords', () => {
     expect(await verifyPassword('pässwörd 🔑', stored)).toBe(true)
     expect(await verifyPassword('passwörd 🔑', stored)).toBe(false)
     expect(needsRehash(stored)).toBe(true)
+  })
+
+  it('still verifies a hash of the former default (N=2^14, r=8, p=5), and asks for a rehash', async () => {
+    const salt = Buffer.from('fedcba9876543210')
+    const hash = scryptSync('old password', salt, 32, { N: 2 ** 14, r: 8, p: 5, maxmem: 2 ** 26 })
+    const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '')
+    const stored = `scrypt$ln=14,r=8,p=5$${b64(salt)}$${b64(hash)}`
+    expect(await verifyPassword('old password', stored)).toBe(true)
+    expect(await verifyPassword('new password', stored)).toBe(false)
+    expect(needsRehash(stored)).toBe(true)
+    expect(needsRehash(stored, { N: 2 ** 14, r: 8, p: 5 })).toBe(false)
+    const fresh = await hashPassword('old password')
+    expect(fresh.startsWith('scrypt$ln=14,r=8,p=1$')).toBe(true)
+    expect(needsRehash(fresh)).toBe(false)
+    expect(needsRehash(fresh, CHEAP)).toBe(true)
   })
 
   it('salts every hash', async () => {

@@ -316,7 +316,7 @@ describe('account outbox: faults', () => {
       index: {
         applyCommits: () => {
           reached.delivery = true
-          return new Promise<void>(() => {})
+          return new Promise<string | null>(() => {})
         },
         deleteRepo: async () => {},
         pruneBefore: async () => {},

@@ -6,6 +6,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import { type ConfigEnv, readConfig } from '../../src/config.ts'
+import { openRequestSessions } from '../../src/db/session.ts'
 import { cloudflareMailer, type SendEmailBinding } from '../../src/mail/cloudflare-mailer.ts'
 import { type Mail, MailerNotConfiguredError, MailNotSentError } from '../../src/mail/mailer.ts'
 import { dispatchXrpc } from '../../src/xrpc/dispatch.ts'
@@ -141,7 +142,12 @@ function dispatcher(email: SendEmailBinding) {
       return await dispatchXrpc(
         nsid,
         request,
-        dispatchDeps(workerEnv, config, (p) => pending.push(p)),
+        dispatchDeps(
+          workerEnv,
+          config,
+          (p) => pending.push(p),
+          openRequestSessions(workerEnv.DB, request),
+        ),
       )
     } catch (err) {
       return toErrorResponse(err)

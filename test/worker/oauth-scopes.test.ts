@@ -12,6 +12,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildRegistry } from '../../src/api/index.ts'
 import { proxiedMethod } from '../../src/api/proxy-fallback.ts'
 import { getConfig } from '../../src/config.ts'
+import { openRequestSessions } from '../../src/db/session.ts'
 import { createRegistry, dispatchXrpc } from '../../src/xrpc/dispatch.ts'
 import { toErrorResponse } from '../../src/xrpc/errors.ts'
 import type { AnyXrpcMethod } from '../../src/xrpc/method.ts'
@@ -82,7 +83,12 @@ async function call(
   let res: Response
   try {
     res = await dispatchXrpc(nsid, request, {
-      ...dispatchDeps(env, config, (promise) => pending.push(promise)),
+      ...dispatchDeps(
+        env,
+        config,
+        (promise) => pending.push(promise),
+        openRequestSessions(env.DB, request),
+      ),
       registry,
       fallback: (name, req) => asOAuth(proxiedMethod(name, req, config)),
     })

@@ -4,6 +4,7 @@
  */
 import { env } from 'cloudflare:test'
 import { type ConfigEnv, readConfig } from '../../../src/config.ts'
+import { openRequestSessions } from '../../../src/db/session.ts'
 import { dispatchXrpc } from '../../../src/xrpc/dispatch.ts'
 import { toErrorResponse } from '../../../src/xrpc/errors.ts'
 import { dispatchDeps } from '../../../worker/dispatch-deps.ts'
@@ -20,7 +21,12 @@ export function dispatcherWith(overrides: ConfigEnv): Dispatch {
       res = await dispatchXrpc(
         nsid,
         request,
-        dispatchDeps(env, config, (promise) => pending.push(promise)),
+        dispatchDeps(
+          env,
+          config,
+          (promise) => pending.push(promise),
+          openRequestSessions(env.DB, request),
+        ),
       )
     } catch (err) {
       res = toErrorResponse(err)

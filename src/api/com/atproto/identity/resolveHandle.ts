@@ -1,4 +1,5 @@
 import { getAccountByHandle, isActive } from '../../../../db/accounts.ts'
+import { readOrAskPrimary } from '../../../../db/session.ts'
 import { identityServices } from '../../../../identity/services.ts'
 import { normalizeHandle } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
@@ -17,7 +18,12 @@ export const resolveHandle = defineMethod('com.atproto.identity.resolveHandle', 
   rateLimits: noRateLimits,
   async handler({ params, config, db }) {
     const handle = normalizeHandle(params.handle)
-    const local = await getAccountByHandle(db, handle)
+    // A handle just taken (an #identity event out) may not have reached the nearest replica.
+    const local = await readOrAskPrimary(
+      db,
+      (db) => getAccountByHandle(db, handle),
+      (account) => account !== null && isActive(account),
+    )
     if (local && isActive(local)) return { body: { did: local.did } }
     // A handle under our own domains that no account holds cannot resolve anywhere else.
     const ours = config.handleDomains.some((domain) => handle.endsWith(domain))

@@ -7,6 +7,7 @@ import {
   prepareWrites,
   type ValidationStatus,
   type WriteRequest,
+  writeHeaders,
 } from '../../../../writes/prepare.ts'
 import { RECORD_WRITE_JSON_BODY_BYTES } from '../../../../xrpc/body.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
@@ -41,7 +42,7 @@ export const applyWrites = defineMethod(NSID, {
     const results = result.results.map((outcome, i) => toResult(outcome, validation[i]))
     return {
       body: { commit: result.commit, results },
-      headers: { 'Atproto-Repo-Rev': result.commit.rev },
+      headers: writeHeaders(result),
     }
   },
 })

@@ -1,6 +1,6 @@
 import { resolveRepoForWrite } from '../../../../accounts/repo-target.ts'
 import { repoWriteLimits, WRITE_POINTS } from '../../../../rate-limit.ts'
-import { commitWrites, prepareWrites } from '../../../../writes/prepare.ts'
+import { commitWrites, prepareWrites, writeHeaders } from '../../../../writes/prepare.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { repoPermission } from '../../../../xrpc/permission.ts'
@@ -29,7 +29,7 @@ export const deleteRecord = defineMethod('com.atproto.repo.deleteRecord', {
     )
     try {
       const result = await commitWrites(env, did, writes, input.swapCommit)
-      return { body: { commit: result.commit }, headers: { 'Atproto-Repo-Rev': result.commit.rev } }
+      return { body: { commit: result.commit }, headers: writeHeaders(result) }
     } catch (err) {
       const missing =
         err instanceof InvalidRequestError && err.error === 'RecordNotFound' && !input.swapRecord

@@ -1,6 +1,8 @@
 import { ensureReadable } from '../../../../accounts/repo-target.ts'
 import { withRepoValues } from '../../../../accounts/unindexed-values.ts'
+import { d1Of } from '../../../../db/index.ts'
 import { lookupRecord } from '../../../../db/record-reads.ts'
+import { readOrAskPrimary } from '../../../../db/session.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
@@ -13,9 +15,13 @@ export const getRecord = defineMethod('com.atproto.repo.getRecord', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,
-  async handler({ params, env, config }) {
+  async handler({ params, env, config, db }) {
     const found = ensureReadable(
-      await lookupRecord(env.DB, params.repo, params.collection, params.rkey),
+      await readOrAskPrimary(
+        db,
+        (db) => lookupRecord(d1Of(db), params.repo, params.collection, params.rkey),
+        (found) => found?.record != null,
+      ),
       params.repo,
     )
     const uri = AtUri.make(found.did, params.collection, params.rkey).toString()

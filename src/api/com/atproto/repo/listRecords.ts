@@ -1,5 +1,6 @@
 import { ensureReadable } from '../../../../accounts/repo-target.ts'
 import { withRepoValues } from '../../../../accounts/unindexed-values.ts'
+import { d1Of } from '../../../../db/index.ts'
 import { lookupRecordPage } from '../../../../db/record-reads.ts'
 import { AtUri } from '../../../../syntax/index.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
@@ -16,13 +17,13 @@ export const listRecords = defineMethod('com.atproto.repo.listRecords', {
   auth: publicAccess,
   permission: noPermission,
   rateLimits: noRateLimits,
-  async handler({ params, env, config }) {
+  async handler({ params, env, config, db }) {
     const { limit, collection, cursor: after } = params
     let did = ''
     const { rows, cursor } = await fetchPage(
       limit,
       async (limitPlusOne) => {
-        const found = await lookupRecordPage(env.DB, {
+        const found = await lookupRecordPage(d1Of(db), {
           repo: params.repo,
           collection,
           limit: limitPlusOne,

@@ -1,3 +1,4 @@
+import { upgradePasswordHash } from '../../../../accounts/password-upgrade.ts'
 import { issueAccountToken, useAccountToken } from '../../../../accounts/tokens.ts'
 import {
   dummyPasswordHash,
@@ -58,6 +59,9 @@ export const createSession = defineMethod('com.atproto.server.createSession', {
         )
       }
       await useAccountToken(db, account.did, 'sign_in', input.authFactorToken)
+    }
+    if (grant.appPassword === null) {
+      await upgradePasswordHash(db, account, input.password, config.passwordHash)
     }
     const tokens = await openSession(db, config, {
       ...grant,

@@ -1,6 +1,7 @@
 import { resolveRepoForRead } from '../../../../accounts/repo-target.ts'
 import { serveBlob } from '../../../../blobs/serve.ts'
 import { getBlobRow } from '../../../../db/blobs.ts'
+import { readOrAskPrimary } from '../../../../db/session.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
@@ -17,8 +18,14 @@ export const getBlob = defineMethod('com.atproto.sync.getBlob', {
   permission: noPermission,
   rateLimits: noRateLimits,
   async handler({ params, auth, env, request, db }) {
-    const account = await resolveRepoForRead(db, params.did, auth?.did)
-    const row = await getBlobRow(db, account.did, params.cid)
+    // A blob turns permanent when a record referencing it is indexed: a replica that has not
+    // seen that record yet still has it temporary, so that counts as a miss too.
+    const row = await readOrAskPrimary(
+      db,
+      async (db) =>
+        getBlobRow(db, (await resolveRepoForRead(db, params.did, auth?.did)).did, params.cid),
+      (row) => row !== null && !row.temp,
+    )
     // A blob taken down is withheld as if absent; its bytes stay for a reversal.
     if (!row || row.temp || row.takedownRef) {
       throw new InvalidRequestError(`Blob not found: ${params.cid}`, 'BlobNotFound')
