@@ -68,19 +68,24 @@ export async function dispatchXrpc(
   if (!method.passthrough) checkVerb(nsid, type, request.method)
 
   const limits = deps.config.rateLimitsEnabled ? method.rateLimits : []
-  const before = limits.filter(appliesBeforeAuth)
   // Rules keyed on the address need nothing from auth or input: applied first, so that
-  // failed credentials count too.
-  const early: MethodCall = {
-    nsid,
-    params: undefined,
-    input: undefined,
-    auth: null,
-    request,
-    config: deps.config,
-    ...deps.services,
-  }
-  const countEarlyFailure = await enforceRateLimits(before, early, deps.rateLimits)
+  // failed credentials count too. Most calls have no rules: no call object, no awaits.
+  const countEarlyFailure =
+    limits.length === 0
+      ? countNothing
+      : await enforceRateLimits(
+          limits.filter(appliesBeforeAuth),
+          {
+            nsid,
+            params: undefined,
+            input: undefined,
+            auth: null,
+            request,
+            config: deps.config,
+            ...deps.services,
+          },
+          deps.rateLimits,
+        )
   try {
     const auth = await method.auth(request, {
       ...deps.services,
@@ -102,9 +107,16 @@ export async function dispatchXrpc(
     }
     const permissions =
       typeof method.permission === 'function' ? method.permission(call) : method.permission
-    await deps.authorize(permissions, auth, nsid)
-    const after = limits.filter((rule) => !appliesBeforeAuth(rule))
-    const countFailure = await enforceRateLimits(after, call, deps.rateLimits)
+    const authorized = deps.authorize(permissions, auth, nsid)
+    if (authorized) await authorized
+    const countFailure =
+      limits.length === 0
+        ? countNothing
+        : await enforceRateLimits(
+            limits.filter((rule) => !appliesBeforeAuth(rule)),
+            call,
+            deps.rateLimits,
+          )
     let output: HandlerOutput
     try {
       output = await method.handler({
@@ -123,6 +135,8 @@ export async function dispatchXrpc(
     throw err
   }
 }
+
+const countNothing = async (): Promise<void> => {}
 
 /** What rules that count failures count: credentials refused (401), not bad input. */
 function isCredentialFailure(err: unknown): boolean {
