@@ -14,6 +14,8 @@ export interface Frame {
   rev: string | null
   /** performance.now() when the message arrived. */
   at: number
+  /** The message's size. */
+  bytes: number
 }
 
 /** The subscription could not be opened; `reason` is a table cell such as `not implemented: 501`. */
@@ -141,6 +143,7 @@ function parseFrame(data: unknown, at: number): Frame {
       typeof body.repo === 'string' ? body.repo : typeof body.did === 'string' ? body.did : null,
     rev: typeof body.rev === 'string' ? body.rev : null,
     at,
+    bytes: bytes.length,
   }
 }
 
