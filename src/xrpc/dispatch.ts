@@ -156,7 +156,11 @@ function checkVerb(nsid: string, type: string | null, verb: string): void {
 function readQueryParams(url: string): Record<string, string | string[]> {
   // No prototype: a param named `__proto__` is a key like any other, not the object's type.
   const params: Record<string, string | string[]> = Object.create(null)
-  for (const [key, value] of new URL(url).searchParams) {
+  const start = url.indexOf('?')
+  if (start < 0) return params
+  const end = url.indexOf('#', start)
+  // Only the query, not a whole URL parse: `new URL` was 4% of getRecord's Worker CPU.
+  for (const [key, value] of new URLSearchParams(url.slice(start + 1, end < 0 ? undefined : end))) {
     const existing = params[key]
     if (existing === undefined) params[key] = value
     else if (Array.isArray(existing)) existing.push(value)
