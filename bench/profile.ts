@@ -5,13 +5,17 @@
  * bench/results/*.cpuprofile (open them in Chrome DevTools), and prints the self time per
  * source module of the bundle and per function.
  *
- *   npx node --experimental-strip-types bench/profile.ts [createRecord|getRecord|listRecords] [count]
+ *   npx node --experimental-strip-types bench/profile.ts [createRecord|getRecord|listRecords|replay] [count]
+ *
+ * `replay` adds 50 commits of 200 records to the 200 posts and replays the firehose from
+ * cursor 0 `count` times (one subscriber after another).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
+import { FirehoseSubscriber } from './firehose.ts'
 import { freePort } from './processes.ts'
 import { benchDir } from './reference-install.ts'
 import { startDirect } from './servers.ts'
@@ -19,7 +23,7 @@ import { median } from './stats.ts'
 
 const scenario = process.argv[2] ?? 'createRecord'
 const count = Number(process.argv[3] ?? 500)
-const SCENARIOS = ['createRecord', 'getRecord', 'listRecords']
+const SCENARIOS = ['createRecord', 'getRecord', 'listRecords', 'replay']
 if (!SCENARIOS.includes(scenario)) {
   console.error(`scenario: one of ${SCENARIOS.join(', ')}`)
   process.exit(2)
@@ -102,8 +106,10 @@ try {
     })
   const uris: string[] = []
   for (let i = 0; i < 200; i++) uris.push((await post(i)).body.uri)
+  if (scenario === 'replay') await addLargeCommits(client, account)
   const request = (i: number): Promise<{ ms: number }> => {
     if (scenario === 'createRecord') return post(i)
+    if (scenario === 'replay') return replayAll(server.url)
     if (scenario === 'listRecords') {
       return client.call('com.atproto.repo.listRecords', {
         params: { repo: account.did, collection: 'app.bsky.feed.post', limit: 100 },
@@ -112,7 +118,7 @@ try {
     const [repo, collection, rkey] = uris[i % uris.length]!.slice('at://'.length).split('/')
     return client.call('com.atproto.repo.getRecord', { params: { repo, collection, rkey } })
   }
-  for (let i = 0; i < 100; i++) await request(i)
+  for (let i = 0; i < (scenario === 'replay' ? 1 : 100); i++) await request(i)
 
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
     title: string
@@ -161,6 +167,43 @@ try {
   rmSync(buildDir, { recursive: true, force: true })
 }
 process.exit(0)
+
+/** 50 commits of 200 posts: the large events of the bench's workload (its applyWrites phase). */
+async function addLargeCommits(
+  client: XrpcClient,
+  account: { did: string; accessJwt: string },
+): Promise<void> {
+  for (let b = 0; b < 50; b++) {
+    await client.call('com.atproto.repo.applyWrites', {
+      token: account.accessJwt,
+      body: {
+        repo: account.did,
+        writes: Array.from({ length: 200 }, (_, i) => ({
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'app.bsky.feed.post',
+          value: {
+            $type: 'app.bsky.feed.post',
+            text: `Batch ${b} post ${i}`,
+            createdAt: new Date().toISOString(),
+          },
+        })),
+      },
+    })
+  }
+}
+
+/** A subscriber from cursor 0 until nothing came for half a second; its time to the last frame. */
+async function replayAll(url: string): Promise<{ ms: number }> {
+  const started = performance.now()
+  const sub = await FirehoseSubscriber.open(url, 0)
+  let last = performance.now()
+  sub.onFrame((frame) => {
+    last = frame.at
+  })
+  while (performance.now() - last < 500) await new Promise((r) => setTimeout(r, 50))
+  sub.close()
+  return { ms: last - started }
+}
 
 /** The bundle's `// src/repo/mst/mst.ts` markers: where each source module starts. */
 function moduleMap(code: string): { line: number; name: string }[] {

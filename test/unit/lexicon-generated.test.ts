@@ -20,6 +20,18 @@ describe('generated lexicon module', () => {
     expect(readFileSync(METHOD_TYPES_FILE, 'utf8') === expected).toBe(true)
   })
 
+  it('leaves out description texts but keeps fields named description', () => {
+    const text = readFileSync(OUTPUT_FILE, 'utf8')
+    expect(text).not.toMatch(/"description":"/)
+    const profile = getDefaultLexicons().getDef('app.bsky.actor.profile') as {
+      record: { properties: Record<string, { type: string; maxGraphemes?: number }> }
+    }
+    expect(profile.record.properties.description).toMatchObject({
+      type: 'string',
+      maxGraphemes: 256,
+    })
+  })
+
   it('holds only valid documents', () => {
     expect(new Lexicons(lexiconDocs).ids()).toHaveLength(lexiconDocs.length)
   })

@@ -3,7 +3,6 @@ import { withRepoValues } from '../../../../accounts/unindexed-values.ts'
 import { d1Of } from '../../../../db/index.ts'
 import { lookupRecord } from '../../../../db/record-reads.ts'
 import { readOrAskPrimary } from '../../../../db/session.ts'
-import { AtUri } from '../../../../syntax/index.ts'
 import { InvalidRequestError } from '../../../../xrpc/errors.ts'
 import { defineMethod, publicAccess } from '../../../../xrpc/method.ts'
 import { noPermission } from '../../../../xrpc/permission.ts'
@@ -24,7 +23,9 @@ export const getRecord = defineMethod('com.atproto.repo.getRecord', {
       ),
       params.repo,
     )
-    const uri = AtUri.make(found.did, params.collection, params.rkey).toString()
+    // The collection and record key were validated with the params and the DID comes from our
+    // index: the profile showed AtUri's re-validation of the DID as 8% of the Worker's CPU here.
+    const uri = `at://${found.did}/${params.collection}/${params.rkey}`
     const [row] = found.record ? await withRepoValues(env, found.did, [found.record]) : []
     if (!row || (params.cid !== undefined && row.cid !== params.cid)) {
       throw new InvalidRequestError(`Could not locate record: ${uri}`, 'RecordNotFound')
