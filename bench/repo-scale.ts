@@ -23,7 +23,7 @@ const SECRET = 'bench-secret'
 const sinks: AccountSinks = {
   index: { applyCommits: async () => {}, deleteRepo: async () => {}, pruneBefore: async () => {} },
   sequencer: { appendEvents: async () => 1 },
-  archive: { putCommit: async () => {}, deleteRepo: async () => {} },
+  archive: { putSegment: async () => {}, deleteRepo: async () => {}, deleteBefore: async () => {} },
 }
 
 function account(storage: NodeSqlStorage): Account {
