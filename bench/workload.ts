@@ -547,8 +547,8 @@ async function getRepo(
 }
 
 /**
- * How many archive objects the account has once one holds `rev` (its key ends with the last
- * rev it holds): the alarm archives a tail of fewer than 32 commits up to 10 s later.
+ * How many archive objects the account has once one holds `rev` (its key names the last rev
+ * it holds): the alarm archives a tail of fewer than 32 commits up to 10 s later.
  */
 async function archiveObjectsUntil(
   keysOf: (did: string) => Promise<string[]>,
@@ -558,7 +558,7 @@ async function archiveObjectsUntil(
   const deadline = performance.now() + 20_000
   for (;;) {
     const keys = await keysOf(did)
-    if (keys.some((key) => key.includes(`-${rev}`)) || performance.now() > deadline) {
+    if (keys.some((key) => key.includes(rev)) || performance.now() > deadline) {
       return keys.length
     }
     await sleep(500)
