@@ -29,6 +29,7 @@ export const METRICS: readonly MetricDef[] = [
   m('createRecord.seq.p99', 'createRecord sequential p99', 'ms', 'lower', 2),
   m('createRecord.seq.rate', 'createRecord sequential', 'rec/s', 'higher', 0),
   m('createRecord.seq.cpu', 'createRecord sequential, server CPU per write', 'ms', 'lower', 2),
+  m('archive.puts.per1k', 'R2 writes per 1,000 sequential commits', 'puts', 'lower', 0),
   m('createRecord.oneAccount8.rate', '8 writers, one account', 'rec/s', 'higher', 0),
   m('createRecord.eightAccounts.rate', '8 writers, 8 accounts', 'rec/s', 'higher', 0),
   m('applyWrites.bulk.rate', 'applyWrites, 200 creates per call', 'rec/s', 'higher', 0),

@@ -27,7 +27,7 @@ const sinks: AccountSinks = {
     pruneBefore: async () => {},
   },
   sequencer: { appendEvents: async () => 1 },
-  archive: { putCommit: async () => {}, deleteRepo: async () => {} },
+  archive: { putSegment: async () => {}, deleteRepo: async () => {}, deleteBefore: async () => {} },
 }
 
 function account(storage: NodeSqlStorage): Account {

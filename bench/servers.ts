@@ -40,6 +40,8 @@ export interface BenchServer {
   memoryPids(): number[]
   /** Errors the server printed, for the report when something fails. */
   log(): string
+  /** The keys of an account's R2 archive (ours in workerd only: its local R2 is at hand). */
+  archiveKeys?(did: string): Promise<string[]>
   stop(): Promise<void>
 }
 
@@ -213,6 +215,17 @@ export async function startDirect(
     // Miniflare runs workerd as a child of this process (wrangler dev's are grandchildren).
     memoryPids: () => findChildren(process.pid, 'workerd'),
     log: () => errors.slice(-50).join('\n'),
+    archiveKeys: async (did) => {
+      const bucket = await mf!.getR2Bucket('STORAGE')
+      const keys: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await bucket.list({ prefix: `repo/${did}/`, cursor })
+        keys.push(...page.objects.map((o) => o.key))
+        cursor = page.truncated ? page.cursor : undefined
+      } while (cursor)
+      return keys
+    },
     stop: cleanup,
   }
 }

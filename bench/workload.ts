@@ -237,15 +237,19 @@ export function planWorkload(
       'createRecord.seq.rate',
       'createRecord.seq.cpu',
       'scale.empty.p50',
+      'archive.puts.per1k',
     ],
     async () => {
       seqAccount = await take()
+      const archivedBefore = (await server.archiveKeys?.(seqAccount.did))?.length ?? 0
+      let lastRev = ''
       const cpu = serverCpu()
       const started = performance.now()
       for (let i = 0; i < cfg.sequentialWrites; i++) {
         const { ms, out } = await post(seqAccount, i)
         seqLatencies.push(ms)
         seqUris.push(out.uri)
+        lastRev = out.commit?.rev ?? lastRev
       }
       const elapsed = performance.now() - started
       results['createRecord.seq.p50'] = median(seqLatencies)
@@ -255,6 +259,11 @@ export function planWorkload(
       // The work the writes left behind (our R2 archive) counts too: until the server is idle.
       await waitForIdle(() => server.memoryPids())
       results['createRecord.seq.cpu'] = cpu.per(cfg.sequentialWrites)
+      results['archive.puts.per1k'] = server.archiveKeys
+        ? ((await archiveObjectsUntil(server.archiveKeys, seqAccount.did, lastRev)) -
+            archivedBefore) *
+          (1000 / cfg.sequentialWrites)
+        : { na: 'not ours' }
     },
   )
 
@@ -534,6 +543,25 @@ async function getRepo(
     [`getRepo.${key}.p50`]: p50,
     [`getRepo.${key}.throughput`]: size / 1e6 / (p50 / 1000),
     [`getRepo.${key}.size`]: size / 1e6,
+  }
+}
+
+/**
+ * How many archive objects the account has once one holds `rev` (its key names the last rev
+ * it holds): the alarm archives a tail of fewer than 32 commits up to 10 s later.
+ */
+async function archiveObjectsUntil(
+  keysOf: (did: string) => Promise<string[]>,
+  did: string,
+  rev: string,
+): Promise<number> {
+  const deadline = performance.now() + 20_000
+  for (;;) {
+    const keys = await keysOf(did)
+    if (keys.some((key) => key.includes(rev)) || performance.now() > deadline) {
+      return keys.length
+    }
+    await sleep(500)
   }
 }
 

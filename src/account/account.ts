@@ -5,7 +5,7 @@
  * - `writer.ts`: commits (create, write, status, identity, delete), serialized by one lock;
  * - `reader.ts`: head, blocks, the repo CAR stream and record proofs;
  * - `importer.ts`: importRepo (staged blocks checked, then the repo replaced at once);
- * - `alarm.ts`: delivery retries, the R2 archive and the block sweep;
+ * - `alarm.ts`: delivery retries, the R2 archive (`archiver.ts`) and the block sweep;
  * - `repo-cache.ts`: the state row, the MST and the signing key kept in memory.
  *
  * Storage is the object's SQLite (`storage-schema.ts`): blocks (`block-store.ts`), unreachable
@@ -14,6 +14,7 @@
  */
 import type { SqlStorageLike } from '../storage/sql.ts'
 import { AccountAlarm } from './alarm.ts'
+import { Archiver } from './archiver.ts'
 import { BlockGarbage } from './block-garbage.ts'
 import { SqlBlockStore } from './block-store.ts'
 import { OutboxDrainer } from './drain.ts'
@@ -84,6 +85,13 @@ export class Account {
       sinks: () => this.sinks,
       log,
     })
+    const archiver = new Archiver({
+      storage,
+      outbox,
+      did: () => cache.state?.did ?? '',
+      sinks: () => this.sinks,
+      log,
+    })
     const setAlarm = (at: number) => host.setAlarm(at)
     const indexer = new ImportIndexer({
       sql: storage.sql,
@@ -101,6 +109,7 @@ export class Account {
       outbox,
       garbage,
       drainer,
+      archiver,
       indexer,
       lock,
       log,
@@ -115,6 +124,7 @@ export class Account {
       outbox,
       garbage,
       drainer,
+      archiver,
       lock,
       cache,
       alarm,
@@ -127,6 +137,7 @@ export class Account {
       garbage,
       outbox,
       drainer,
+      archiver,
       indexer,
       lock,
       cache,

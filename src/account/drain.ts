@@ -1,6 +1,6 @@
 /**
- * Delivers the outbox: D1 index and event log first (a write is acknowledged once its entry
- * reached both), then the R2 archive. Deliveries are serialized and take every pending entry
+ * Delivers the outbox to the D1 index and the event log (a write is acknowledged once its
+ * entry reached both; the R2 archive follows, archiver.ts). Deliveries are serialized and take every pending entry
  * in order, so writes committed while a delivery is in flight share the next one: one D1
  * batch and one sequencer call for all of them. The entries of one commit point (a group)
  * are never split between rounds.
@@ -21,7 +21,6 @@ import type { AccountSinks } from './sinks.ts'
 const ROUND_ENTRIES = 100
 const ROUND_BYTES = 8 * 1024 * 1024
 const ROUND_STATEMENTS = 500
-const ARCHIVE_ENTRIES = 16
 /**
  * How long a write waits for its delivery before it is answered anyway (`indexed: false`):
  * it is durable at the commit point, and the alarm delivers what is left.
@@ -49,8 +48,6 @@ export type DrainerOptions = {
 export class OutboxDrainer {
   private readonly opts: DrainerOptions
   private round: Promise<boolean> | null = null
-  private archiving: Promise<boolean> | null = null
-  private archiveAgain = false
   /** Set by a failed index batch of several commits: the next ones carry one commit each. */
   private indexOneAtATime = false
   /** Failed attempts of commits sent alone, by outbox id, and when the first one failed. */
@@ -94,31 +91,6 @@ export class OutboxDrainer {
       if (pending.length === 0) return true
       if (!(await this.runRound())) return false
     }
-  }
-
-  /** Copies pending commits to R2; false if any put failed. Concurrent calls coalesce. */
-  archive(): Promise<boolean> {
-    if (this.archiving) {
-      this.archiveAgain = true
-      return this.archiving
-    }
-    const run = async (): Promise<boolean> => {
-      let ok = true
-      do {
-        this.archiveAgain = false
-        ok = (await this.archiveBatch()) && ok
-      } while (this.archiveAgain)
-      return ok
-    }
-    this.archiving = run().finally(() => {
-      this.archiving = null
-    })
-    return this.archiving
-  }
-
-  /** Resolves when no archive run is in progress. */
-  async archiveIdle(): Promise<void> {
-    while (this.archiving) await this.archiving
   }
 
   private runRound(): Promise<boolean> {
@@ -240,29 +212,6 @@ export class OutboxDrainer {
       null,
     )
     return withoutValues(commit)
-  }
-
-  private async archiveBatch(): Promise<boolean> {
-    const { outbox, log } = this.opts
-    const did = this.opts.did()
-    const sinks = this.opts.sinks()
-    for (;;) {
-      const rows = outbox.pendingArchive(ARCHIVE_ENTRIES)
-      if (rows.length === 0) return true
-      const done: number[] = []
-      await Promise.all(
-        rows.map(async (row) => {
-          try {
-            await sinks.archive.putCommit(did, row.rev!, await outbox.carOf(row))
-            done.push(row.id)
-          } catch (err) {
-            log('account outbox: R2 archive failed', err)
-          }
-        }),
-      )
-      outbox.markArchived(done)
-      if (done.length < rows.length) return false
-    }
   }
 }
 

@@ -17,6 +17,7 @@ import { checkImportedRepo, RepoImportError } from '../repo/import-check.ts'
 import type { SqlStorageLike } from '../storage/sql.ts'
 import { nextTid } from '../syntax/tid.ts'
 import type { AccountAlarm } from './alarm.ts'
+import type { Archiver } from './archiver.ts'
 import type { BlockGarbage } from './block-garbage.ts'
 import type { SqlBlockStore } from './block-store.ts'
 import type { OutboxDrainer } from './drain.ts'
@@ -36,6 +37,7 @@ export type ImporterParts = {
   garbage: BlockGarbage
   outbox: Outbox
   drainer: OutboxDrainer
+  archiver: Archiver
   indexer: ImportIndexer
   lock: Mutex
   cache: RepoCache
@@ -71,6 +73,7 @@ export class AccountImporter {
   async finish(input: FinishImportInput): Promise<ImportResult> {
     const { lock, indexer, alarm } = this.parts
     const commit = await lock.run(() => this.switchOver(input))
+    alarm.imported()
     const run = await indexer.run()
     if (run === 'done') return { commit, indexed: true }
     // The alarm carries on, an invocation at a time; the answer waits for it (or a failure).
@@ -80,7 +83,7 @@ export class AccountImporter {
   }
 
   private async switchOver(input: FinishImportInput) {
-    const { storage, blocks, staging, garbage, outbox, drainer, indexer, cache } = this.parts
+    const { storage, blocks, staging, garbage, archiver, drainer, indexer, cache } = this.parts
     const state = this.importableState()
     staging.requireToken(input.token)
     const root = parseRoot(input.root)
@@ -120,8 +123,9 @@ export class AccountImporter {
       garbage.clearSync()
       staging.moveKeptSync(rev)
       blocks.putSync([block], rev, 0)
-      // The replaced repo's commits are not worth archiving any more.
-      outbox.skipArchives()
+      // The replaced repo's commits are not worth archiving any more: the imported blocks
+      // are, and then the replaced repo's objects go.
+      archiver.importedSync(rev, next.commitCid)
       writeRepoState(storage.sql, next)
       indexer.startSync({ rev, commitCid: next.commitCid, dataCid: next.dataCid })
       storage.sql.exec(

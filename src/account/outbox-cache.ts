@@ -1,8 +1,8 @@
 /**
  * Fresh outbox entries' deliveries kept ready in memory, so that delivering a commit does not
  * read its blocks back from SQLite and decode what was just encoded. Bounded by count and
- * bytes: the archive runs about a second after the commits, so this holds about a second of
- * writes; beyond either bound (a burst of 200-write commits has CARs of up to 2 MB), the
+ * bytes: the archive runs a second after 32 commits wait for it (alarm.ts), or 10 s after
+ * fewer, so this holds about a second of fast writes; beyond either bound (a burst of 200-write commits has CARs of up to 2 MB), the
  * oldest are dropped and rebuilt from their rows when their turn comes.
  */
 import type { Deliveries } from './outbox-deliveries.ts'

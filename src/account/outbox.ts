@@ -125,10 +125,30 @@ export class Outbox {
     return [...rows, ...rest]
   }
 
-  pendingArchive(limit: number): OutboxRow[] {
+  /** Entries not yet in R2, oldest first: `limit` of them, or those with ids in `range`. */
+  pendingArchive(limit: number, range?: [number, number]): OutboxRow[] {
+    if (range) {
+      return this.sql
+        .exec<OutboxRow>(
+          'SELECT * FROM outbox WHERE archived = 0 AND id BETWEEN ? AND ? ORDER BY id',
+          range[0],
+          range[1],
+        )
+        .toArray()
+    }
     return this.sql
       .exec<OutboxRow>('SELECT * FROM outbox WHERE archived = 0 ORDER BY id LIMIT ?', limit)
       .toArray()
+  }
+
+  /** How many commits wait for R2, and since when (epoch ms; null when none does). */
+  archiveBacklog(): { commits: number; since: number | null } {
+    const row = this.sql
+      .exec<{ commits: number; since: string | null }>(
+        'SELECT count(*) AS commits, min(created_at) AS since FROM outbox WHERE archived = 0',
+      )
+      .one()
+    return { commits: row.commits, since: row.since === null ? null : Date.parse(row.since) }
   }
 
   /** Records what reached D1 (`indexed`) and the event log (`sequenced`). */

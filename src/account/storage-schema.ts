@@ -89,6 +89,23 @@ const STATEMENTS = [
     data_cid TEXT NOT NULL,
     after_key TEXT
   )`,
+  // The R2 segment being written (archiver.ts): the outbox entries it holds, fixed before
+  // its put, so that a retry writes the same object again, never a second one.
+  `CREATE TABLE IF NOT EXISTS archive_pending (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key TEXT NOT NULL,
+    first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL
+  )`,
+  // An imported repo's blocks still to write to R2 (from `after_rowid` of the block table, as
+  // share `part`), then the replaced repo's objects to delete (archiver.ts).
+  `CREATE TABLE IF NOT EXISTS archive_import (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    rev TEXT NOT NULL,
+    commit_cid TEXT NOT NULL,
+    after_rowid INTEGER NOT NULL,
+    part INTEGER NOT NULL
+  )`,
   // Each import, as received: the commit it carried and whether its signature matched the
   // DID document's key at the time (1, 0, or NULL when the document could not be read).
   `CREATE TABLE IF NOT EXISTS repo_import (

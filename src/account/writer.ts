@@ -11,6 +11,7 @@ import { Mst } from '../repo/mst/index.ts'
 import type { SqlStorageLike } from '../storage/sql.ts'
 import { isValidDid } from '../syntax/did.ts'
 import type { AccountAlarm } from './alarm.ts'
+import type { Archiver } from './archiver.ts'
 import type { BlockGarbage } from './block-garbage.ts'
 import type { SqlBlockStore } from './block-store.ts'
 import { type BuiltCommit, buildGenesisCommit, buildWriteCommit } from './commit-builder.ts'
@@ -49,6 +50,7 @@ export type WriterParts = {
   outbox: Outbox
   garbage: BlockGarbage
   drainer: OutboxDrainer
+  archiver: Archiver
   lock: Mutex
   cache: RepoCache
   alarm: AccountAlarm
@@ -281,9 +283,9 @@ export class AccountWriter {
     await lock.run(async () => {
       const state = cache.state
       if (!state) return
-      const { outbox, drainer, alarm } = this.parts
-      outbox.skipArchives()
-      await drainer.archiveIdle()
+      const { archiver, alarm } = this.parts
+      archiver.abandonSync()
+      await archiver.idle()
       const sinks = this.parts.sinks()
       await sinks.index.deleteRepo(state.did)
       await sinks.archive.deleteRepo(state.did)
@@ -316,7 +318,7 @@ export class AccountWriter {
       })
     })
     cache.committed(state, built)
-    alarm.committed()
+    alarm.committed(entries.filter((entry) => entry.commit && entry.car).length)
     if (built) {
       // Last, and never fatal: the commit is durable and the object in step with it; without
       // the prepared deliveries the rows serve (as after a reset).

@@ -44,10 +44,11 @@ function recordingSinks(): { sinks: AccountSinks; seen: Recorded } {
       },
     },
     archive: {
-      putCommit: async (_did, rev) => {
-        seen.archived.push(rev)
+      putSegment: async (key) => {
+        seen.archived.push(key)
       },
       deleteRepo: async () => {},
+      deleteBefore: async () => {},
     },
   }
   return { sinks, seen }

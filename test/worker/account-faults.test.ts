@@ -10,12 +10,14 @@ import {
   runInDurableObject,
 } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { ARCHIVE_MAX_WAIT_MS } from '../../src/account/alarm.ts'
 import { DELIVERY_DEADLINE_MS } from '../../src/account/drain.ts'
 import { accountStub } from '../../src/bindings.ts'
 import { parseCommit } from '../../src/repo/commit.ts'
 import { Mst } from '../../src/repo/mst/index.ts'
 import type { AccountDurableObject } from '../../worker/account-durable-object.ts'
 import {
+  archivedCommit,
   type CommitState,
   checkCommitEvent,
   createTestAccount,
@@ -65,7 +67,7 @@ async function expectConverged(account: TestAccount, commits: number): Promise<v
   for (const event of events) state = await checkCommitEvent(event.body, account, state)
   expect(state.rev).toBe(head.rev)
   for (const event of events) {
-    expect(await env.STORAGE.head(`repo/${did}/${event.body.rev}.car`)).not.toBeNull()
+    expect(await archivedCommit(did, event.body.rev as string)).not.toBeNull()
   }
   expect(await outboxSize(stub)).toBe(0)
   await expectHeadComplete(account)
@@ -285,25 +287,25 @@ describe('account outbox: faults', () => {
       return {
         archive: {
           ...sinks.archive,
-          putCommit: async (did, rev, car) => {
+          putSegment: async (key, bytes) => {
             fail()
-            return sinks.archive.putCommit(did, rev, car)
+            return sinks.archive.putSegment(key, bytes)
           },
         },
       }
     })
     const written = await write(account, 'a')
     expect(written.indexed).toBe(true)
-    // Archiving is left to the alarm, set to run shortly after the answer.
+    // Archiving is left to the alarm, set to run once one commit has waited for company.
     const alarm = await runInDurableObject(account.stub, (_i, state) => state.storage.getAlarm())
     expect(alarm).not.toBeNull()
-    expect(alarm! - Date.now()).toBeLessThanOrEqual(1000)
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(ARCHIVE_MAX_WAIT_MS)
     expect(await runDurableObjectAlarm(account.stub)).toBe(true)
     expect(warned('R2 archive failed')).toBe(true)
-    expect(await env.STORAGE.head(`repo/${account.did}/${written.commit.rev}.car`)).toBeNull()
+    expect(await archivedCommit(account.did, written.commit.rev)).toBeNull()
     expect(await outboxSize(account.stub)).toBe(1)
     await runAlarmUntilIdle(account)
-    expect(await env.STORAGE.head(`repo/${account.did}/${written.commit.rev}.car`)).not.toBeNull()
+    expect(await archivedCommit(account.did, written.commit.rev)).not.toBeNull()
     await expectConverged(account, 2)
   })
 

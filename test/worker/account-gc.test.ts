@@ -245,10 +245,10 @@ describe('block garbage collection', () => {
     let working: CommitArchive | null = null
     await patchSinks(stub, (sinks) => {
       working = sinks.archive
-      const putCommit = async () => {
+      const putSegment = async () => {
         throw new Error('injected R2 failure')
       }
-      return { archive: { ...sinks.archive, putCommit } }
+      return { archive: { ...sinks.archive, putSegment } }
     })
     await apply(stub, [
       { action: 'create', rkey: 'a', text: 'a' },
@@ -293,10 +293,10 @@ describe('block garbage collection', () => {
     let working: CommitArchive | null = null
     await patchSinks(stub, (sinks) => {
       working = sinks.archive
-      const putCommit = async () => {
+      const putSegment = async () => {
         throw new Error('injected R2 failure')
       }
-      return { archive: { ...sinks.archive, putCommit } }
+      return { archive: { ...sinks.archive, putSegment } }
     })
     await apply(stub, [{ action: 'create', rkey: 'c', text: 'again' }])
     await apply(stub, [{ action: 'delete', rkey: 'c' }])

@@ -5,6 +5,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { expect } from 'vitest'
+import { readArchivedCommit } from '../../src/account/archive-reader.ts'
 import type { AccountResult } from '../../src/account/errors.ts'
 import type { AccountSinks } from '../../src/account/sinks.ts'
 import { encryptPrivateKey } from '../../src/auth/index.ts'
@@ -116,6 +117,11 @@ export async function patchSinks(
     const current = instance.account.sinks
     instance.account.sinks = { ...current, ...patch(current) }
   })
+}
+
+/** The blocks commit `rev` of `did` brought, as its R2 archive segment holds them. */
+export function archivedCommit(did: string, rev: string): Promise<Map<string, Uint8Array> | null> {
+  return readArchivedCommit(env.STORAGE, did, rev)
 }
 
 export async function outboxSize(stub: DurableObjectStub<AccountDurableObject>): Promise<number> {
