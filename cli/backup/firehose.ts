@@ -73,5 +73,13 @@ export function subscribeRepos(url: URL): Subscription {
     }
     if (failure) throw failure
   }
-  return { opened, frames: frames(), close: () => socket.close() }
+  // Ends the frames at once: a server that never completes the closing handshake must not
+  // keep a stopping follower waiting.
+  const close = () => {
+    closed = true
+    queue.length = 0
+    socket.close()
+    notify()
+  }
+  return { opened, frames: frames(), close }
 }

@@ -15,7 +15,7 @@ import type { Account } from '../client/account.ts'
 import { log } from '../client/command.ts'
 import type { DidDocument } from '../migrate/identity.ts'
 import { subscribeRepos, subscribeReposUrl } from './firehose.ts'
-import { applyCommitEvent, type CommitEvent, CommitRejectedError } from './inductive.ts'
+import { applyCommitEvent, type CommitEvent } from './inductive.ts'
 import type { BackupFolder, FollowState } from './layout.ts'
 import { LocalRepo } from './local-repo.ts'
 import { fetchBlobs, runBackup, saveIdentity, savePreferences, writeMeta } from './run.ts'
@@ -174,9 +174,9 @@ class Follower {
     try {
       applied = await applyCommitEvent(this.repo, event, this.key)
     } catch (err) {
-      if (!(err instanceof CommitRejectedError)) throw err
+      // The check is pure: any failure in it (a malformed event too) means "not from here".
       log(
-        `seq ${event.seq} (rev ${event.rev}) not applied: ${err.message}; ` +
+        `seq ${event.seq} (rev ${event.rev}) not applied: ${(err as Error).message}; ` +
           `fetching the changes since ${this.repo.rev} from the PDS.`,
       )
       await this.refetch()

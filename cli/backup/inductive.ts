@@ -7,30 +7,19 @@
  */
 import { decodeCbor } from '../../src/data/cbor.ts'
 import { CID } from '../../src/data/cid.ts'
+import type { ComAtprotoSyncSubscribeRepos } from '../../src/lexicon/generated/method-types.ts'
 import { type BlockReader, MemoryBlockStore } from '../../src/repo/block-store.ts'
 import { readCar } from '../../src/repo/car.ts'
 import { type ParsedCommit, parseCommit, verifyCommitSignature } from '../../src/repo/commit.ts'
 import { LocalRepo } from './local-repo.ts'
 
-export interface RepoOp {
-  action: string
-  path: string
-  cid: CID | null
-  prev?: CID
-}
+export type RepoOp = ComAtprotoSyncSubscribeRepos.RepoOp
 
 /** The fields of a `#commit` body the check reads. */
-export interface CommitEvent {
-  seq: number
-  repo: string
-  commit: CID
-  rev: string
-  since: string | null
-  blocks: Uint8Array
-  ops: RepoOp[]
-  prevData?: CID
-  tooBig?: boolean
-}
+export type CommitEvent = Pick<
+  ComAtprotoSyncSubscribeRepos.Commit,
+  'seq' | 'repo' | 'commit' | 'rev' | 'since' | 'blocks' | 'ops' | 'prevData'
+> & { tooBig?: boolean }
 
 /**
  * `gap`: the event does not follow on from the local copy (a missed event); `unverifiable`:
