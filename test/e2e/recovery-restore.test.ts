@@ -2,9 +2,10 @@
  * Leaving a PDS that has vanished (issue 19), as a user does it with the three commands: an
  * account on PDS A gets a recovery key (`npm run recovery-key`), is backed up
  * (`npm run backup`, then again after more writes, then `--follow` through 200 more, killed
- * and resumed on the way; a firehose with one altered commit is refused), A is stopped and its state deleted, and
- * `npm run restore` brings the account to PDS B (the suite's PDS) with the paper key and the
- * folder alone. A and B share the suite's PLC directory, which outlives A.
+ * and resumed on the way; a firehose with one altered commit is refused), A is stopped and its
+ * state deleted, and `npm run restore` brings the account to PDS B (the suite's PDS) with the
+ * paper key and the followed folder alone. A and B share the suite's PLC directory, which
+ * outlives A.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
