@@ -43,15 +43,16 @@ runCommand(USAGE, async () => {
   }
   if (positionals.length > 0) throw new UsageError(`unknown action ${positionals[0]}`)
   if (!values.handle) throw new UsageError('--handle is required')
+  if (values.firehose && !values.follow) throw new UsageError('--firehose goes with --follow')
+  const firehoseUrl = checkServiceUrl('--firehose', values.firehose)
   const plcUrl = values['plc-url'] ?? process.env.BACKUP_PLC_URL ?? 'https://plc.directory'
   const account = await findAccount(values.handle, checkPdsUrl('--pds', values.pds), plcUrl)
   await signInTo(account, process.env)
   if (!values.follow) {
-    if (values.firehose) throw new UsageError('--firehose goes with --follow')
     await runBackup(account, folder, plcUrl)
     return
   }
-  const firehose = checkServiceUrl('--firehose', values.firehose) ?? account.pds
+  const firehose = firehoseUrl ?? account.pds
   const stop = new AbortController()
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort())
   await followBackup(account, folder, { firehose, plcUrl, signal: stop.signal })
