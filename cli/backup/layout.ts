@@ -7,14 +7,21 @@
  *   preferences.json         { "preferences": [...] } as app.bsky.actor.getPreferences gives them
  *   identity/did.json        the DID document at backup time
  *   identity/plc-audit.json  the DID's PLC operation log (did:plc only)
+ *   follow.json              with --follow: { version, firehose, seq, rev, commitsApplied,
+ *                            account, updatedAt }, the firehose cursor (the last event seq
+ *                            whose effect is saved) and the account's status as last seen
  *
- * `backup.json` is written last: a folder without it holds no finished backup.
+ * `backup.json` is written last: a folder without it holds no finished backup. Every file is
+ * written beside its name and renamed, so a crash leaves the old or the new file, never half
+ * of one. While following, each verified commit is saved as blobs, then `repo.car`, then
+ * `backup.json`, then `follow.json`: the cursor never runs ahead of the saved repo, and an
+ * event replayed after a crash whose rev the repo already has is skipped.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { verifyRepoCar } from '@atproto/repo'
 import { cidForRawBytes } from '../../src/data/cid.ts'
+import { verifyRepoCar } from '../../src/repo/verify.ts'
 import { CommandError } from '../client/command.ts'
 import { type DidDocument, signingKey } from '../migrate/identity.ts'
 
@@ -25,6 +32,20 @@ export interface BackupMeta {
   pds: string
   rev: string
   commit: string
+  updatedAt: string
+}
+
+export interface FollowState {
+  version: 1
+  /** The subscribeRepos URL followed. */
+  firehose: string
+  /** The seq of the last event whose effect is saved; the resume cursor. */
+  seq: number
+  /** The repo rev saved at `seq`. */
+  rev: string
+  commitsApplied: number
+  /** The account's status from the last `#account` event (null: none seen). */
+  account: { active: boolean; status?: string } | null
   updatedAt: string
 }
 
@@ -50,6 +71,12 @@ export class BackupFolder {
   async meta(): Promise<BackupMeta | null> {
     if (!existsSync(this.path('backup.json'))) return null
     return JSON.parse(await readFile(this.path('backup.json'), 'utf8')) as BackupMeta
+  }
+
+  async followState(): Promise<FollowState | null> {
+    const file = this.path('follow.json')
+    if (!existsSync(file)) return null
+    return JSON.parse(await readFile(file, 'utf8')) as FollowState
   }
 
   async didDocument(): Promise<DidDocument> {
@@ -105,8 +132,8 @@ export async function checkBackup(folder: BackupFolder): Promise<CheckedBackup> 
   const car = new Uint8Array(await readFile(folder.car))
   let records: Map<string, string>
   try {
-    const verified = await verifyRepoCar(car, meta.did, key)
-    records = new Map(verified.creates.map((c) => [`${c.collection}/${c.rkey}`, c.cid.toString()]))
+    const verified = await verifyRepoCar(car, { did: meta.did, signingKey: key })
+    records = new Map(verified.records.map((r) => [`${r.collection}/${r.rkey}`, r.cid.toString()]))
   } catch (err) {
     throw new CommandError(`${folder.car} does not verify: ${(err as Error).message}`)
   }

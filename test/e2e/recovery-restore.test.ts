@@ -1,9 +1,11 @@
 /**
  * Leaving a PDS that has vanished (issue 19), as a user does it with the three commands: an
  * account on PDS A gets a recovery key (`npm run recovery-key`), is backed up
- * (`npm run backup`, then again after more writes), A is stopped and its state deleted, and
- * `npm run restore` brings the account to PDS B (the suite's PDS) with the paper key and the
- * folder alone. A and B share the suite's PLC directory, which outlives A.
+ * (`npm run backup`, then again after more writes, then `--follow` through 200 more, killed
+ * and resumed on the way; a firehose with one altered commit is refused), A is stopped and its
+ * state deleted, and `npm run restore` brings the account to PDS B (the suite's PDS) with the
+ * paper key and the followed folder alone. A and B share the suite's PLC directory, which
+ * outlives A.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,8 +18,28 @@ import type { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { encodePaperKey } from '../../cli/recovery-key/paper-key.ts'
 import { PlcClient } from '../../src/identity/index.ts'
-import { paperKeyIn, runAccountCommand, typeBack } from '../helpers/account-command.ts'
+import { readCar } from '../../src/repo/car.ts'
+import {
+  type CommandRun,
+  paperKeyIn,
+  runAccountCommand,
+  startAccountCommand,
+  typeBack,
+} from '../helpers/account-command.ts'
 import { readAccountToken } from '../helpers/account-token.ts'
+import {
+  readFolder,
+  stopFollower,
+  untilCaughtUp,
+  untilOutput,
+  writeMix,
+} from '../helpers/backup-follow.ts'
+import {
+  recordFirehose,
+  serveFirehose,
+  withBadSignature,
+  withBrokenPrevData,
+} from '../helpers/firehose-stand-in.ts'
 import {
   expectAccountOn,
   MIGRATION_PASSWORD,
@@ -38,6 +60,24 @@ describe('recovery key, backup and restore without the old PDS', () => {
   let paperKey: string[]
   let recoveryDidKey: string
   const dir = mkdtempSync(join(tmpdir(), 'edge-pds-backup-'))
+  const early = mkdtempSync(join(tmpdir(), 'edge-pds-backup-early-'))
+  const backupArgs = (folder: string) => [
+    '--handle',
+    account.handle,
+    '--pds',
+    a.pdsUrl,
+    '--dir',
+    folder,
+    '--plc-url',
+    plcUrl,
+  ]
+  const signedInAgent = async () => {
+    const agent = new AtpAgent({ service: a.pdsUrl })
+    await agent.login({ identifier: account.handle, password: MIGRATION_PASSWORD })
+    return agent
+  }
+  const signingKeyOfA = async () =>
+    (await plc.getDocumentData(account.did)).verificationMethods.atproto!
   const email = () => `${account.handle}@example.com`
   /** The PLC audit log's length and newest CID: equal before and after means untouched. */
   const plcHead = async () => {
@@ -60,6 +100,7 @@ describe('recovery key, backup and restore without the old PDS', () => {
     await a?.stop()
     a?.removeState()
     rmSync(dir, { recursive: true, force: true })
+    rmSync(early, { recursive: true, force: true })
   })
 
   it('refuses a code mailed for another purpose and changes nothing at the PLC', async () => {
@@ -157,6 +198,123 @@ describe('recovery key, backup and restore without the old PDS', () => {
     expect(verify.output).toContain(`${account.blobs.size} blobs`)
     expect(verify.output).toContain('The live repo is at the same rev.')
   })
+
+  it('follows the firehose through 200 writes, killed mid-stream and resumed, to what a fresh backup holds', async () => {
+    const follow = () =>
+      startAccountCommand('backup', [...backupArgs(dir), '--follow'], { env, timeoutMs: 180_000 })
+    let follower = follow()
+    await untilOutput(follower, /Following \S+ from now/)
+    // The folder as it stands before the writes: the tampered-stream test starts from it.
+    cpSync(dir, early, { recursive: true })
+
+    let killed: CommandRun | undefined
+    await writeMix(await signedInAgent(), account, 200, async (i) => {
+      if (i === 80) {
+        follower.child.kill('SIGKILL')
+        killed = await follower.exited
+      }
+      if (i === 120) follower = follow()
+    })
+    await untilCaughtUp(dir, a.pdsUrl, account.did, follower)
+    const resumed = await stopFollower(follower)
+    expect(killed?.code, killed?.output).toBe(null)
+    expect(resumed.code, resumed.output).toBe(0)
+    // It resumed from its saved cursor, after commits the killed run had applied and saved.
+    const resumedFrom = /Resuming \S+ from seq (\d+) \(rev \S+, (\d+) commits applied/.exec(
+      resumed.output,
+    )
+    expect(resumedFrom, resumed.output).not.toBeNull()
+    expect(Number(resumedFrom![2])).toBeGreaterThan(0)
+    // Every commit came from the stream, verified: no fallback to the PDS was needed.
+    expect(`${killed!.output}${resumed.output}`).not.toContain('not applied')
+    const state = JSON.parse(readFileSync(join(dir, 'follow.json'), 'utf8'))
+    expect(state.commitsApplied).toBeGreaterThanOrEqual(195)
+    expect(state.seq).toBeGreaterThan(Number(resumedFrom![1]))
+
+    const fresh = mkdtempSync(join(tmpdir(), 'edge-pds-backup-fresh-'))
+    try {
+      const full = await runAccountCommand('backup', backupArgs(fresh), { env })
+      expect(full.code, full.output).toBe(0)
+      const key = await signingKeyOfA()
+      const followed = await readFolder(dir, key)
+      expect(followed).toEqual(await readFolder(fresh, key))
+      expect(followed.records).toEqual(account.records)
+      expect(followed.blobs).toEqual(account.blobs)
+    } finally {
+      rmSync(fresh, { recursive: true, force: true })
+    }
+  }, 120_000)
+
+  it('refuses a commit with a bad signature or a broken prevData on the stream, and fetches the changes instead', async () => {
+    const head = await latestCommit(a.pdsUrl, account.did)
+    const frames = await recordFirehose(
+      a.pdsUrl,
+      (f) => f.body.repo === account.did && f.body.rev === head.rev,
+    )
+    const earlyMeta = JSON.parse(readFileSync(join(early, 'backup.json'), 'utf8'))
+    const commits = frames.filter((f) => f.header.t === '#commit' && f.body.repo === account.did)
+    const first = commits.findIndex((f) => f.body.since === earlyMeta.rev)
+    expect(commits.length - first).toBe(200)
+    // The 16th commit after the saved state is altered; the 15 before it are genuine.
+    const target = commits[first + 15]!
+    const cursor = commits[first]!.seq - 1
+    const cases = [
+      { tampered: await withBadSignature(target), reason: /its commit signature does not verify/ },
+      {
+        tampered: withBrokenPrevData(target),
+        reason: /its prevData \S+ is not the local tree's root/,
+      },
+    ]
+    const key = await signingKeyOfA()
+    const expected = await readFolder(dir, key)
+    for (const { tampered, reason } of cases) {
+      const standIn = await serveFirehose(frames.map((f) => (f === target ? tampered : f)))
+      const copy = mkdtempSync(join(tmpdir(), 'edge-pds-backup-tampered-'))
+      try {
+        cpSync(early, copy, { recursive: true })
+        writeFileSync(
+          join(copy, 'follow.json'),
+          JSON.stringify({
+            version: 1,
+            firehose: standIn.url,
+            seq: cursor,
+            rev: earlyMeta.rev,
+            commitsApplied: 0,
+            account: null,
+            updatedAt: new Date().toISOString(),
+          }),
+        )
+        const follower = startAccountCommand(
+          'backup',
+          [...backupArgs(copy), '--follow', '--firehose', standIn.url],
+          { env },
+        )
+        await untilCaughtUp(copy, a.pdsUrl, account.did, follower, 30_000)
+        const run = await stopFollower(follower)
+        expect(run.code, run.output).toBe(0)
+        expect(standIn.cursors[0]).toBe(cursor)
+        const refused = new RegExp(
+          `seq ${target.seq} \\(rev ${target.body.rev}\\) not applied: ${reason.source}[^;]*; ` +
+            `fetching the changes since \\S+ from the PDS`,
+        )
+        expect(run.output).toMatch(refused)
+        // The 15 genuine commits were applied from the stream, the altered one and those
+        // after it (already in what the PDS sent) were not.
+        const state = JSON.parse(readFileSync(join(copy, 'follow.json'), 'utf8'))
+        expect(state.commitsApplied).toBe(15)
+        expect(run.output.match(/not applied/g)).toHaveLength(1)
+        // Never saved: the folder is at the PDS's head, and the re-signed commit is not in it.
+        const meta = JSON.parse(readFileSync(join(copy, 'backup.json'), 'utf8'))
+        expect(meta.commit).toBe(head.cid)
+        const car = await readCar(readFileSync(join(copy, 'repo.car')))
+        expect(car.blocks.has(String(tampered.body.commit))).toBe(false)
+        expect(await readFolder(copy, key)).toEqual(expected)
+      } finally {
+        await standIn.close()
+        rmSync(copy, { recursive: true, force: true })
+      }
+    }
+  }, 90_000)
 
   it('restores onto another PDS after the old one is gone', async () => {
     await a.stop()
@@ -273,4 +431,10 @@ async function recommendedOnB(account: SeededAccount) {
   const agent = new AtpAgent({ service: pdsB })
   await agent.login({ identifier: account.did, password: MIGRATION_PASSWORD })
   return (await agent.com.atproto.identity.getRecommendedDidCredentials()).data
+}
+
+function latestCommit(pdsUrl: string, did: string): Promise<{ cid: string; rev: string }> {
+  return fetch(`${pdsUrl}/xrpc/com.atproto.sync.getLatestCommit?did=${did}`).then(
+    (r) => r.json() as Promise<{ cid: string; rev: string }>,
+  )
 }

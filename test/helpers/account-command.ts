@@ -2,7 +2,7 @@
  * The account commands (`npm run recovery-key | backup | restore`) run as a user runs them:
  * their questions answered on standard input by a function of what they printed so far.
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -24,6 +24,22 @@ export function runAccountCommand(
   args: string[],
   opts: CommandOptions = {},
 ): Promise<CommandRun> {
+  return startAccountCommand(script, args, opts).exited
+}
+
+export interface RunningCommand {
+  child: ChildProcess
+  /** What it printed so far. */
+  output(): string
+  exited: Promise<CommandRun>
+}
+
+/** The command started, for one that keeps running (`backup --follow`) until it is stopped. */
+export function startAccountCommand(
+  script: 'recovery-key' | 'backup' | 'restore',
+  args: string[],
+  opts: CommandOptions = {},
+): RunningCommand {
   const child = spawn(
     process.execPath,
     ['--experimental-strip-types', '--no-warnings', `cli/${script}/main.ts`, ...args],
@@ -48,13 +64,14 @@ export function runAccountCommand(
   }
   child.stdout.on('data', onOutput)
   child.stderr.on('data', onOutput)
-  return new Promise((resolve) => {
+  const exited = new Promise<CommandRun>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
     child.on('exit', (code) => {
       clearTimeout(timer)
       resolve({ code, output })
     })
   })
+  return { child, output: () => output, exited }
 }
 
 /** The paper key `recovery-key add` printed, as its 14 groups. */
