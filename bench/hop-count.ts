@@ -3,10 +3,13 @@
  * its round trips traced (`countHops`), or many times to time them (`timeMethods`). The
  * account, records and blob they need are made first, and every method is warmed up.
  */
+import { buildBenchWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
 import { describeAfter, describeHops, type RequestHops, requestHops } from './hop-paths.ts'
 import type { Trace } from './hop-trace.ts'
+import { HOP_FIGURES, type Results } from './metrics.ts'
 import { sleep } from './processes.ts'
+import { type BenchServer, startDirect } from './servers.ts'
 import { quantile } from './stats.ts'
 
 const COLLECTION = 'app.bsky.feed.post'
@@ -272,4 +275,44 @@ export async function timeMethods(s: State, rounds: number): Promise<MethodTimes
   }
   await takeTrace(s.url)
   return out
+}
+
+const HIGH = 1_000_000_000
+/** Every limit the common methods meet, on as in production, too high to be reached. */
+const UNREACHABLE_LIMITS: Record<string, string> = {
+  PDS_RATE_LIMITS_ENABLED: 'true',
+  PDS_RATE_LIMIT_WRITE_POINTS_HOUR: String(HIGH),
+  PDS_RATE_LIMIT_WRITE_POINTS_DAY: String(HIGH),
+  PDS_RATE_LIMIT_UPLOAD_BLOB_HOUR: String(HIGH),
+  PDS_RATE_LIMITS: [
+    'createSession-ip',
+    'createSession-fail-acct-ip',
+    'createSession-fail-acct',
+    'createAccount-ip',
+  ]
+    .map((name) => `${name}=${HIGH}`)
+    .join(','),
+}
+
+/**
+ * The bench build in workerd (the `direct` server). Rate limits on by default, as in
+ * production: their counters in D1 are round trips of every limited call.
+ */
+export function startHopServer(buildDir: string, rateLimits = true): Promise<BenchServer> {
+  return startDirect(buildBenchWorker(buildDir), { vars: rateLimits ? UNREACHABLE_LIMITS : {} })
+}
+
+/** For `npm run bench`'s table: the critical path of HOP_FIGURES, measured on its own server. */
+export async function hopFigures(buildDir: string): Promise<Results> {
+  const server = await startHopServer(buildDir)
+  try {
+    const hops = await countHops(await prepareHopState(server.url))
+    return Object.fromEntries(
+      hops
+        .filter((h) => HOP_FIGURES.includes(h.method))
+        .map((h) => [`hops.${h.method}`, h.critical]),
+    )
+  } finally {
+    await server.stop()
+  }
 }

@@ -15,15 +15,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildBenchWorker } from './build.ts'
 import {
   countHops,
   type MethodTimes,
   prepareHopState,
   setLatency,
+  startHopServer,
   timeMethods,
 } from './hop-count.ts'
-import { startDirect } from './servers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -35,21 +34,7 @@ const { values } = parseArgs({
 })
 
 const buildDir = mkdtempSync(join(tmpdir(), 'edge-pds-bench-hops-'))
-const HIGH = 1_000_000_000
-/** Every limit the common methods meet, too high to be reached. */
-const unreachableLimits: Record<string, string> = {
-  PDS_RATE_LIMITS_ENABLED: 'true',
-  PDS_RATE_LIMIT_WRITE_POINTS_HOUR: String(HIGH),
-  PDS_RATE_LIMIT_WRITE_POINTS_DAY: String(HIGH),
-  PDS_RATE_LIMIT_UPLOAD_BLOB_HOUR: String(HIGH),
-  PDS_RATE_LIMITS: ['createSession-ip', 'createSession-fail-acct-ip', 'createSession-fail-acct']
-    .concat('createAccount-ip')
-    .map((name) => `${name}=${HIGH}`)
-    .join(','),
-}
-const server = await startDirect(buildBenchWorker(buildDir), {
-  vars: values['rate-limits'] === 'off' ? {} : unreachableLimits,
-})
+const server = await startHopServer(buildDir, values['rate-limits'] !== 'off')
 try {
   const state = await prepareHopState(server.url)
   const hops = await countHops(state)
