@@ -17,8 +17,11 @@ export const getBlob = defineMethod('com.atproto.sync.getBlob', {
   permission: noPermission,
   rateLimits: noRateLimits,
   async handler({ params, auth, env, request, db }) {
-    const account = await resolveRepoForRead(db, params.did, auth?.did)
-    const row = await getBlobRow(db, account.did, params.cid)
+    // One round trip: the blob's row is read beside the account's, and used only if it may be.
+    const [, row] = await Promise.all([
+      resolveRepoForRead(db, params.did, auth?.did),
+      getBlobRow(db, params.did, params.cid),
+    ])
     // A blob taken down is withheld as if absent; its bytes stay for a reversal.
     if (!row || row.temp || row.takedownRef) {
       throw new InvalidRequestError(`Blob not found: ${params.cid}`, 'BlobNotFound')
