@@ -1,6 +1,6 @@
 /** The Worker bundle, built by wrangler exactly as `wrangler deploy` would upload it. */
 import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
+import { basename, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const rootDir = fileURLToPath(new URL('..', import.meta.url))
@@ -8,13 +8,15 @@ const wranglerBin = join(rootDir, 'node_modules/wrangler/bin/wrangler.js')
 
 /**
  * Builds into `outDir` and returns the entry module (not minified unless asked, like `wrangler dev`).
- * `root` builds another checkout of the project (an older commit, for before/after runs).
+ * `root` builds another checkout of the project (an older commit, for before/after runs);
+ * `entry` another entry module than wrangler.toml's `main` (the bench build, bench/worker/).
  */
 export function buildWorker(
   outDir: string,
-  opts: { minify?: boolean; metafile?: string; root?: string } = {},
+  opts: { minify?: boolean; metafile?: string; root?: string; entry?: string } = {},
 ): string {
   const args = [wranglerBin, 'deploy', '--dry-run', '--outdir', outDir]
+  if (opts.entry) args.push(opts.entry)
   if (opts.minify) args.push('--minify')
   if (opts.metafile) args.push('--metafile', opts.metafile)
   const result = spawnSync(process.execPath, args, {
@@ -25,5 +27,11 @@ export function buildWorker(
   if (result.status !== 0) {
     throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}${result.stderr}`)
   }
-  return join(outDir, 'index.js')
+  // wrangler names the bundle after the entry module.
+  return join(outDir, opts.entry ? `${basename(opts.entry, extname(opts.entry))}.js` : 'index.js')
+}
+
+/** The bench build: the Worker with its bindings instrumented (bench/worker/entry.ts). */
+export function buildBenchWorker(outDir: string): string {
+  return buildWorker(outDir, { entry: 'bench/worker/entry.ts' })
 }

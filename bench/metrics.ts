@@ -22,6 +22,9 @@ const m = (
   digits = 1,
 ): MetricDef => ({ id, label, unit, better, digits })
 
+/** The methods whose round trips on the critical path the table shows (bench/hop-count.ts). */
+export const HOP_FIGURES = ['createRecord', 'applyWrites', 'getRecord', 'listRecords', 'getRepo']
+
 export const METRICS: readonly MetricDef[] = [
   m('createAccount.p50', 'createAccount p50', 'ms', 'lower'),
   m('createSession.p50', 'createSession p50', 'ms', 'lower'),
@@ -58,6 +61,10 @@ export const METRICS: readonly MetricDef[] = [
   m('memory.idle', 'server RSS after start', 'MB', 'lower', 0),
   m('memory.end', 'server RSS after the workload', 'MB', 'lower', 0),
   m('memory.peak', 'server peak RSS', 'MB', 'lower', 0),
+  // Ours only, from the bench build (`npm run bench:hops`): round trips one after the other.
+  ...HOP_FIGURES.map((method) =>
+    m(`hops.${method}`, `${method}, round trips on the critical path`, 'hops', 'lower', 0),
+  ),
 ]
 
 export function formatCell(cell: Cell | undefined, def: MetricDef): string {

@@ -6,6 +6,9 @@
  *   npm run bench -- --quick            a tenth of the work, to try the harness
  *   npm run bench -- --only=reference,direct
  *   npm run bench -- --readme           also put the table into bench/README.md
+ *   npm run bench -- --latency=in-colo:2,d1:20,do:40
+ *                                       ours with that latency per round trip (the bench build,
+ *                                       bench/worker/); writes bench/results/latency.json
  *
  * A benchmark, not a test: it exits 0 whatever the numbers are. `--quick` writes
  * bench/results/quick.json (not kept) instead of latest.json.
@@ -14,7 +17,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildWorker } from './build.ts'
+import { buildBenchWorker, buildWorker } from './build.ts'
+import { hopFigures } from './hop-count.ts'
 import { METRICS, type Results } from './metrics.ts'
 import { sleep, waitForIdle } from './processes.ts'
 import { benchDir, ensureReferenceInstalled, type ReferenceRuntime } from './reference-install.ts'
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     readme: { type: 'boolean', default: false },
+    latency: { type: 'string' },
   },
 })
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : KINDS
@@ -103,7 +108,10 @@ try {
         kind === 'reference'
           ? await startReference(reference!.node)
           : kind === 'direct'
-            ? await startDirect(buildWorker(buildDir))
+            ? await startDirect(
+                values.latency ? buildBenchWorker(buildDir) : buildWorker(buildDir),
+                { vars: values.latency ? { BENCH_LATENCY: values.latency } : {} },
+              )
             : await startDev()
       servers.push(server)
       log(`${kind}: ${server.url}`)
@@ -140,6 +148,11 @@ try {
       )
     }
   }
+  if (values.latency) run.notes.push(`ours (workerd): latency injected per hop: ${values.latency}`)
+  if (run.servers.direct) {
+    log('direct: counting round trips (bench build)')
+    Object.assign(run.servers.direct, await hopFigures(buildDir))
+  }
 } finally {
   await stopAll()
 }
@@ -154,7 +167,7 @@ const output = { ...run, metrics: METRICS }
 const rounded = (_key: string, value: unknown): unknown =>
   typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value
 // A quick run is for trying the harness: it does not replace the figures kept in git.
-const file = values.quick ? 'quick.json' : 'latest.json'
+const file = values.latency ? 'latency.json' : values.quick ? 'quick.json' : 'latest.json'
 writeFileSync(join(resultsDir, file), `${JSON.stringify(output, rounded, 2)}\n`)
 log(`Wrote bench/results/${file}`)
 if (values.readme) {

@@ -1,9 +1,9 @@
 /**
- * The rate limits' numbers, and their counters in D1 (one upsert per counted call). Which
+ * The rate limits' numbers, and their counters in D1 (one batch per call). Which
  * limits a method has, and on what they are keyed, is declared with the method
  * (`rateLimits:` in `defineMethod`); the dispatcher applies them (`src/xrpc/rate-limits.ts`).
  */
-import { sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import {
   type AccountLimits,
   type Config,
@@ -12,8 +12,10 @@ import {
   type RateLimitName,
 } from './config.ts'
 import type { Db } from './db/index.ts'
+import { rateLimit } from './db/schema.ts'
 import {
   addressPrefix,
+  type CounterUpdate,
   clientIp,
   type RateLimit,
   type RateLimitedCall,
@@ -85,23 +87,36 @@ export const UPLOAD_BLOB_LIMITS: RateLimitRule<RateLimitedCall & { config: Confi
   { limit: accountLimit('uploadBlob-hour', HOUR, 'uploadBlobPerHour'), key: 'account' },
 ]
 
-/** Counters in the `rate_limit` table: one row per key, reset when a new window starts. */
+/**
+ * Counters in the `rate_limit` table: one row per key, reset when a new window starts. A
+ * call's counters are updated and read in one D1 batch: one round trip however many rules.
+ */
 export function d1RateLimitStore(db: Db): RateLimitStore {
+  const query = ({ key, windowStart, points }: CounterUpdate) =>
+    points === null
+      ? db
+          .select({ count: rateLimit.count })
+          .from(rateLimit)
+          .where(and(eq(rateLimit.key, key), eq(rateLimit.windowStart, windowStart)))
+      : db
+          .insert(rateLimit)
+          .values({ key, windowStart, count: points })
+          .onConflictDoUpdate({
+            target: rateLimit.key,
+            set: {
+              count: sql`CASE WHEN ${rateLimit.windowStart} = excluded.window_start
+                         THEN ${rateLimit.count} + excluded.count ELSE excluded.count END`,
+              windowStart: sql`excluded.window_start`,
+            },
+          })
+          .returning({ count: rateLimit.count })
   return {
-    async add(key, windowStart, points) {
-      const row = await db.get<{ count: number }>(sql`
-        INSERT INTO rate_limit (key, window_start, count) VALUES (${key}, ${windowStart}, ${points})
-        ON CONFLICT (key) DO UPDATE SET
-          count = CASE WHEN rate_limit.window_start = excluded.window_start
-                       THEN rate_limit.count + excluded.count ELSE excluded.count END,
-          window_start = excluded.window_start
-        RETURNING count`)
-      return row?.count ?? points
-    },
-    async read(key, windowStart) {
-      const row = await db.get<{ count: number }>(sql`
-        SELECT count FROM rate_limit WHERE key = ${key} AND window_start = ${windowStart}`)
-      return row?.count ?? 0
+    async count(updates) {
+      const [first, ...rest] = updates.map(query)
+      if (!first) return []
+      const rows: { count: number }[][] =
+        rest.length === 0 ? [await first] : await db.batch([first, ...rest])
+      return rows.map((found, i) => found[0]?.count ?? updates[i]!.points ?? 0)
     },
   }
 }

@@ -65,23 +65,28 @@ export async function verifyOAuthAccess(
   const claims = await verifyAccessTokenJwt(config, credential.token)
   if (!claims) throw refusal(config, 'invalid_token', 'Invalid or expired access token')
   const path = new URL(request.url).pathname
-  let jkt: string
-  try {
-    ;({ jkt } = await verifyDpopProof(request, {
+  // The proof's jti claim and the session read are independent D1 round trips: in parallel,
+  // judged in the same order as one after the other.
+  const [proof, found] = await Promise.allSettled([
+    verifyDpopProof(request, {
       db,
       config,
       htu: `${config.publicUrl}${path}`,
       accessToken: credential.token,
-    }))
-  } catch (err) {
+    }),
+    getOAuthSession(db, claims.sid),
+  ])
+  if (proof.status === 'rejected') {
+    const err: unknown = proof.reason
     if (!(err instanceof DpopError)) throw err
     if (err.kind === 'nonce') throw refusal(config, 'use_dpop_nonce', err.message)
     throw refusal(config, 'invalid_dpop_proof', err.message)
   }
-  if (jkt !== claims.jkt) {
+  if (proof.value.jkt !== claims.jkt) {
     throw refusal(config, 'invalid_token', 'The access token is bound to another DPoP key')
   }
-  const session = await getOAuthSession(db, claims.sid)
+  if (found.status === 'rejected') throw found.reason
+  const session = found.value
   if (!session || session.did !== claims.sub || session.expiresAt <= nowSeconds()) {
     throw refusal(config, 'invalid_token', 'The OAuth session has been revoked or has expired')
   }

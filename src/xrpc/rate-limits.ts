@@ -48,11 +48,19 @@ export interface RateLimitRule<Call extends RateLimitedCall = RateLimitedCall> {
 /** For methods without limits, written out so that none is forgotten. */
 export const noRateLimits: readonly [] = Object.freeze([]) as readonly []
 
+/** One counter a call touches: `points` added to it, or null to only read it. */
+export interface CounterUpdate {
+  key: string
+  windowStart: number
+  points: number | null
+}
+
 export interface RateLimitStore {
-  /** Adds `points` to `key`'s counter for the window starting at `windowStart`; the new count. */
-  add(key: string, windowStart: number, points: number): Promise<number>
-  /** The count of `key` in the window starting at `windowStart` (0 when none). */
-  read(key: string, windowStart: number): Promise<number>
+  /**
+   * Applies every update in one round trip; the count of each counter after it (0 when it has
+   * none in the window starting at `windowStart`), in order.
+   */
+  count(updates: readonly CounterUpdate[]): Promise<number[]>
 }
 
 /**
@@ -64,8 +72,11 @@ export function appliesBeforeAuth(rule: RateLimitRule<never>): boolean {
 }
 
 /**
- * Applies `rules` in order. Returns what to do when the call fails: count the rules that
- * count failures.
+ * Applies `rules`, refusing with the first one in order that is over its max. All of a call's
+ * counters are read and counted together, in one round trip to the store (so a call refused by
+ * one rule is still counted by the others, as the reference PDS consumes all of a call's
+ * limiters at once). Returns what to do when the call fails: count the rules that count
+ * failures.
  */
 export async function enforceRateLimits<Call extends RateLimitedCall>(
   rules: readonly RateLimitRule<Call>[],
@@ -73,25 +84,34 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
   store: RateLimitStore,
   nowMs = Date.now(),
 ): Promise<() => Promise<void>> {
-  const onFailure: { key: string; windowStart: number; cost: number }[] = []
+  const checks: (CounterUpdate & { max: number; cost: number; retryAfter: number })[] = []
   for (const rule of rules) {
     const limit = typeof rule.limit === 'function' ? rule.limit(call) : rule.limit
     const windowMs = limit.windowSeconds * 1000
     const windowStart = Math.floor(nowMs / windowMs) * windowMs
-    const retryAfter = (windowStart + windowMs - nowMs) / 1000
-    const key = counterKey(limit, await subjectOf(rule, call))
     const cost = typeof rule.cost === 'function' ? rule.cost(call) : (rule.cost ?? 1)
-    if (rule.counts === 'failures') {
-      if ((await store.read(key, windowStart)) + cost > limit.max) {
-        throw new RateLimitExceededError(retryAfter)
-      }
-      onFailure.push({ key, windowStart, cost })
-    } else if ((await store.add(key, windowStart, cost)) > limit.max) {
-      throw new RateLimitExceededError(retryAfter)
+    checks.push({
+      key: counterKey(limit, await subjectOf(rule, call)),
+      windowStart,
+      // A rule counting failures is only read now, and counted if the call fails.
+      points: rule.counts === 'failures' ? null : cost,
+      max: limit.max,
+      cost,
+      retryAfter: (windowStart + windowMs - nowMs) / 1000,
+    })
+  }
+  const counts = checks.length > 0 ? await store.count(checks) : []
+  for (const [i, check] of checks.entries()) {
+    const count = counts[i] ?? 0
+    if (check.points === null ? count + check.cost > check.max : count > check.max) {
+      throw new RateLimitExceededError(check.retryAfter)
     }
   }
+  const onFailure = checks
+    .filter((check) => check.points === null)
+    .map(({ key, windowStart, cost }) => ({ key, windowStart, points: cost }))
   return async () => {
-    for (const { key, windowStart, cost } of onFailure) await store.add(key, windowStart, cost)
+    if (onFailure.length > 0) await store.count(onFailure)
   }
 }
 

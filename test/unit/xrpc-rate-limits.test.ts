@@ -10,19 +10,19 @@ import {
   type RateLimitStore,
 } from '../../src/xrpc/rate-limits.ts'
 
-function memoryStore(): RateLimitStore & { keys: string[] } {
+function memoryStore(): RateLimitStore & { keys: string[]; rounds: number } {
   const counts = new Map<string, number>()
   return {
     keys: [],
-    async add(key, windowStart, points) {
-      this.keys.push(key)
-      const next = (counts.get(`${key}@${windowStart}`) ?? 0) + points
-      counts.set(`${key}@${windowStart}`, next)
-      return next
-    },
-    async read(key, windowStart) {
-      this.keys.push(key)
-      return counts.get(`${key}@${windowStart}`) ?? 0
+    rounds: 0,
+    async count(updates) {
+      this.rounds++
+      return updates.map(({ key, windowStart, points }) => {
+        this.keys.push(key)
+        const next = (counts.get(`${key}@${windowStart}`) ?? 0) + (points ?? 0)
+        counts.set(`${key}@${windowStart}`, next)
+        return next
+      })
     },
   }
 }
@@ -49,6 +49,47 @@ describe('rate limit keys', () => {
     await expect(
       enforceRateLimits([{ limit, key: () => long('B') }], call, store),
     ).rejects.toMatchObject({ status: 429 })
+  })
+})
+
+describe('rate limits applied together', () => {
+  const hour = { name: 'writes-hour', windowSeconds: 3600, max: 2 }
+  const day = { name: 'writes-day', windowSeconds: 86_400, max: 10 }
+  const failures = { name: 'fails', windowSeconds: 300, max: 1 }
+
+  it('reads and counts all of a call’s counters in one round trip to the store', async () => {
+    const store = memoryStore()
+    const rules = [
+      { limit: hour, key: () => 'acct' },
+      { limit: day, key: () => 'acct' },
+      { limit: failures, key: () => 'acct', counts: 'failures' as const },
+    ]
+    const countFailure = await enforceRateLimits(rules, call, store)
+    expect(store.rounds).toBe(1)
+    await countFailure()
+    expect(store.rounds).toBe(2)
+    // The failure counted: the next call is refused before it runs, every counter read at once.
+    await expect(enforceRateLimits(rules, call, store)).rejects.toMatchObject({ status: 429 })
+    expect(store.rounds).toBe(3)
+  })
+
+  it('refuses past a max and still counts the call in every rule', async () => {
+    const store = memoryStore()
+    const rules = [
+      { limit: hour, key: () => 'acct' },
+      { limit: day, key: () => 'acct' },
+    ]
+    await enforceRateLimits(rules, call, store)
+    await enforceRateLimits(rules, call, store)
+    await expect(enforceRateLimits(rules, call, store)).rejects.toMatchObject({ status: 429 })
+    const counts = await store.count([
+      {
+        key: 'writes-day:acct',
+        windowStart: Math.floor(Date.now() / 86_400_000) * 86_400_000,
+        points: null,
+      },
+    ])
+    expect(counts).toEqual([3])
   })
 })
 

@@ -76,8 +76,10 @@ describe('expired D1 rows', () => {
     // Counters live as long as the longest window a method may declare (a day).
     const limit = RATE_LIMIT_DEFAULTS.requestAccountDeletePerDid
     const store = d1RateLimitStore(db)
-    await store.add(`${limit.name}:old-subject`, at(-25 * 3600_000).getTime(), 1)
-    await store.add(`${limit.name}:live-subject`, at(-23 * 3600_000).getTime(), 1)
+    await store.count([
+      { key: `${limit.name}:old-subject`, windowStart: at(-25 * 3600_000).getTime(), points: 1 },
+      { key: `${limit.name}:live-subject`, windowStart: at(-23 * 3600_000).getTime(), points: 1 },
+    ])
 
     for (const [idHash, expiresAt] of [
       ['admin-old', at(-1000)],

@@ -12,12 +12,17 @@ export const describeRepo = defineMethod('com.atproto.repo.describeRepo', {
   permission: noPermission,
   rateLimits: noRateLimits,
   async handler({ params, config, db }) {
-    const account = await resolveRepoForRead(db, params.repo)
+    // Named by DID, the collections are read beside the account (one round trip), and
+    // answered only if the repo may be served.
+    const [account, collectionsOfDid] = await Promise.all([
+      resolveRepoForRead(db, params.repo),
+      params.repo.startsWith('did:') ? listCollections(db, params.repo) : null,
+    ])
     const [didDoc, collections] = await Promise.all([
       identityServices(config)
         .didResolver.resolve(account.did)
         .catch(() => null),
-      listCollections(db, account.did),
+      collectionsOfDid ?? listCollections(db, account.did),
     ])
     const handleIsCorrect = didDoc !== null && getHandle(didDoc) === account.handle
     return {

@@ -19,11 +19,17 @@ export const getBlob = defineMethod('com.atproto.sync.getBlob', {
   rateLimits: noRateLimits,
   async handler({ params, auth, env, request, db }) {
     // A blob turns permanent when a record referencing it is indexed: a replica that has not
-    // seen that record yet still has it temporary, so that counts as a miss too.
+    // seen that record yet still has it temporary, so that counts as a miss too. One round
+    // trip: the blob's row is read beside the account's, and used only if it may be.
     const row = await readOrAskPrimary(
       db,
-      async (db) =>
-        getBlobRow(db, (await resolveRepoForRead(db, params.did, auth?.did)).did, params.cid),
+      async (db) => {
+        const [, row] = await Promise.all([
+          resolveRepoForRead(db, params.did, auth?.did),
+          getBlobRow(db, params.did, params.cid),
+        ])
+        return row
+      },
       (row) => row !== null && !row.temp,
     )
     // A blob taken down is withheld as if absent; its bytes stay for a reversal.
