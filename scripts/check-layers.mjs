@@ -13,6 +13,10 @@
  * throw DomainErrors (src/errors.ts), which `src/xrpc/errors.ts` maps to HTTP. They may still
  * import `src/xrpc/permission.ts`, the vocabulary of what a call does (no HTTP in it), which
  * OAuth scopes (`src/auth/scopes/`) are matched against.
+ *
+ * The protocol core is ours: no file under `cli/`, `src/` or `worker/` may import an
+ * `@atproto/*` package (type-only imports included). Those packages are devDependencies, kept
+ * as independent verifiers for `test/` and `bench/`, which may import them.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize, relative, sep } from 'node:path'
@@ -71,6 +75,24 @@ function* sourceFiles(dir) {
 }
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm
+const ATPROTO_IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](@atproto\/[^'"]*)['"]/gm
+const SHIPPED = ['cli', 'src', 'worker']
+
+/** Imports of `@atproto/*` from the code we ship (the CLI, the library, the Worker). */
+export function findAtprotoImports(files = SHIPPED.flatMap((dir) => [...sourceFiles(dir)])) {
+  const violations = []
+  for (const file of files) {
+    const text = readFileSync(join(root, file), 'utf8')
+    for (const match of text.matchAll(ATPROTO_IMPORT)) {
+      const line = text.slice(0, match.index).split('\n').length
+      violations.push(
+        `${file}:${line} imports ${match[1]}: @atproto/* is for tests only, use src/ instead`,
+      )
+    }
+  }
+  return violations
+}
 
 export function findViolations(files = [...sourceFiles('src'), ...sourceFiles('worker')]) {
   const violations = []
@@ -94,11 +116,11 @@ export function findViolations(files = [...sourceFiles('src'), ...sourceFiles('w
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const violations = findViolations()
+  const violations = [...findViolations(), ...findAtprotoImports()]
   for (const v of violations) console.error(v)
   if (violations.length > 0) {
     console.error(
-      `\n${violations.length} import(s) against the layer order (scripts/check-layers.mjs)`,
+      `\n${violations.length} import(s) against the layer order or of @atproto/* (scripts/check-layers.mjs)`,
     )
     process.exit(1)
   }

@@ -4,8 +4,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
-import { getFullRepo, MemoryBlockstore, readCar, readCarWithRoot } from '@atproto/repo'
-import { decode } from '@ipld/dag-cbor'
+import { readCar } from '../../src/repo/car.ts'
+import { parseCommit } from '../../src/repo/commit.ts'
+import { LocalRepo } from '../backup/local-repo.ts'
 import type { Context } from './context.ts'
 import { meter, startProgress } from './progress.ts'
 import type { RepoSnapshot } from './state.ts'
@@ -37,9 +38,11 @@ export async function downloadRepo(
 
 /** The root commit's CID and rev. */
 export async function snapshotOf(path: string, bytes: number): Promise<RepoSnapshot> {
-  const { root, blocks } = await readCarWithRoot(await readFile(path))
-  const commit = decode(blocks.get(root)!) as { rev: string }
-  return { rev: commit.rev, commit: root.toString(), bytes }
+  const { roots, blocks } = await readCar(await readFile(path))
+  const root = roots[0]
+  const block = root && blocks.get(root.toString())
+  if (!block) throw new Error(`${path} holds no root commit block`)
+  return { rev: parseCommit(block).rev, commit: root.toString(), bytes }
 }
 
 /**
@@ -56,10 +59,5 @@ export async function mergeDiff(fullPath: string, diffPath: string): Promise<num
 
 /** A full CAR and a `since` diff of it, as the full CAR at the diff's root (throws if incomplete). */
 export async function mergeRepoCars(full: Uint8Array, diff: Uint8Array): Promise<Uint8Array> {
-  const earlier = await readCar(full)
-  const changes = await readCarWithRoot(diff)
-  const store = new MemoryBlockstore(earlier.blocks.addMap(changes.blocks))
-  const chunks: Uint8Array[] = []
-  for await (const chunk of getFullRepo(store, changes.root)) chunks.push(chunk)
-  return Buffer.concat(chunks)
+  return (await LocalRepo.merged(full, diff)).toCar()
 }

@@ -6,7 +6,7 @@
  * write, so a relay fetching it would refuse it; migrate and restore both follow the import
  * with `resignedIfNeeded`.
  */
-import { readCarWithRoot, verifyRepo, verifyRepoCar } from '@atproto/repo'
+import { verifyRepoCar } from '../../src/repo/verify.ts'
 import type { XrpcClient } from './xrpc.ts'
 
 export interface ServedRepo {
@@ -25,12 +25,11 @@ export async function fetchServedRepo(
   const res = await client.stream('com.atproto.sync.getRepo', { params: { did } })
   const car = new Uint8Array(await res.arrayBuffer())
   try {
-    const verified = await verifyRepoCar(car, did, key ?? undefined)
-    return { signed: key !== null, records: recordMap(verified.creates), bytes: car.byteLength }
+    const verified = await verifyRepoCar(car, { did, signingKey: key ?? undefined })
+    return { signed: key !== null, records: recordMap(verified.records), bytes: car.byteLength }
   } catch {
-    const { root, blocks } = await readCarWithRoot(car)
-    const unsigned = await verifyRepo(blocks, root, did)
-    return { signed: false, records: recordMap(unsigned.creates), bytes: car.byteLength }
+    const unsigned = await verifyRepoCar(car, { did })
+    return { signed: false, records: recordMap(unsigned.records), bytes: car.byteLength }
   }
 }
 

@@ -5,7 +5,7 @@
  * the same (by hash). Identity: the PLC document names the new PDS and its key.
  */
 import { readFile } from 'node:fs/promises'
-import { readCarWithRoot, verifyRepo } from '@atproto/repo'
+import { verifyRepoCar } from '../../../src/repo/verify.ts'
 import { listBlobCids } from '../blob-list.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
@@ -39,8 +39,8 @@ export async function verifyMigration(ctx: Context): Promise<void> {
     )
   }
   if (!repo.signed) problems.push("the new repo's commit does not verify with the DID's key")
-  const old = await readCarWithRoot(await readFile(ctx.store.carPath))
-  const oldRecords = recordMap((await verifyRepo(old.blocks, old.root)).creates)
+  const old = await verifyRepoCar(await readFile(ctx.store.carPath))
+  const oldRecords = recordMap(old.records)
   const differing = [...oldRecords].filter(([path, cid]) => repo.records.get(path) !== cid)
   const extra = [...repo.records.keys()].filter((path) => !oldRecords.has(path))
   if (differing.length > 0 || extra.length > 0) {
