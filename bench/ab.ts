@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
+import { postingAccount } from './posting-account.ts'
 import { findChildren, readCpuMs, waitForIdle } from './processes.ts'
 import { type BenchServer, startDirect } from './servers.ts'
 import { median } from './stats.ts'
@@ -99,26 +100,7 @@ async function prepare(
   client: XrpcClient,
   n: number,
 ): Promise<(i: number) => Promise<{ ms: number }>> {
-  const account = (
-    await client.call<{ did: string; accessJwt: string }>('com.atproto.server.createAccount', {
-      body: { handle: `ab${n}.test`, email: `ab${n}@example.com`, password: 'ab-password-1' },
-    })
-  ).body
-  const post = (i: number) =>
-    client.call<{ uri: string }>('com.atproto.repo.createRecord', {
-      token: account.accessJwt,
-      body: {
-        repo: account.did,
-        collection: 'app.bsky.feed.post',
-        record: {
-          $type: 'app.bsky.feed.post',
-          text: `Post ${i}`,
-          createdAt: new Date().toISOString(),
-        },
-      },
-    })
-  const uris: string[] = []
-  for (let i = 0; i < 200; i++) uris.push((await post(i)).body.uri)
+  const { account, post, uris } = await postingAccount(client, `ab${n}`)
   const request = (i: number): Promise<{ ms: number }> => {
     if (scenario === 'createRecord') return post(i)
     if (scenario === 'listRecords') {

@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { buildWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
 import { FirehoseSubscriber } from './firehose.ts'
+import { postingAccount } from './posting-account.ts'
 import { freePort } from './processes.ts'
 import { benchDir } from './reference-install.ts'
 import { startDirect } from './servers.ts'
@@ -86,26 +87,7 @@ const inspectorPort = await freePort()
 const server = await startDirect(bundle, { inspectorPort })
 try {
   const client = new XrpcClient(server.url)
-  const account = (
-    await client.call<{ did: string; accessJwt: string }>('com.atproto.server.createAccount', {
-      body: { handle: 'profiler.test', email: 'profiler@example.com', password: 'profile-pw-1' },
-    })
-  ).body
-  const post = (i: number) =>
-    client.call<{ uri: string }>('com.atproto.repo.createRecord', {
-      token: account.accessJwt,
-      body: {
-        repo: account.did,
-        collection: 'app.bsky.feed.post',
-        record: {
-          $type: 'app.bsky.feed.post',
-          text: `Post ${i}`,
-          createdAt: new Date().toISOString(),
-        },
-      },
-    })
-  const uris: string[] = []
-  for (let i = 0; i < 200; i++) uris.push((await post(i)).body.uri)
+  const { account, post, uris } = await postingAccount(client, 'profiler')
   if (scenario === 'replay') await addLargeCommits(client, account)
   const request = (i: number): Promise<{ ms: number }> => {
     if (scenario === 'createRecord') return post(i)
