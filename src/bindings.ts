@@ -3,7 +3,12 @@
  * account object's refusals turned into the XRPC errors the spec gives.
  */
 import { type AccountResult, RepoWriteError, unwrapAccountResult } from './account/errors.ts'
-import { AuthRequiredError, InvalidRequestError, type XrpcError } from './xrpc/errors.ts'
+import {
+  AuthRequiredError,
+  InvalidRequestError,
+  RateLimitExceededError,
+  type XrpcError,
+} from './xrpc/errors.ts'
 
 /** The name of the host's one sequencer object. */
 export const SEQUENCER_NAME = 'main'
@@ -38,6 +43,9 @@ function toXrpcError(err: RepoWriteError): XrpcError {
       return new AuthRequiredError(err.message, err.xrpcError)
     case 'RepoNotFound':
       return new InvalidRequestError(err.message, 'RepoNotFound')
+    case 'RateLimitExceeded':
+      // The dispatcher's own refusal, with its Retry-After: the same answer as any limit.
+      return new RateLimitExceededError(err.retryAfter ?? 1)
     default:
       return new InvalidRequestError(err.message, err.xrpcError)
   }

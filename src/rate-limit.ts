@@ -64,17 +64,28 @@ function accountLimit(
 /** Repo write points a write operation takes, as the reference PDS counts them. */
 export const WRITE_POINTS = { create: 3, update: 2, delete: 1 } as const
 
-/** Repo writes per account, by points per hour and per day; `cost` is the call's points. */
+/**
+ * Repo writes per account, by points per hour and per day; `cost` is the call's points. Counted
+ * by the account object, the account's single writer, with the write: no D1 round trip before
+ * the object call.
+ */
 export function repoWriteLimits<Call extends RateLimitedCall & { config: Config }>(
   cost: number | ((call: Call) => number),
 ): RateLimitRule<Call>[] {
+  const countedBy = 'account-object'
   return [
     {
       limit: accountLimit('repo-write-hour', HOUR, 'repoWritePointsPerHour'),
       key: 'account',
       cost,
+      countedBy,
     },
-    { limit: accountLimit('repo-write-day', DAY, 'repoWritePointsPerDay'), key: 'account', cost },
+    {
+      limit: accountLimit('repo-write-day', DAY, 'repoWritePointsPerDay'),
+      key: 'account',
+      cost,
+      countedBy,
+    },
   ]
 }
 

@@ -23,18 +23,25 @@ export type RepoErrorName =
   | 'AccountTakedown'
   | 'AccountSuspended'
   | 'AccountDeleted'
+  | 'RateLimitExceeded'
 
 export class RepoWriteError extends Error {
   override name = 'RepoWriteError'
   readonly xrpcError: RepoErrorName
+  /** RateLimitExceeded: seconds until the window that refused the write ends. */
+  readonly retryAfter?: number
 
-  constructor(xrpcError: RepoErrorName, message: string) {
+  constructor(xrpcError: RepoErrorName, message: string, retryAfter?: number) {
     super(message)
     this.xrpcError = xrpcError
+    if (retryAfter !== undefined) this.retryAfter = retryAfter
   }
 }
 
-export type AccountFailure = { ok: false; error: { name: RepoErrorName; message: string } }
+export type AccountFailure = {
+  ok: false
+  error: { name: RepoErrorName; message: string; retryAfter?: number }
+}
 
 export type AccountResult<T> = { ok: true; value: T } | AccountFailure
 
@@ -44,7 +51,11 @@ export async function toAccountResult<T>(fn: () => Promise<T>): Promise<AccountR
     return { ok: true, value: await fn() }
   } catch (err) {
     if (err instanceof RepoWriteError) {
-      return { ok: false, error: { name: err.xrpcError, message: err.message } }
+      const { xrpcError: name, message, retryAfter } = err
+      return {
+        ok: false,
+        error: { name, message, ...(retryAfter === undefined ? {} : { retryAfter }) },
+      }
     }
     throw err
   }
@@ -53,5 +64,6 @@ export async function toAccountResult<T>(fn: () => Promise<T>): Promise<AccountR
 /** The value of a result, or its error thrown as a RepoWriteError. */
 export function unwrapAccountResult<T>(result: AccountResult<T>): T {
   if (result.ok) return result.value
-  throw new RepoWriteError(result.error.name, result.error.message)
+  const { name, message, retryAfter } = result.error
+  throw new RepoWriteError(name, message, retryAfter)
 }

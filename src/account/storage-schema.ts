@@ -116,6 +116,13 @@ const STATEMENTS = [
     records INTEGER NOT NULL,
     imported_at TEXT NOT NULL
   )`,
+  // The per-account write limits' counters (write-limits.ts): one row per limit, reset when a
+  // new window starts.
+  `CREATE TABLE IF NOT EXISTS write_limit (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL
+  )`,
 ]
 
 export function ensureAccountSchema(sql: SqlLike): void {

@@ -22,7 +22,12 @@ export type ApplyWritesInput = {
   writes: PreparedWrite[]
   /** The commit CID the repo must be at; undefined or null: no check. */
   swapCommit?: string | null
+  /** Rate limits this write counts against, before its commit (`write-limits.ts`). */
+  limits?: WriteLimit[]
 }
+
+/** A fixed-window limit a write takes `cost` points of; refused past `max` in the window. */
+export type WriteLimit = { key: string; windowSeconds: number; max: number; cost: number }
 
 export type CommitRef = { cid: string; rev: string }
 

@@ -33,6 +33,7 @@ import type {
   SetStatusInput,
   WriteResult,
 } from './types.ts'
+import { countWriteLimits } from './write-limits.ts'
 
 const INACTIVE_ERRORS = {
   deactivated: ['AccountDeactivated', 'Account is deactivated'],
@@ -146,6 +147,9 @@ export class AccountWriter {
   async applyWrites(input: ApplyWritesInput): Promise<WriteResult> {
     const { cache, lock } = this.parts
     const { id, commit, results } = await lock.run(async () => {
+      this.ensureSchema()
+      // Counted first and kept whatever follows, as a refused or failed write still counts.
+      countWriteLimits(this.parts.storage.sql, input.limits ?? [], Date.now())
       const state = this.writableState()
       const built = await buildWriteCommit(
         {

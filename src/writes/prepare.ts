@@ -3,7 +3,7 @@
  * each record checked (`$type`, Lexicon, record key, data model, size) and encoded to
  * DAG-CBOR in the Worker, so the single-writer object spends its time on the commit alone.
  */
-import type { PreparedWrite, WriteResult } from '../account/types.ts'
+import type { PreparedWrite, WriteLimit, WriteResult } from '../account/types.ts'
 import { accountStub, unwrapAccount } from '../bindings.ts'
 import { checkBlobRefs } from '../blobs/check.ts'
 import { type BlobRef, findBlobRefs } from '../data/blob-ref.ts'
@@ -196,13 +196,15 @@ export function checkSwap<T extends string | null | undefined>(value: T, field: 
 
 /**
  * Commits the prepared writes in the account's Durable Object, once every blob their records
- * reference is known to be this account's upload (BlobNotFound otherwise).
+ * reference is known to be this account's upload (BlobNotFound otherwise). The object counts
+ * the write against `limits` first (the method's per-account write limits).
  */
 export async function commitWrites(
   env: Env,
   did: string,
   writes: PreparedWrite[],
   swapCommit: string | null | undefined,
+  limits: readonly WriteLimit[] = [],
 ): Promise<WriteResult> {
   const swap = checkSwap(swapCommit, 'swapCommit')
   const refs = writes.flatMap((write) => {
@@ -215,7 +217,11 @@ export async function commitWrites(
   // period however long the index delivery takes. A refused write gives them back; a call
   // whose outcome is unknown keeps them (a blob kept too long, never one deleted too soon).
   const pinned = await pinBlobs(db, did, [...new Set(refs.map((ref) => ref.ref.toString()))])
-  const result = await accountStub(env, did).applyWrites({ writes, swapCommit: swap })
+  const result = await accountStub(env, did).applyWrites({
+    writes,
+    swapCommit: swap,
+    limits: [...limits],
+  })
   if (!result.ok) await unpinBlobs(db, did, pinned)
   return unwrapAccount(Promise.resolve(result))
 }
@@ -238,10 +244,14 @@ export async function writeOneRecord(
   env: Env,
   did: string,
   request: RecordWriteRequest,
-  opts: { validate: boolean | undefined; swapCommit: string | null | undefined },
+  opts: {
+    validate: boolean | undefined
+    swapCommit: string | null | undefined
+    limits: readonly WriteLimit[]
+  },
 ): Promise<{ body: Record<string, unknown>; headers: Record<string, string> }> {
   const { writes, validation } = await prepareWrites([request], opts.validate)
-  const result = await commitWrites(env, did, writes, opts.swapCommit)
+  const result = await commitWrites(env, did, writes, opts.swapCommit, opts.limits)
   const write = writes[0]!
   return {
     body: {

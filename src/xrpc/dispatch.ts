@@ -13,7 +13,13 @@ import { InvalidRequestError, MethodNotImplementedError, toXrpcError, XrpcError 
 import { checkInputStrings } from './input-bounds.ts'
 import type { AnyXrpcMethod, AppServices, HandlerOutput, MethodCall, RawInput } from './method.ts'
 import type { Permission } from './permission.ts'
-import { appliesBeforeAuth, enforceRateLimits, type RateLimitStore } from './rate-limits.ts'
+import {
+  appliesBeforeAuth,
+  countedByObject,
+  enforceRateLimits,
+  objectCountedLimits,
+  type RateLimitStore,
+} from './rate-limits.ts'
 import type { XrpcSchemas } from './schemas.ts'
 
 export type MethodRegistry = ReadonlyMap<string, AnyXrpcMethod>
@@ -115,15 +121,19 @@ export async function dispatchXrpc(
       limits.length === 0
         ? countNothing
         : await enforceRateLimits(
-            limits.filter((rule) => !appliesBeforeAuth(rule)),
+            limits.filter((rule) => !appliesBeforeAuth(rule) && !countedByObject(rule)),
             call,
             deps.rateLimits,
           )
+    const objectLimits = limits.filter(countedByObject)
+    const accountObjectLimits =
+      objectLimits.length === 0 ? [] : await objectCountedLimits(objectLimits, call)
     let output: HandlerOutput
     try {
       output = await method.handler({
         ...call,
         permissions,
+        accountObjectLimits,
         env: deps.env,
         waitUntil: deps.waitUntil,
       })

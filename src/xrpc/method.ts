@@ -9,7 +9,7 @@
 import type { Config } from '../config.ts'
 import type { RawBody, XrpcMethodTypes, XrpcNsid } from '../lexicon/generated/method-types.ts'
 import type { Permission } from './permission.ts'
-import type { RateLimitRule } from './rate-limits.ts'
+import type { ObjectCountedLimit, RateLimitRule } from './rate-limits.ts'
 
 /**
  * What the layers above give every handler and auth verifier (D1 today). Empty here and
@@ -35,6 +35,8 @@ export interface HandlerContext<Params = unknown, Input = unknown, Auth = unknow
   extends MethodCall<Params, Input, Auth> {
   /** What this call was authorized for (the method's declared permissions, computed). */
   permissions: readonly Permission[]
+  /** The rate limits the account object counts with this call's write (`countedBy`). */
+  accountObjectLimits: readonly ObjectCountedLimit[]
   env: Env
   /** Work that may finish after the response (event fan-out, crawl requests). */
   waitUntil(promise: Promise<unknown>): void

@@ -43,6 +43,40 @@ export interface RateLimitRule<Call extends RateLimitedCall = RateLimitedCall> {
   /** Points one call takes (1 by default), e.g. per operation of a batch of writes. */
   cost?: number | ((call: Call) => number)
   counts?: 'every-call' | 'failures'
+  /**
+   * `account-object`: the dispatcher does not count this rule; it resolves it (key, window, max,
+   * cost) and hands it to the handler (`accountObjectLimits`), whose write the account's Durable
+   * Object counts in its own storage before the commit. So a write costs no round trip to a
+   * counter store before the object call. Only for rules keyed on the account that count every
+   * call.
+   */
+  countedBy?: 'dispatcher' | 'account-object'
+}
+
+/** A rule the account object counts, resolved for one call. */
+export interface ObjectCountedLimit {
+  key: string
+  windowSeconds: number
+  max: number
+  cost: number
+}
+
+/** Whether the account object, not the dispatcher, counts the rule. */
+export function countedByObject(rule: RateLimitRule<never>): boolean {
+  return rule.countedBy === 'account-object'
+}
+
+/** The rules the account object counts, resolved for the call, for the handler to pass on. */
+export async function objectCountedLimits<Call extends RateLimitedCall>(
+  rules: readonly RateLimitRule<Call>[],
+  call: Call,
+): Promise<ObjectCountedLimit[]> {
+  const limits: ObjectCountedLimit[] = []
+  for (const rule of rules) {
+    const { limit, key, cost } = await resolveRule(rule, call)
+    limits.push({ key, windowSeconds: limit.windowSeconds, max: limit.max, cost })
+  }
+  return limits
 }
 
 /** For methods without limits, written out so that none is forgotten. */
@@ -86,12 +120,11 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
 ): Promise<() => Promise<void>> {
   const checks: (CounterUpdate & { max: number; cost: number; retryAfter: number })[] = []
   for (const rule of rules) {
-    const limit = typeof rule.limit === 'function' ? rule.limit(call) : rule.limit
+    const { limit, key, cost } = await resolveRule(rule, call)
     const windowMs = limit.windowSeconds * 1000
     const windowStart = Math.floor(nowMs / windowMs) * windowMs
-    const cost = typeof rule.cost === 'function' ? rule.cost(call) : (rule.cost ?? 1)
     checks.push({
-      key: counterKey(limit, await subjectOf(rule, call)),
+      key,
       windowStart,
       // A rule counting failures is only read now, and counted if the call fails.
       points: rule.counts === 'failures' ? null : cost,
@@ -113,6 +146,16 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
   return async () => {
     if (onFailure.length > 0) await store.count(onFailure)
   }
+}
+
+/** A rule's numbers, counter key and cost for one call. */
+async function resolveRule<Call extends RateLimitedCall>(
+  rule: RateLimitRule<Call>,
+  call: Call,
+): Promise<{ limit: RateLimit; key: string; cost: number }> {
+  const limit = typeof rule.limit === 'function' ? rule.limit(call) : rule.limit
+  const cost = typeof rule.cost === 'function' ? rule.cost(call) : (rule.cost ?? 1)
+  return { limit, key: counterKey(limit, await subjectOf(rule, call)), cost }
 }
 
 /** Subjects longer than this are stored as their hash, so a key never grows with the input. */

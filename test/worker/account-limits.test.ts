@@ -7,10 +7,15 @@
 
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { getConfig } from '../../src/config.ts'
+import { instrumentEnv, takeTrace } from '../../bench/worker/instrument.ts'
+import { type ConfigEnv, getConfig, readConfig } from '../../src/config.ts'
+import { openRequestSessions } from '../../src/db/session.ts'
+import { dispatchXrpc } from '../../src/xrpc/dispatch.ts'
+import { toErrorResponse } from '../../src/xrpc/errors.ts'
+import { dispatchDeps } from '../../worker/dispatch-deps.ts'
 import { dispatcherWith } from './helpers/dispatch.ts'
 import { startInFreshWindow } from './helpers/windows.ts'
-import { createTestAccount, uniqueHandle } from './helpers/xrpc.ts'
+import { createTestAccount, uniqueHandle, xrpcGet } from './helpers/xrpc.ts'
 
 function post(token: string, body: unknown, contentType = 'application/json'): RequestInit {
   return {
@@ -101,5 +106,66 @@ describe('per-account limits', () => {
       )
     expect((await upload()).status).toBe(200)
     expect((await upload()).status).toBe(429)
+  })
+
+  it('counts repo writes in the account object: no D1 round trip before the object call', async () => {
+    const config = readConfig({
+      ...(env as unknown as ConfigEnv),
+      PDS_RATE_LIMIT_WRITE_POINTS_HOUR: '3',
+    })
+    expect(config.rateLimitsEnabled).toBe(true)
+    // The Worker's bindings as the bench build sees them (bench/worker/instrument.ts).
+    const traced = instrumentEnv(env, 'worker')
+    const alice = await createTestAccount('wobject')
+    await startInFreshWindow(3600, 30)
+    const create = async (rkey: string) => {
+      const request = new Request(
+        'http://localhost:2583/xrpc/com.atproto.repo.createRecord',
+        post(alice.accessJwt, {
+          repo: alice.did,
+          collection: 'com.example.note',
+          rkey,
+          record: { $type: 'com.example.note', text: rkey },
+        }),
+      )
+      const pending: Promise<unknown>[] = []
+      const deps = dispatchDeps(
+        traced,
+        config,
+        (promise) => pending.push(promise),
+        openRequestSessions(traced.DB, request),
+      )
+      takeTrace()
+      const res = await dispatchXrpc('com.atproto.repo.createRecord', request, deps).catch(
+        toErrorResponse,
+      )
+      const hops = takeTrace().hops.filter((hop) => hop.from === 'worker')
+      await Promise.all(pending)
+      return { res, hops }
+    }
+
+    const first = await create('o1') // 3 points of 3
+    expect(first.res.status).toBe(200)
+    const call = first.hops.find((hop) => hop.op === 'account.applyWrites')
+    expect(call).toBeDefined()
+    expect(first.hops.filter((hop) => hop.kind === 'd1' && hop.start < call!.start)).toEqual([])
+
+    const refused = await create('o2') // 6 > 3: refused by the object, nothing committed
+    expect(refused.res.status).toBe(429)
+    expect(await refused.res.json()).toMatchObject({
+      error: 'RateLimitExceeded',
+      message: expect.any(String),
+    })
+    const retryAfter = Number(refused.res.headers.get('retry-after'))
+    expect(Number.isInteger(retryAfter)).toBe(true)
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(3600)
+    const missing = await xrpcGet('com.atproto.repo.getRecord', {
+      repo: alice.did,
+      collection: 'com.example.note',
+      rkey: 'o2',
+    })
+    expect(missing.status).toBe(400)
+    expect(missing.body).toMatchObject({ error: 'RecordNotFound' })
   })
 })

@@ -57,6 +57,9 @@ function policyProblems(method: AnyXrpcMethod): string[] {
     if (rule.key !== 'ip' && rule.key !== 'account' && typeof rule.key !== 'function') {
       problems.push(`rate limit ${limit?.name ?? '?'} has no key`)
     }
+    if (rule.countedBy === 'account-object' && (rule.key !== 'account' || rule.counts)) {
+      problems.push(`rate limit ${limit?.name} is counted by the account object but not per call`)
+    }
     if (rule.key === 'account' && method.auth === publicAccess) {
       problems.push(`rate limit ${limit?.name} is per account on a public method`)
     }

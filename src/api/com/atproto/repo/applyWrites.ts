@@ -32,13 +32,13 @@ export const applyWrites = defineMethod(NSID, {
     input.writes.reduce((points, write) => points + WRITE_POINTS[actionOf(write)], 0),
   ),
   maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
-  async handler({ input, auth, env, db }) {
+  async handler({ input, auth, env, db, accountObjectLimits }) {
     if (input.writes.length > MAX_WRITES) {
       throw new InvalidRequestError(`Too many writes: at most ${MAX_WRITES} in one commit`)
     }
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes, validation } = await prepareWrites(input.writes.map(toRequest), input.validate)
-    const result = await commitWrites(env, did, writes, input.swapCommit)
+    const result = await commitWrites(env, did, writes, input.swapCommit, accountObjectLimits)
     const results = result.results.map((outcome, i) => toResult(outcome, validation[i]))
     return {
       body: { commit: result.commit, results },

@@ -15,13 +15,13 @@ export const createRecord = defineMethod('com.atproto.repo.createRecord', {
   permission: ({ input }) => [repoPermission(input.collection, 'create')],
   rateLimits: repoWriteLimits(WRITE_POINTS.create),
   maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
-  async handler({ input, auth, env, db }) {
+  async handler({ input, auth, env, db, accountObjectLimits }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { body, headers } = await writeOneRecord(
       env,
       did,
       { action: 'create', collection: input.collection, rkey: input.rkey, record: input.record },
-      { validate: input.validate, swapCommit: input.swapCommit },
+      { validate: input.validate, swapCommit: input.swapCommit, limits: accountObjectLimits },
     )
     // @TODO writeOneRecord (src/services, being restructured) builds this Lexicon output but
     // types it as a plain record: give it this return type there and drop the cast.

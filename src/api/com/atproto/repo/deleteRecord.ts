@@ -14,7 +14,7 @@ export const deleteRecord = defineMethod('com.atproto.repo.deleteRecord', {
   auth: accessStandard,
   permission: ({ input }) => [repoPermission(input.collection, 'delete')],
   rateLimits: repoWriteLimits(WRITE_POINTS.delete),
-  async handler({ input, auth, env, db }) {
+  async handler({ input, auth, env, db, accountObjectLimits }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { writes } = await prepareWrites(
       [
@@ -28,7 +28,7 @@ export const deleteRecord = defineMethod('com.atproto.repo.deleteRecord', {
       false,
     )
     try {
-      const result = await commitWrites(env, did, writes, input.swapCommit)
+      const result = await commitWrites(env, did, writes, input.swapCommit, accountObjectLimits)
       return { body: { commit: result.commit }, headers: writeHeaders(result) }
     } catch (err) {
       const missing =

@@ -18,7 +18,7 @@ export const putRecord = defineMethod('com.atproto.repo.putRecord', {
   ],
   rateLimits: repoWriteLimits(WRITE_POINTS.update),
   maxJsonBodyBytes: RECORD_WRITE_JSON_BODY_BYTES,
-  async handler({ input, auth, env, db }) {
+  async handler({ input, auth, env, db, accountObjectLimits }) {
     const did = await resolveRepoForWrite(db, auth.did, input.repo)
     const { body, headers } = await writeOneRecord(
       env,
@@ -30,7 +30,7 @@ export const putRecord = defineMethod('com.atproto.repo.putRecord', {
         record: input.record,
         swapRecord: input.swapRecord,
       },
-      { validate: input.validate, swapCommit: input.swapCommit },
+      { validate: input.validate, swapCommit: input.swapCommit, limits: accountObjectLimits },
     )
     // @TODO writeOneRecord (src/services, being restructured) builds this Lexicon output but
     // types it as a plain record: give it this return type there and drop the cast.
