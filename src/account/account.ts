@@ -93,6 +93,7 @@ export class Account {
       log,
     })
     const setAlarm = (at: number) => host.setAlarm(at)
+    const staging = new ImportStaging(storage.sql)
     const indexer = new ImportIndexer({
       sql: storage.sql,
       blocks,
@@ -111,6 +112,7 @@ export class Account {
       drainer,
       archiver,
       indexer,
+      staging,
       lock,
       log,
     })
@@ -133,7 +135,7 @@ export class Account {
     this.importer = new AccountImporter({
       storage,
       blocks,
-      staging: new ImportStaging(storage.sql),
+      staging,
       garbage,
       outbox,
       drainer,

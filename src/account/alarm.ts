@@ -9,6 +9,7 @@ import type { Archiver } from './archiver.ts'
 import type { BlockGarbage } from './block-garbage.ts'
 import type { OutboxDrainer } from './drain.ts'
 import type { ImportIndexer, IndexRun } from './import-index.ts'
+import type { ImportStaging } from './import-staging.ts'
 import type { Mutex } from './mutex.ts'
 import type { Outbox } from './outbox.ts'
 import type { RepoCache } from './repo-cache.ts'
@@ -42,6 +43,12 @@ const SWEEP_BATCHES = 4
  * away without cancelling it); read again, it fails (blocks it needs may be gone).
  */
 export const EXPORT_IDLE_MS = 5 * 60_000
+/**
+ * An import whose CAR has not been finished this long after it began is abandoned (the Worker
+ * that streamed it died before `finish` or `abort`): its staged blocks are dropped. A 100,000
+ * record CAR streams in under a minute here.
+ */
+export const IMPORT_ABANDONED_MS = 60 * 60_000
 
 export type AlarmParts = {
   storage: SqlStorageLike
@@ -53,6 +60,8 @@ export type AlarmParts = {
   archiver: Archiver
   /** The D1 index of an imported repo, written in pages (import-index.ts). */
   indexer: ImportIndexer
+  /** Blocks of an import in progress, dropped when it is abandoned. */
+  staging: ImportStaging
   /** The writer's lock: a sweep must not run while a commit is being built. */
   lock: Mutex
   log(message: string, err: unknown): void
@@ -191,12 +200,15 @@ export class AccountAlarm {
         return null
       },
     )
+    const abandonAt = this.dropAbandonedImport()
     if (delivered && archived && imported === 'done') {
       this.failures = 0
       // What is left: commits made during this run (their writers deliver them), and
       // commits not yet worth a segment.
       const safety = outbox.isEmpty() ? null : Date.now() + SAFETY_ALARM_MS
-      for (const at of [nextAt, this.archiveDueAt(), safety]) if (at !== null) this.schedule(at)
+      for (const at of [nextAt, this.archiveDueAt(), safety, abandonAt]) {
+        if (at !== null) this.schedule(at)
+      }
       return
     }
     this.failures++
@@ -239,6 +251,25 @@ export class AccountAlarm {
       }
       return { deleted, nextAt: Date.now() + ARCHIVE_DELAY_MS }
     })
+  }
+
+  /** An import began: its blocks are dropped if it is not finished in time. */
+  importBegan(): void {
+    this.schedule(Date.now() + IMPORT_ABANDONED_MS)
+  }
+
+  /**
+   * Drops the staged blocks of an import abandoned past IMPORT_ABANDONED_MS; returns when the
+   * import in progress will be, or null if there is none.
+   */
+  private dropAbandonedImport(): number | null {
+    const { staging } = this.parts
+    const startedAt = staging.startedAt()
+    if (startedAt === null) return null
+    const abandonAt = startedAt + IMPORT_ABANDONED_MS
+    if (Date.now() < abandonAt) return abandonAt
+    staging.discard()
+    return null
   }
 
   private schedule(at: number): void {

@@ -55,7 +55,9 @@ export class AccountImporter {
   async begin(): Promise<string> {
     return this.parts.lock.run(async () => {
       this.importableState()
-      return this.parts.staging.begin()
+      const token = this.parts.staging.begin()
+      this.parts.alarm.importBegan()
+      return token
     })
   }
 

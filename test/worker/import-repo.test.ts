@@ -17,12 +17,13 @@ import {
 import { CID as AtprotoCid } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, inject, it } from 'vitest'
+import { IMPORT_ABANDONED_MS } from '../../src/account/alarm.ts'
 import { accountStub, sequencerStub } from '../../src/bindings.ts'
 import { getConfig } from '../../src/config.ts'
 import type { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { concatBytes } from '../../src/data/bytes.ts'
 import { encodeCbor } from '../../src/data/cbor.ts'
-import { CID } from '../../src/data/cid.ts'
+import { CID, cidForCborBytes } from '../../src/data/cid.ts'
 import {
   cidForPlcOperation,
   createUpdateOperation,
@@ -413,6 +414,29 @@ describe('importRepo', () => {
       .bind(account.did)
       .first<{ cid: string }>()
     expect(root?.cid).toBe((await stub.getHead())!.cid)
+  })
+
+  it("drops an abandoned import's staged blocks from the alarm, not a recent one's", async () => {
+    const account = await migratingAccount()
+    const stub = accountStub(env, account.did)
+    const begun = await stub.beginImport()
+    if (!begun.ok) throw new Error('beginImport failed')
+    const bytes = encodeCbor({ staged: 'block' })
+    const cid = (await cidForCborBytes(bytes)).toString()
+    expect((await stub.stageImport(begun.value, [{ cid, bytes }])).ok).toBe(true)
+    // The Worker that streamed the CAR died: no finish, no abort. An alarm within the hour
+    // keeps the blocks; one after it drops them.
+    await runInDurableObject(stub, (instance: AccountDurableObject) => instance.account.runAlarm())
+    expect(await stagedBlocks(account.did)).toBe(1)
+    await runInDurableObject(stub, async (instance: AccountDurableObject, state) => {
+      state.storage.sql.exec(
+        'UPDATE import_session SET started_at = ?',
+        Date.now() - IMPORT_ABANDONED_MS - 1000,
+      )
+      await instance.account.runAlarm()
+      expect(state.storage.sql.exec('SELECT * FROM import_session').toArray()).toEqual([])
+    })
+    expect(await stagedBlocks(account.did)).toBe(0)
   })
 
   describe('refuses bad input with a 4xx and changes nothing', () => {
