@@ -132,13 +132,21 @@ export class StandInRelay {
     send(501, { error: 'MethodNotImplemented', message: nsid })
   }
 
+  /**
+   * Which consumer is current: a destroyed consumer may still hand over events it had already
+   * read (its handlers are asynchronous), and those must not land on the state a `forget`
+   * cleared, as a real relay's reset would not see them either.
+   */
+  private generation = 0
+
   private startConsuming(): void {
+    const generation = ++this.generation
     const firehose = new Firehose({
       service: this.pdsWsUrl,
       idResolver: this.idResolver,
       getCursor: () => this.seq,
       subscriptionReconnectDelay: 200,
-      handleEvent: (evt) => this.accept(evt),
+      handleEvent: (evt) => this.accept(evt, generation),
       onError: (err) => {
         const cause = err instanceof FirehoseSubscriptionError ? err.cause : null
         if ((cause as { error?: string } | null)?.error === 'FutureCursor') {
@@ -158,23 +166,27 @@ export class StandInRelay {
   private async stopConsuming(): Promise<void> {
     const firehose = this.firehose
     this.firehose = null
+    this.generation++
     await firehose?.destroy()
   }
 
-  private async accept(evt: Event): Promise<void> {
+  private async accept(evt: Event, generation: number): Promise<void> {
+    if (generation !== this.generation) return
     if (evt.seq < this.seq) throw new Error(`seq went back: ${evt.seq} after ${this.seq}`)
     this.seq = evt.seq
     if (evt.event === 'sync') {
-      // What a sync 1.1 relay checks before it takes a #sync as the repo's state.
+      // What a sync 1.1 relay checks before it takes a #sync as the repo's state. The rev is
+      // compared, and taken, in arrival order, before the awaits below: events after this one
+      // may be handled while they run.
+      const held = this.repos.get(evt.did)
+      if (held && held.rev >= evt.rev) throw new Error(`stale #sync for ${evt.did}`)
+      this.repos.set(evt.did, { rev: evt.rev, active: held?.active ?? true })
       const block = evt.blocks.get(evt.cid)
       if (!block) throw new Error(`#sync for ${evt.did} without its commit block`)
       const commit = cborToLex(block) as unknown as Commit
       const key = await this.idResolver.did.resolveAtprotoKey(evt.did)
       if (!(await verifyCommitSig(commit, key))) throw new Error(`bad #sync signature ${evt.did}`)
       if (commit.rev !== evt.rev || commit.did !== evt.did) throw new Error('#sync mismatch')
-      const held = this.repos.get(evt.did)
-      if (held && held.rev >= evt.rev) throw new Error(`stale #sync for ${evt.did}`)
-      this.repos.set(evt.did, { rev: evt.rev, active: held?.active ?? true })
     } else if (evt.event === 'create' || evt.event === 'update' || evt.event === 'delete') {
       this.repos.set(evt.did, { rev: evt.rev, active: true })
     } else if (evt.event === 'account') {
