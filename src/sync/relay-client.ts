@@ -7,7 +7,6 @@
 
 import { type FetchFn, fetchWithTimeout, globalFetch, readTextLimited } from '../identity/http.ts'
 import { checkServiceUrl } from '../identity/service-url.ts'
-import { relayOrigin } from './request-crawl.ts'
 
 const TIMEOUT_MS = 10_000
 const MAX_ANSWER_BYTES = 64 * 1024
@@ -28,6 +27,12 @@ export type RelayHostView =
 export type RelayRepoView =
   | { found: false }
   | { found: true; active: boolean; status: string | null; rev: string | null }
+
+/** The base URL of a crawler entry (PDS_CRAWLERS): a hostname (https) or a full origin. */
+export function relayOrigin(crawler: string): string {
+  const base = /^https?:\/\//i.test(crawler) ? crawler : `https://${crawler}`
+  return base.replace(/\/+$/, '')
+}
 
 export class RelayCallError extends Error {
   override name = 'RelayCallError'

@@ -17,7 +17,7 @@ import {
 } from '../../src/sequencer/frame.ts'
 import { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { isCrawlRefreshRun } from '../../src/sync/crawl-job.ts'
-import { crawlerUrl, requestCrawl } from '../../src/sync/request-crawl.ts'
+import { requestCrawl } from '../../src/sync/request-crawl.ts'
 import type { SequencerDurableObject } from '../../worker/sequencer-durable-object.ts'
 import reference from '../fixtures/reference-pds/frames.json'
 import { fillLog, identityEvents, sequencerNamed } from './firehose-helpers.ts'
@@ -106,26 +106,47 @@ describe('crawl requests', () => {
       if (url.includes('down')) throw new Error('connection refused')
       return new Response(null, { status: url.includes('banned') ? 400 : 200 })
     }) as typeof fetch
+    const crawlers = [
+      'bsky.network',
+      'http://127.0.0.1:9000/',
+      'https://relay.example',
+      'down.example',
+      'banned.example',
+    ]
+    // Dev mode: a loopback relay is allowed (a local one, in tests and under npm run dev).
     const outcomes = await requestCrawl(
-      {
-        hostname: 'pds.example.com',
-        crawlers: ['bsky.network', 'http://127.0.0.1:9000/', 'down.example', 'banned.example'],
-      },
+      { hostname: 'pds.example.com', crawlers, devMode: true },
       fakeFetch,
     )
     expect(calls.map((c) => c.url)).toEqual([
       'https://bsky.network/xrpc/com.atproto.sync.requestCrawl',
       'http://127.0.0.1:9000/xrpc/com.atproto.sync.requestCrawl',
+      'https://relay.example/xrpc/com.atproto.sync.requestCrawl',
       'https://down.example/xrpc/com.atproto.sync.requestCrawl',
       'https://banned.example/xrpc/com.atproto.sync.requestCrawl',
     ])
     expect(
       calls.every((c) => (c.body as { hostname: string }).hostname === 'pds.example.com'),
     ).toBe(true)
-    expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, false])
-    expect(crawlerUrl('https://relay.example')).toBe(
-      'https://relay.example/xrpc/com.atproto.sync.requestCrawl',
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, false, false])
+  })
+
+  it('refuses a loopback or private relay outside dev mode, without calling it', async () => {
+    const calls: string[] = []
+    const fakeFetch = (async (input: RequestInfo | URL) => {
+      calls.push(String(input))
+      return new Response(null, { status: 200 })
+    }) as typeof fetch
+    const outcomes = await requestCrawl(
+      {
+        hostname: 'pds.example.com',
+        crawlers: ['http://127.0.0.1:9000/', 'bsky.network'],
+        devMode: false,
+      },
+      fakeFetch,
     )
+    expect(calls).toEqual(['https://bsky.network/xrpc/com.atproto.sync.requestCrawl'])
+    expect(outcomes.map((o) => o.ok)).toEqual([false, true])
   })
 
   it('asks on the first event, then at most every 20 minutes while events flow', async () => {
