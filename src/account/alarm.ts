@@ -200,7 +200,7 @@ export class AccountAlarm {
         return null
       },
     )
-    const abandonAt = this.dropAbandonedImport()
+    const abandonAt = await this.dropAbandonedImport()
     if (delivered && archived && imported === 'done') {
       this.failures = 0
       // What is left: commits made during this run (their writers deliver them), and
@@ -262,14 +262,18 @@ export class AccountAlarm {
    * Drops the staged blocks of an import abandoned past IMPORT_ABANDONED_MS; returns when the
    * import in progress will be, or null if there is none.
    */
-  private dropAbandonedImport(): number | null {
-    const { staging } = this.parts
-    const startedAt = staging.startedAt()
-    if (startedAt === null) return null
-    const abandonAt = startedAt + IMPORT_ABANDONED_MS
-    if (Date.now() < abandonAt) return abandonAt
-    staging.discard()
-    return null
+  private dropAbandonedImport(): Promise<number | null> {
+    const { staging, lock } = this.parts
+    // Under the lock: an import's switch-over (which holds it) checks the staged blocks, then
+    // moves them; dropped in between, the new head would name blocks that are gone.
+    return lock.run(async () => {
+      const startedAt = staging.startedAt()
+      if (startedAt === null) return null
+      const abandonAt = startedAt + IMPORT_ABANDONED_MS
+      if (Date.now() < abandonAt) return abandonAt
+      staging.discard()
+      return null
+    })
   }
 
   private schedule(at: number): void {
