@@ -1,4 +1,4 @@
-/** The account the profiling and A/B benches read and write: one with `posts` posts made first. */
+/** The account the profiling, A/B and replay benches read and write: one with `posts` posts made first. */
 import type { XrpcClient } from './client.ts'
 
 export type PostingAccount = {
@@ -39,4 +39,29 @@ export async function postingAccount(
   const uris: string[] = []
   for (let i = 0; i < posts; i++) uris.push((await post(i)).body.uri)
   return { account, post, uris }
+}
+
+/** `batches` applyWrites commits of 200 posts each: large firehose events, like the workload's. */
+export async function addPostBatches(
+  client: XrpcClient,
+  account: { did: string; accessJwt: string },
+  batches: number,
+): Promise<void> {
+  for (let b = 0; b < batches; b++) {
+    await client.call('com.atproto.repo.applyWrites', {
+      token: account.accessJwt,
+      body: {
+        repo: account.did,
+        writes: Array.from({ length: 200 }, (_, i) => ({
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'app.bsky.feed.post',
+          value: {
+            $type: 'app.bsky.feed.post',
+            text: `Batch ${b} post ${i}`,
+            createdAt: new Date().toISOString(),
+          },
+        })),
+      },
+    })
+  }
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { buildWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
 import { FirehoseSubscriber } from './firehose.ts'
-import { postingAccount } from './posting-account.ts'
+import { addPostBatches, postingAccount } from './posting-account.ts'
 import { freePort } from './processes.ts'
 import { benchDir } from './reference-install.ts'
 import { startDirect } from './servers.ts'
@@ -88,7 +88,8 @@ const server = await startDirect(bundle, { inspectorPort })
 try {
   const client = new XrpcClient(server.url)
   const { account, post, uris } = await postingAccount(client, 'profiler')
-  if (scenario === 'replay') await addLargeCommits(client, account)
+  // The large events of the bench's workload (its applyWrites phase).
+  if (scenario === 'replay') await addPostBatches(client, account, 50)
   const request = (i: number): Promise<{ ms: number }> => {
     if (scenario === 'createRecord') return post(i)
     if (scenario === 'replay') return replayAll(server.url)
@@ -149,30 +150,6 @@ try {
   rmSync(buildDir, { recursive: true, force: true })
 }
 process.exit(0)
-
-/** 50 commits of 200 posts: the large events of the bench's workload (its applyWrites phase). */
-async function addLargeCommits(
-  client: XrpcClient,
-  account: { did: string; accessJwt: string },
-): Promise<void> {
-  for (let b = 0; b < 50; b++) {
-    await client.call('com.atproto.repo.applyWrites', {
-      token: account.accessJwt,
-      body: {
-        repo: account.did,
-        writes: Array.from({ length: 200 }, (_, i) => ({
-          $type: 'com.atproto.repo.applyWrites#create',
-          collection: 'app.bsky.feed.post',
-          value: {
-            $type: 'app.bsky.feed.post',
-            text: `Batch ${b} post ${i}`,
-            createdAt: new Date().toISOString(),
-          },
-        })),
-      },
-    })
-  }
-}
 
 /** A subscriber from cursor 0 until nothing came for half a second; its time to the last frame. */
 async function replayAll(url: string): Promise<{ ms: number }> {

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { buildWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
 import { FirehoseSubscriber } from './firehose.ts'
+import { addPostBatches, postingAccount } from './posting-account.ts'
 import { findChildren, readCpuMs, waitForIdle } from './processes.ts'
 import { type BenchServer, startDirect } from './servers.ts'
 import { median } from './stats.ts'
@@ -107,33 +108,6 @@ process.exit(0)
 
 /** An account with `--posts` sequential posts, then `--batches` commits of 200 posts. */
 async function fill(client: XrpcClient): Promise<void> {
-  const account = (
-    await client.call<{ did: string; accessJwt: string }>('com.atproto.server.createAccount', {
-      body: { handle: 'replay.test', email: 'replay@example.com', password: 'replay-pw-1' },
-    })
-  ).body
-  const record = (i: number) => ({
-    $type: 'app.bsky.feed.post',
-    text: `Post ${i}`,
-    createdAt: new Date().toISOString(),
-  })
-  for (let i = 0; i < Number(values.posts); i++) {
-    await client.call('com.atproto.repo.createRecord', {
-      token: account.accessJwt,
-      body: { repo: account.did, collection: 'app.bsky.feed.post', record: record(i) },
-    })
-  }
-  for (let b = 0; b < Number(values.batches); b++) {
-    await client.call('com.atproto.repo.applyWrites', {
-      token: account.accessJwt,
-      body: {
-        repo: account.did,
-        writes: Array.from({ length: 200 }, (_, i) => ({
-          $type: 'com.atproto.repo.applyWrites#create',
-          collection: 'app.bsky.feed.post',
-          value: record(b * 200 + i),
-        })),
-      },
-    })
-  }
+  const { account } = await postingAccount(client, 'replay', Number(values.posts))
+  await addPostBatches(client, account, Number(values.batches))
 }
