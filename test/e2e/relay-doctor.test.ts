@@ -172,6 +172,7 @@ describe('the relay doctor heals a relay that lost track of the host', () => {
     relay.repos.delete(carolDid)
     const carolHead = await head(carol)
     const accepted = relay.accepted.length
+    const acceptedSeq = relay.seq
 
     await runCronNow(server)
     await waitFor(
@@ -180,6 +181,8 @@ describe('the relay doctor heals a relay that lost track of the host', () => {
         relay.repos.get(bobDid)?.rev === bobHead && relay.repos.get(carolDid)?.rev === carolHead,
     )
     const syncs = relay.accepted.slice(accepted).filter((evt) => evt.event === 'sync')
+    // Only the two healing ones: none for alice, accepted or ignored as redundant.
+    expect(relay.ignoredSyncs.filter((evt) => evt.seq > acceptedSeq)).toEqual([])
     expect(syncs.map((evt) => [evt.did, evt.rev]).sort()).toEqual(
       [
         [bobDid, bobHead],
@@ -193,12 +196,14 @@ describe('the relay doctor heals a relay that lost track of the host', () => {
 
     // A second run finds every sampled account in sync and sends nothing.
     const after = relay.accepted.length
+    const ignoredAfter = relay.ignoredSyncs.length
     await runCronNow(server)
     await expect
       .poll(async () => checkedAt(await federationPage()), { timeout: 15_000 })
       .not.toBe(firstCheck)
     expect(await federationPage()).toContain('in sync</th><td>3 of 3')
     expect(relay.accepted.slice(after).filter((evt) => evt.event === 'sync')).toEqual([])
+    expect(relay.ignoredSyncs.slice(ignoredAfter)).toEqual([])
   })
 
   it('shows the relay, our seq against its, the sample and the actions on the Federation page', async () => {

@@ -30,6 +30,8 @@ export class StandInRelay {
   known = false
   seq = 0
   readonly repos = new Map<string, RelayRepo>()
+  /** #sync events ignored because the relay already held their rev or a later one. */
+  readonly ignoredSyncs: Event[] = []
   /** Every call received, in order. */
   readonly calls: { nsid: string; params: Record<string, string>; body: unknown; at: number }[] = []
   /** Events accepted from the firehose, in order. */
@@ -179,7 +181,12 @@ export class StandInRelay {
       // compared, and taken, in arrival order, before the awaits below: events after this one
       // may be handled while they run.
       const held = this.repos.get(evt.did)
-      if (held && held.rev >= evt.rev) throw new Error(`stale #sync for ${evt.did}`)
+      if (held && held.rev >= evt.rev) {
+        // A relay ignores a #sync no newer than what it holds (a redundant one: the doctor can
+        // sample a repo while the relay is still replaying the commit that brings it there).
+        this.ignoredSyncs.push(evt)
+        return
+      }
       this.repos.set(evt.did, { rev: evt.rev, active: held?.active ?? true })
       const block = evt.blocks.get(evt.cid)
       if (!block) throw new Error(`#sync for ${evt.did} without its commit block`)
