@@ -102,8 +102,9 @@ export const UPLOAD_BLOB_LIMITS: RateLimitRule<RateLimitedCall & { config: Confi
  * Counters in the `rate_limit` table: one row per key, reset when a new window starts. A
  * call's counters are updated and read in one D1 batch: one round trip however many rules.
  */
-export function d1RateLimitStore(db: Db): RateLimitStore {
-  const query = ({ key, windowStart, points }: CounterUpdate) =>
+export function d1RateLimitStore(database: Db | (() => Db)): RateLimitStore {
+  const dbOf = typeof database === 'function' ? database : () => database
+  const query = (db: Db, { key, windowStart, points }: CounterUpdate) =>
     points === null
       ? db
           .select({ count: rateLimit.count })
@@ -123,7 +124,8 @@ export function d1RateLimitStore(db: Db): RateLimitStore {
           .returning({ count: rateLimit.count })
   return {
     async count(updates) {
-      const [first, ...rest] = updates.map(query)
+      const db = dbOf()
+      const [first, ...rest] = updates.map((update) => query(db, update))
       if (!first) return []
       const rows: { count: number }[][] =
         rest.length === 0 ? [await first] : await db.batch([first, ...rest])

@@ -28,8 +28,13 @@ export function dispatchDeps(
     env,
     config,
     services: { db: sessions.db },
-    verifierServices: { db: sessions.primary },
-    rateLimits: d1RateLimitStore(sessions.primary),
+    // Getters: the primary's session is built only for a call that reads it.
+    verifierServices: {
+      get db() {
+        return sessions.primary
+      },
+    },
+    rateLimits: d1RateLimitStore(() => sessions.primary),
     authorize: authorizeCall,
     waitUntil,
     fallback: (nsid, request) => proxiedMethod(nsid, request, config),

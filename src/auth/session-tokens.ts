@@ -23,6 +23,7 @@ import {
   type JsonObject,
   joinJwt,
   jwtSigningInput,
+  type ParsedJwt,
   parseJwt,
 } from './jwt.ts'
 import { randomToken } from './random-token.ts'
@@ -203,8 +204,15 @@ async function sign(typ: string, payload: JsonObject, secret: string): Promise<s
   return joinJwt(input, new Uint8Array(signature))
 }
 
+/**
+ * The key each parsed token's signature was checked with. parseJwt hands back the same object
+ * for the same text, so a client's next call with its token skips the HMAC; the claims (expiry,
+ * audience) are still checked every time, and a rotated secret is a different key.
+ */
+const verifiedWith = new WeakMap<ParsedJwt, CryptoKey>()
+
 async function verify(token: string, typ: string, opts: VerifyTokenOptions): Promise<CommonClaims> {
-  let parsed: ReturnType<typeof parseJwt>
+  let parsed: ParsedJwt
   try {
     parsed = parseJwt(token)
   } catch (err) {
@@ -218,8 +226,11 @@ async function verify(token: string, typ: string, opts: VerifyTokenOptions): Pro
   if (header.typ !== typ) throw invalid('Invalid token type')
   if (header.crit !== undefined) throw invalid('Unsupported token header')
   const key = await hmacKey(opts.secret)
-  if (!(await crypto.subtle.verify('HMAC', key, signature, signingInput))) {
-    throw invalid('Token could not be verified')
+  if (verifiedWith.get(parsed) !== key) {
+    if (!(await crypto.subtle.verify('HMAC', key, signature, signingInput))) {
+      throw invalid('Token could not be verified')
+    }
+    verifiedWith.set(parsed, key)
   }
   const { sub, aud, iat, exp } = payload
   if (!isNumericDate(exp) || !isNumericDate(iat)) throw invalid('Malformed token')

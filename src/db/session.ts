@@ -51,17 +51,25 @@ export function openRequestSessions(d1: D1Database, request: Request): RequestSe
         (request.headers.has('authorization') ? 'first-primary' : 'first-unconstrained'))
   const reads = d1.withSession(first)
   const db = sessionDb(reads)
-  const primary = sessionDb(d1.withSession('first-primary'))
-  if (first !== 'first-primary') primaryAfterMiss.set(db, primary)
+  // Built when first asked for: a session and its drizzle objects cost ~0.1 ms, and a read
+  // that carries no credentials never needs one.
+  let primary: Db | null = null
+  const primaryDb = (): Db => {
+    primary ??= sessionDb(d1.withSession('first-primary'))
+    return primary
+  }
+  if (first !== 'first-primary') primaryAfterMiss.set(db, primaryDb)
   return {
     db,
-    primary,
+    get primary() {
+      return primaryDb()
+    },
     latest: (...others) => latestBookmark([bookmark, reads.getBookmark(), ...others]),
   }
 }
 
 /** The primary of a request whose reads may come from a lagging replica. */
-const primaryAfterMiss = new WeakMap<Db, Db>()
+const primaryAfterMiss = new WeakMap<Db, () => Db>()
 
 /**
  * `read` on `db`, asked again of the primary when the answer is a miss (`found` false, or a
@@ -82,7 +90,7 @@ export async function readOrAskPrimary<T>(
   } catch {
     // The primary's answer, thrown or not, is the one that counts.
   }
-  return read(primary)
+  return read(primary())
 }
 
 /** The client's bookmark, or null; InvalidRequest when the header is not a bookmark. */

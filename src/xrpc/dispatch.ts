@@ -95,11 +95,7 @@ export async function dispatchXrpc(
           deps.rateLimits,
         )
   try {
-    const auth = await method.auth(request, {
-      ...(deps.verifierServices ?? deps.services),
-      env: deps.env,
-      config: deps.config,
-    })
+    const auth = await method.auth(request, verifierDeps(deps))
     const rawParams = readQueryParams(request.url)
     const call: MethodCall = {
       nsid,
@@ -231,4 +227,16 @@ function encodeOutput(nsid: string, output: HandlerOutput, deps: DispatchDeps): 
     status: 200,
     headers: { 'Content-Type': encoding, ...output.headers },
   })
+}
+
+/**
+ * What the auth verifier gets. The services are copied with their getters: the Worker builds
+ * the primary's D1 session only when a verifier reads it, which a public call's never does.
+ */
+function verifierDeps(deps: DispatchDeps): AppServices & { env: Env; config: Config } {
+  const services = deps.verifierServices ?? deps.services
+  return Object.defineProperties(
+    { env: deps.env, config: deps.config },
+    Object.getOwnPropertyDescriptors(services),
+  ) as AppServices & { env: Env; config: Config }
 }
