@@ -60,6 +60,7 @@ export class Account {
   /** Replaceable, so tests can inject failures. */
   sinks: AccountSinks
   readonly blocks: SqlBlockStore
+  readonly outbox: Outbox
   private readonly writer: AccountWriter
   private readonly reader: AccountReader
   private readonly alarm: AccountAlarm
@@ -72,6 +73,7 @@ export class Account {
     const blocks = new SqlBlockStore(storage.sql)
     this.blocks = blocks
     const outbox = new Outbox(storage.sql, blocks)
+    this.outbox = outbox
     const garbage = new BlockGarbage(storage.sql)
     const cache = new RepoCache(blocks, host.decryptSigningKey, readRepoState(storage.sql))
     const lock = new Mutex()

@@ -7,6 +7,13 @@
  * SQLite's 2 MB row limit) and the record-index operations. Each destination has its own flag;
  * a row is deleted once all three are done. Ids only grow, across the object's whole life, so
  * the sequencer can drop retried deliveries by id.
+ *
+ * Deliveries to D1 and the event log are marked in memory first and written to the rows with
+ * the next commit (or before anything reads the flags). A write of their own would be a
+ * storage commit between the deliveries and the answer: in production the object's output
+ * gate holds the answer until it is durable, and locally it was a fourth fsync per write. If
+ * the object restarts before the marks are written, those entries are delivered again, which
+ * every destination ignores (the index by rev, the sequencer by outbox id).
  */
 import { encodeCbor } from '../data/cbor.ts'
 import type { BlockMap } from '../repo/block-map.ts'
@@ -30,6 +37,8 @@ export class Outbox {
   private readonly sql: SqlLike
   private readonly blocks: SqlBlockStore
   private readonly prepared = new OutboxCache()
+  /** Deliveries done and not yet written to their rows, by destination. */
+  private readonly unwritten = { indexed: new Set<number>(), sequenced: new Set<number>() }
 
   constructor(sql: SqlLike, blocks: SqlBlockStore) {
     this.sql = sql
@@ -83,21 +92,27 @@ export class Outbox {
 
   /** True once the entry reached both D1 and the event log (or is gone). */
   isDelivered(id: number): boolean {
+    const { indexed, sequenced } = this.unwritten
+    if (indexed.has(id) && sequenced.has(id)) return true
     const row = this.sql
       .exec<{ indexed: number; sequenced: number }>(
         'SELECT indexed, sequenced FROM outbox WHERE id = ?',
         id,
       )
       .toArray()[0]
-    return !row || (row.indexed === 1 && row.sequenced === 1)
+    return (
+      !row || ((row.indexed === 1 || indexed.has(id)) && (row.sequenced === 1 || sequenced.has(id)))
+    )
   }
 
   /** The oldest entry's id, or null when the outbox is empty. */
   firstId(): number | null {
+    this.writeMarks()
     return this.sql.exec<{ id: number | null }>('SELECT min(id) AS id FROM outbox').one().id
   }
 
   isEmpty(): boolean {
+    this.writeMarks()
     return this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length === 0
   }
 
@@ -106,6 +121,7 @@ export class Outbox {
    * rest of the last one's group, which is never split.
    */
   pendingDelivery(limit: number): OutboxRow[] {
+    this.writeMarks()
     const rows = this.sql
       .exec<OutboxRow>(
         'SELECT * FROM outbox WHERE indexed = 0 OR sequenced = 0 ORDER BY id LIMIT ?',
@@ -127,6 +143,7 @@ export class Outbox {
 
   /** Entries not yet in R2, oldest first: `limit` of them, or those with ids in `range`. */
   pendingArchive(limit: number, range?: [number, number]): OutboxRow[] {
+    this.writeMarks()
     if (range) {
       return this.sql
         .exec<OutboxRow>(
@@ -143,6 +160,7 @@ export class Outbox {
 
   /** How many commits wait for R2, and since when (epoch ms; null when none does). */
   archiveBacklog(): { commits: number; since: number | null } {
+    this.writeMarks()
     const row = this.sql
       .exec<{ commits: number; since: string | null }>(
         'SELECT count(*) AS commits, min(created_at) AS since FROM outbox WHERE archived = 0',
@@ -151,8 +169,27 @@ export class Outbox {
     return { commits: row.commits, since: row.since === null ? null : Date.parse(row.since) }
   }
 
-  /** Records what reached D1 (`indexed`) and the event log (`sequenced`). */
+  /**
+   * Records what reached D1 (`indexed`) and the event log (`sequenced`): in memory now, in the
+   * rows with the next commit (`writeMarks`).
+   */
   markDelivered(indexed: number[], sequenced: number[]): void {
+    for (const id of indexed) this.unwritten.indexed.add(id)
+    for (const id of sequenced) this.unwritten.sequenced.add(id)
+    this.prepared.delivered(indexed, ['indexed'])
+    this.prepared.delivered(sequenced, ['sequenced'])
+  }
+
+  /**
+   * Writes the delivery marks kept in memory to their rows. The writer calls it inside each
+   * commit's transaction; every read of the flags calls it first.
+   */
+  writeMarks(): void {
+    const indexed = [...this.unwritten.indexed]
+    const sequenced = [...this.unwritten.sequenced]
+    if (indexed.length === 0 && sequenced.length === 0) return
+    this.unwritten.indexed.clear()
+    this.unwritten.sequenced.clear()
     if (sameIds(indexed, sequenced)) {
       this.mark(['indexed', 'sequenced'], indexed)
     } else {
@@ -167,6 +204,7 @@ export class Outbox {
 
   /** Gives up on the R2 copies (the repo is being deleted). */
   skipArchives(): void {
+    this.writeMarks()
     this.sql.exec('UPDATE outbox SET archived = 1 WHERE archived = 0')
     this.sql.exec('DELETE FROM outbox WHERE indexed = 1 AND sequenced = 1 AND archived = 1')
     this.prepared.delivered(this.prepared.ids(), ['archived'])

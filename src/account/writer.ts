@@ -317,6 +317,8 @@ export class AccountWriter {
         garbage.recordSync(built.garbage, firstId, built.rev, Date.now())
       }
       writeRepoState(storage.sql, state)
+      // The previous deliveries' marks ride along: no storage commit of their own.
+      outbox.writeMarks()
       entries.forEach((entry, i) => {
         outbox.appendSync(firstId + i, entry, now, state.lastOutboxId)
       })

@@ -353,6 +353,49 @@ describe('account outbox: faults', () => {
     await expectConverged(restarted, 4)
   })
 
+  it('delivers again, without a duplicate event, when reset before its delivery marks are written', async () => {
+    const account = await createTestAccount()
+    await runAlarmUntilIdle(account)
+    const written = await write(account, 'x')
+    expect(written.indexed).toBe(true)
+    // Answered, and the marks are still only in memory: the answer waited for no storage
+    // write of its own after the deliveries.
+    const flags = await runInDurableObject(account.stub, (_instance, state) =>
+      state.storage.sql
+        .exec<{ indexed: number; sequenced: number }>(
+          'SELECT indexed, sequenced FROM outbox WHERE rev = ?',
+          written.commit.rev,
+        )
+        .toArray(),
+    )
+    expect(flags).toEqual([{ indexed: 0, sequenced: 0 }])
+    await abortAllDurableObjects()
+
+    // The fresh instance delivers the entry again: D1 keeps one row, the log one event.
+    const restarted = { ...account, stub: accountStub(env, account.did) }
+    await runAlarmUntilIdle(restarted)
+    await expectConverged(restarted, 2)
+    const next = await write(restarted, 'y')
+    expect(next.indexed).toBe(true)
+    await runAlarmUntilIdle(restarted)
+    await expectConverged(restarted, 3)
+  })
+
+  it('writes the delivery marks with the next commit', async () => {
+    const account = await createTestAccount()
+    const first = await write(account, 'a')
+    await write(account, 'b')
+    const flags = await runInDurableObject(account.stub, (_instance, state) =>
+      state.storage.sql
+        .exec<{ indexed: number; sequenced: number }>(
+          'SELECT indexed, sequenced FROM outbox WHERE rev = ?',
+          first.commit.rev,
+        )
+        .toArray(),
+    )
+    expect(flags).toEqual([{ indexed: 1, sequenced: 1 }])
+  })
+
   it('recovers when the object is reset after D1 but before the event log', async () => {
     const account = await createTestAccount()
     const reached = { sequencer: false }

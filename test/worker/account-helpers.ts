@@ -124,8 +124,10 @@ export function archivedCommit(did: string, rev: string): Promise<Map<string, Ui
   return readArchivedCommit(env.STORAGE, did, rev)
 }
 
+/** Entries still to deliver somewhere (delivery marks kept in memory written first). */
 export async function outboxSize(stub: DurableObjectStub<AccountDurableObject>): Promise<number> {
-  return runInDurableObject(stub, (_instance, state) => {
+  return runInDurableObject(stub, (instance, state) => {
+    instance.account.outbox.writeMarks()
     return state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM outbox').one().n
   })
 }
