@@ -2,6 +2,7 @@
  * Repository writes and reads through XRPC: the Worker validates and encodes, the account's
  * Durable Object commits, D1 serves the reads.
  */
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { dispatcherWith } from './helpers/dispatch.ts'
 import { createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
@@ -422,5 +423,70 @@ describe('getRecord without response validation (the production setting)', () =>
       cursor = body.cursor
     }
     expect(cursor).toBeUndefined()
+  })
+
+  it('lists the same as the validated path in both orders, by handle, past the end and with values D1 lacks', async () => {
+    const alice = await createTestAccount('rawlist2')
+    const texts = ['plain', 'quote " and \\ backslash', 'line\nbreak ✨ 𝔘', '<script>', '']
+    const rkeys: string[] = []
+    for (const text of texts)
+      rkeys.push((await create(alice, post(text))).body.uri.split('/').pop()!)
+    const raw = dispatcherWith({ PDS_VALIDATE_RESPONSES: 'false' })
+    const both = async (params: Record<string, string>) => {
+      const res = await raw(
+        'com.atproto.repo.listRecords',
+        undefined,
+        `?${new URLSearchParams(params)}`,
+      )
+      const validated = await xrpcGet('com.atproto.repo.listRecords', params)
+      expect(res.status).toBe(validated.status)
+      const body = await res.json()
+      expect(body).toEqual(validated.body)
+      return body as { records: { uri: string; value: { text: string } }[]; cursor?: string }
+    }
+    for (const reverse of ['false', 'true']) {
+      for (const repo of [alice.did, alice.handle]) {
+        const seen: string[] = []
+        let cursor: string | undefined
+        for (let page = 0; page < 4; page++) {
+          const body = await both({
+            repo,
+            collection: 'app.bsky.feed.post',
+            limit: '2',
+            reverse,
+            ...(cursor ? { cursor } : {}),
+          })
+          seen.push(...body.records.map((r) => r.uri.split('/').pop()!))
+          cursor = body.cursor
+          if (!cursor) break
+        }
+        expect(seen).toEqual(reverse === 'true' ? [...rkeys].sort() : [...rkeys].sort().reverse())
+      }
+    }
+    // A cursor past the end, a collection with nothing, a repo that does not exist.
+    expect(
+      (await both({ repo: alice.did, collection: 'app.bsky.feed.post', cursor: '2222222222222' }))
+        .records,
+    ).toEqual([])
+    expect((await both({ repo: alice.did, collection: 'app.bsky.feed.like' })).records).toEqual([])
+    await both({ repo: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', collection: 'app.bsky.feed.post' })
+
+    // A record taken down is left out, also from the test for another page.
+    await env.DB.prepare("UPDATE record SET takedown_ref = 'r1' WHERE did = ? AND rkey = ?")
+      .bind(alice.did, rkeys[0])
+      .run()
+    const shown = await both({ repo: alice.did, collection: 'app.bsky.feed.post', limit: '4' })
+    expect(shown.records.map((r) => r.value.text)).toEqual([...texts].slice(1).reverse())
+    expect(shown.cursor).toBeUndefined()
+    await env.DB.prepare('UPDATE record SET takedown_ref = NULL WHERE did = ?')
+      .bind(alice.did)
+      .run()
+
+    // A record whose value D1 does not hold is read from the repo.
+    await env.DB.prepare("UPDATE record SET value = '' WHERE did = ? AND rkey = ?")
+      .bind(alice.did, rkeys[1])
+      .run()
+    const body = await both({ repo: alice.did, collection: 'app.bsky.feed.post', limit: '10' })
+    expect(body.records.map((r) => r.value.text)).toEqual([...texts].reverse())
   })
 })
