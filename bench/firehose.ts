@@ -1,7 +1,15 @@
 /**
  * A `com.atproto.sync.subscribeRepos` subscriber: each binary message is a DAG-CBOR header
  * `{op, t}` followed by a DAG-CBOR body carrying `seq`. Frames are stamped on arrival.
+ *
+ * It connects as relays do, without asking for permessage-deflate (the `ws` client with
+ * `perMessageDeflate: false`; Node's built-in WebSocket always asks for it). The reference PDS
+ * never agrees to compression, but Miniflare's entry worker, in front of ours locally, always
+ * does, whatever our Worker's settings: the replay then measured mostly zlib, on both ends
+ * (bench/README.md, "Replay from cursor 0").
  */
+// `ws` 8 from either node_modules (bench/'s, once the reference PDS is installed, or the root's).
+import { WebSocket } from 'ws'
 // Through src/: a bare import here would resolve into bench/node_modules (the reference PDS's
 // own, older copies of the CBOR packages).
 import { decodeCbor } from '../src/data/cbor.ts'
@@ -40,8 +48,8 @@ export class FirehoseSubscriber {
 
   private constructor(socket: WebSocket) {
     this.socket = socket
-    socket.binaryType = 'arraybuffer'
-    socket.addEventListener('message', (event) => this.onMessage(event.data, performance.now()))
+    // Before the socket opens: `ws` can deliver the first frames in the same turn as `open`.
+    socket.on('message', (data) => this.onMessage(data, performance.now()))
   }
 
   /** Opens the stream (live, or replaying from `cursor`); throws FirehoseUnavailableError. */
@@ -49,13 +57,16 @@ export class FirehoseSubscriber {
     const http = `${baseUrl}/xrpc/com.atproto.sync.subscribeRepos${
       cursor === undefined ? '' : `?cursor=${cursor}`
     }`
-    const socket = new WebSocket(http.replace(/^http/, 'ws'))
+    const socket = new WebSocket(http.replace(/^http/, 'ws'), { perMessageDeflate: false })
+    socket.binaryType = 'arraybuffer'
+    // A refused upgrade is an 'error' event; without a listener `ws` would throw it.
+    socket.on('error', () => {})
+    const subscriber = new FirehoseSubscriber(socket)
     const opened = await new Promise<boolean>((resolve) => {
-      socket.addEventListener('open', () => resolve(true), { once: true })
-      socket.addEventListener('error', () => resolve(false), { once: true })
-      socket.addEventListener('close', () => resolve(false), { once: true })
+      socket.once('open', () => resolve(true))
+      socket.once('close', () => resolve(false))
     })
-    if (opened) return new FirehoseSubscriber(socket)
+    if (opened) return subscriber
     // The upgrade was refused: ask the same URL over plain HTTP to learn why.
     let status = 0
     try {
