@@ -56,18 +56,15 @@ describe('replay', () => {
   it('replays 20,000 events from cursor 0 in order, then continues live', async () => {
     const stub = sequencerNamed('replay-20k')
     await fillLog(stub, 20_000)
-    const started = Date.now()
     const sub = await subscribe(stub, 0)
+    // How fast is the bench's question (npm run bench:replay), not this test's.
     await sub.untilSeq(20_000, 60_000)
-    const ms = Date.now() - started
     expect(sub.seqs).toEqual(range(1, 20_000))
     // After the replay the subscriber is live: new events arrive without a new connection.
     await stub.appendEvents('did:plc:late', identityEvents('did:plc:late', 2))
     await sub.untilSeq(20_002)
     expect(sub.seqs.slice(-3)).toEqual([20_000, 20_001, 20_002])
     sub.close()
-    // Generous: the test pool runs JS about ten times slower than production.
-    expect(ms).toBeLessThan(30_000)
   }, 90_000)
 
   it('misses nothing across a disconnect and a reconnect from the last cursor', async () => {
