@@ -1,6 +1,7 @@
 /**
- * Periodic jobs, run by the Worker's Cron Trigger (wrangler.toml [triggers]). Each job is
- * independent: one failing does not stop the others, and each must be safe to run twice.
+ * Periodic jobs, run by the Worker's Cron Trigger (wrangler.toml [triggers]). The jobs run side
+ * by side (`inOrder` chains those that must not): one failing does not stop the others, and
+ * each must be safe to run twice.
  */
 import { deleteExpiredReservedKeys } from './accounts/reserved-keys.ts'
 import { deleteExpiredAccountTokens } from './accounts/tokens.ts'
@@ -38,14 +39,45 @@ export const expiredRowsJobs: ScheduledJob[] = [
 ]
 
 /**
+ * Jobs that run one after the other, in order, inside one scheduled job; one failing does not
+ * stop the next.
+ */
+export function inOrder(
+  name: string,
+  jobs: ScheduledJob[],
+): ScheduledJob & { steps: readonly ScheduledJob[] } {
+  return {
+    name,
+    steps: jobs,
+    async run(env, now) {
+      const failures: unknown[] = []
+      for (const job of jobs) {
+        try {
+          await job.run(env, now)
+        } catch (err) {
+          failures.push(err)
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, `${name}: a step failed`)
+    },
+  }
+}
+
+/**
+ * The relay doctor, then the hourly crawl refresh. Side by side, the refresh's requestCrawl
+ * could reach a relay just before the doctor asked it about this host: the doctor then saw the
+ * host as known and the relay in the middle of a crawl, and acted on that.
+ */
+export const relayJobs = inOrder('relays', [relayDoctorJob, crawlRefreshJob])
+
+/**
  * Every periodic job; add new ones here. Temporary blobs and queued R2 deletions are the
  * blob collector's; events past retention are the sequencer's own alarm.
  */
 export const scheduledJobs: ScheduledJob[] = [
   blobCollectorJob,
-  crawlRefreshJob,
   dailyStatsJob,
-  relayDoctorJob,
+  relayJobs,
   repoSizesJob,
   ...expiredRowsJobs,
 ]
