@@ -175,12 +175,17 @@ describe('the relay doctor heals a relay that lost track of the host', () => {
     const acceptedSeq = relay.seq
 
     await runCronNow(server)
+    // The relay takes a #sync's rev on arrival and lists the event once its signature is
+    // checked (an await later): wait for both.
+    const healingSyncs = () => relay.accepted.slice(accepted).filter((evt) => evt.event === 'sync')
     await waitFor(
-      'bob and carol healed',
+      'bob and carol healed, their #syncs checked',
       () =>
-        relay.repos.get(bobDid)?.rev === bobHead && relay.repos.get(carolDid)?.rev === carolHead,
+        relay.repos.get(bobDid)?.rev === bobHead &&
+        relay.repos.get(carolDid)?.rev === carolHead &&
+        healingSyncs().length >= 2,
     )
-    const syncs = relay.accepted.slice(accepted).filter((evt) => evt.event === 'sync')
+    const syncs = healingSyncs()
     // Only the two healing ones: none for alice, accepted or ignored as redundant.
     expect(relay.ignoredSyncs.filter((evt) => evt.seq > acceptedSeq)).toEqual([])
     expect(syncs.map((evt) => [evt.did, evt.rev]).sort()).toEqual(
