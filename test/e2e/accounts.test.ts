@@ -6,6 +6,7 @@ import { AtpAgent, CredentialSession } from '@atproto/api'
 import { verifyRepoCar } from '@atproto/repo'
 import { describe, expect, inject, it } from 'vitest'
 import { getSigningKey } from '../../src/identity/index.ts'
+import { startInFreshWindow } from '../helpers/windows.ts'
 
 const pdsUrl = inject('pdsUrl')
 const plcUrl = inject('plcUrl')
@@ -133,7 +134,7 @@ describe('accounts with @atproto/api', () => {
   it('counts wrong passwords once per account, however its identifier is spelled', async () => {
     const { handle, did, email } = await newAccount('gina')
     const spellings = [handle, ` ${handle}`, `${handle.toUpperCase()}  `, did, email]
-    await notNearWindowEnd(300, 30)
+    await startInFreshWindow(300, 30)
     // Ten wrong passwords from one address, each spelling of the account twice: one budget.
     for (let i = 0; i < 10; i++) {
       const identifier = spellings[i % spellings.length]!
@@ -164,14 +165,3 @@ describe('accounts with @atproto/api', () => {
     expect(full.data.token).toMatch(/^ey/)
   })
 })
-
-/**
- * Waits, if needed, until at least `seconds` are left in the current fixed window (windows
- * are aligned on multiples of their length): attempts that straddle a window's end are
- * counted in two windows, and the limit would not be reached.
- */
-async function notNearWindowEnd(windowSeconds: number, seconds: number): Promise<void> {
-  const windowMs = windowSeconds * 1000
-  const left = windowMs - (Date.now() % windowMs)
-  if (left < seconds * 1000) await new Promise((resolve) => setTimeout(resolve, left + 100))
-}

@@ -13,8 +13,8 @@ import { openRequestSessions } from '../../src/db/session.ts'
 import { dispatchXrpc } from '../../src/xrpc/dispatch.ts'
 import { toErrorResponse } from '../../src/xrpc/errors.ts'
 import { dispatchDeps } from '../../worker/dispatch-deps.ts'
+import { startInFreshWindow } from '../helpers/windows.ts'
 import { dispatcherWith } from './helpers/dispatch.ts'
-import { startInFreshWindow } from './helpers/windows.ts'
 import { createTestAccount, uniqueHandle, xrpcGet } from './helpers/xrpc.ts'
 
 function post(token: string, body: unknown, contentType = 'application/json'): RequestInit {

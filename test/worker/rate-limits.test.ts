@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { RATE_LIMIT_DEFAULTS as LIMITS } from '../../src/config.ts'
-import { startInFreshWindow } from './helpers/windows.ts'
+import { startInFreshWindow } from '../helpers/windows.ts'
 import { createTestAccount, uniqueHandle, xrpcPost } from './helpers/xrpc.ts'
 
 function fromIp(ip: string): Record<string, string> {
