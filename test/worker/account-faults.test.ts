@@ -73,6 +73,21 @@ async function expectConverged(account: TestAccount, commits: number): Promise<v
   await expectHeadComplete(account)
 }
 
+/** The delivery flags the outbox row of commit `rev` holds in storage (not those in memory). */
+function storedDeliveryFlags(
+  account: TestAccount,
+  rev: string,
+): Promise<{ indexed: number; sequenced: number }[]> {
+  return runInDurableObject(account.stub, (_instance, state) =>
+    state.storage.sql
+      .exec<{ indexed: number; sequenced: number }>(
+        'SELECT indexed, sequenced FROM outbox WHERE rev = ?',
+        rev,
+      )
+      .toArray(),
+  )
+}
+
 /** The head's commit and every node of its tree are in the object's storage. */
 async function expectHeadComplete(account: TestAccount): Promise<void> {
   await runInDurableObject(account.stub, async (instance: AccountDurableObject) => {
@@ -360,14 +375,7 @@ describe('account outbox: faults', () => {
     expect(written.indexed).toBe(true)
     // Answered, and the marks are still only in memory: the answer waited for no storage
     // write of its own after the deliveries.
-    const flags = await runInDurableObject(account.stub, (_instance, state) =>
-      state.storage.sql
-        .exec<{ indexed: number; sequenced: number }>(
-          'SELECT indexed, sequenced FROM outbox WHERE rev = ?',
-          written.commit.rev,
-        )
-        .toArray(),
-    )
+    const flags = await storedDeliveryFlags(account, written.commit.rev)
     expect(flags).toEqual([{ indexed: 0, sequenced: 0 }])
     await abortAllDurableObjects()
 
@@ -385,14 +393,7 @@ describe('account outbox: faults', () => {
     const account = await createTestAccount()
     const first = await write(account, 'a')
     await write(account, 'b')
-    const flags = await runInDurableObject(account.stub, (_instance, state) =>
-      state.storage.sql
-        .exec<{ indexed: number; sequenced: number }>(
-          'SELECT indexed, sequenced FROM outbox WHERE rev = ?',
-          first.commit.rev,
-        )
-        .toArray(),
-    )
+    const flags = await storedDeliveryFlags(account, first.commit.rev)
     expect(flags).toEqual([{ indexed: 1, sequenced: 1 }])
   })
 
