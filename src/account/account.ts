@@ -139,7 +139,6 @@ export class Account {
       blocks,
       staging,
       garbage,
-      outbox,
       drainer,
       archiver,
       indexer,

@@ -25,7 +25,6 @@ import { RepoWriteError } from './errors.ts'
 import type { ImportIndexer } from './import-index.ts'
 import type { ImportStaging } from './import-staging.ts'
 import type { Mutex } from './mutex.ts'
-import type { Outbox } from './outbox.ts'
 import type { RepoCache } from './repo-cache.ts'
 import { headRef, type RepoState, writeRepoState } from './repo-state.ts'
 import type { FinishImportInput, ImportResult, StoredBlock } from './types.ts'
@@ -35,7 +34,6 @@ export type ImporterParts = {
   blocks: SqlBlockStore
   staging: ImportStaging
   garbage: BlockGarbage
-  outbox: Outbox
   drainer: OutboxDrainer
   archiver: Archiver
   indexer: ImportIndexer
