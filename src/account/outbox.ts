@@ -12,8 +12,9 @@
  * the next commit (or before anything reads the flags). A write of their own would be a
  * storage commit between the deliveries and the answer: in production the object's output
  * gate holds the answer until it is durable, and locally it was a fourth fsync per write. If
- * the object restarts before the marks are written, those entries are delivered again, which
- * every destination ignores (the index by rev, the sequencer by outbox id).
+ * the object restarts before the marks are written, or the commit carrying them fails (they
+ * are taken out of memory when written), those entries are delivered again, which every
+ * destination ignores (the index by rev, the sequencer by outbox id).
  */
 import { encodeCbor } from '../data/cbor.ts'
 import type { BlockMap } from '../repo/block-map.ts'
