@@ -1,9 +1,9 @@
 /**
  * The relay doctor end to end: the PDS (`npm run dev`) configured with a stand-in relay on
  * loopback (test/e2e/stand-in-relay.ts: getHostStatus, getRepoStatus, requestCrawl, and a
- * firehose consumer built on `@atproto/sync`), and the Cron Trigger run through wrangler's
- * `/__scheduled`. The relay loses track of the host three ways, and each is healed with
- * events the relay's consumer accepts:
+ * firehose consumer built on `@atproto/sync`), and the Cron Trigger run through Miniflare's
+ * `/cdn-cgi/local/scheduled`. The relay loses track of the host three ways, and each is healed
+ * with events the relay's consumer accepts:
  *
  * (a) it forgets the host: the doctor requests a crawl, the relay reconnects and catches up;
  * (b) it holds a seq above ours (our state restored from older data): its cursor is refused
