@@ -19,3 +19,17 @@ export const MAX_WRITES_PER_COMMIT = 200
  * keep it under; the rest of the row needs room too.
  */
 export const MAX_RECORD_JSON_BYTES = 1_900_000
+
+/**
+ * The fixed rate-limit window of `windowSeconds` holding `nowMs`, aligned on a multiple of its
+ * length (so every counter of one rule agrees on it, wherever it is counted): its start in ms
+ * and the seconds until it ends, a refusal's Retry-After.
+ */
+export function fixedWindow(
+  nowMs: number,
+  windowSeconds: number,
+): { start: number; retryAfterSeconds: number } {
+  const windowMs = windowSeconds * 1000
+  const start = Math.floor(nowMs / windowMs) * windowMs
+  return { start, retryAfterSeconds: (start + windowMs - nowMs) / 1000 }
+}

@@ -1,8 +1,9 @@
 /**
  * The per-account write limits, counted by the account's own object: it is the account's single
  * writer, so its SQLite holds the counters and a write needs no round trip to D1 to be counted.
- * Fixed windows, aligned on multiples of their length, as the dispatcher's (src/xrpc/rate-limits.ts).
+ * Fixed windows, the dispatcher's (src/xrpc/rate-limits.ts): both take them from `fixedWindow`.
  */
+import { fixedWindow } from '../limits.ts'
 import type { SqlLike } from '../storage/sql.ts'
 import { RepoWriteError } from './errors.ts'
 import type { WriteLimit } from './types.ts'
@@ -14,8 +15,7 @@ import type { WriteLimit } from './types.ts'
 export function countWriteLimits(sql: SqlLike, limits: readonly WriteLimit[], nowMs: number): void {
   let refusal: RepoWriteError | null = null
   for (const { key, windowSeconds, max, cost } of limits) {
-    const windowMs = windowSeconds * 1000
-    const windowStart = Math.floor(nowMs / windowMs) * windowMs
+    const window = fixedWindow(nowMs, windowSeconds)
     const count =
       sql
         .exec<{ count: number }>(
@@ -26,13 +26,16 @@ export function countWriteLimits(sql: SqlLike, limits: readonly WriteLimit[], no
              window_start = excluded.window_start
            RETURNING count`,
           key,
-          windowStart,
+          window.start,
           cost,
         )
         .toArray()[0]?.count ?? cost
     if (count > max && !refusal) {
-      const retryAfter = (windowStart + windowMs - nowMs) / 1000
-      refusal = new RepoWriteError('RateLimitExceeded', 'Rate Limit Exceeded', retryAfter)
+      refusal = new RepoWriteError(
+        'RateLimitExceeded',
+        'Rate Limit Exceeded',
+        window.retryAfterSeconds,
+      )
     }
   }
   if (refusal) throw refusal

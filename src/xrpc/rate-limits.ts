@@ -15,6 +15,7 @@
  */
 import { sha256 } from '../crypto/hash.ts'
 import { base64UrlEncode } from '../data/base64.ts'
+import { fixedWindow } from '../limits.ts'
 import { RateLimitExceededError } from './errors.ts'
 
 export interface RateLimit {
@@ -121,16 +122,15 @@ export async function enforceRateLimits<Call extends RateLimitedCall>(
   const checks: (CounterUpdate & { max: number; cost: number; retryAfter: number })[] = []
   for (const rule of rules) {
     const { limit, key, cost } = await resolveRule(rule, call)
-    const windowMs = limit.windowSeconds * 1000
-    const windowStart = Math.floor(nowMs / windowMs) * windowMs
+    const window = fixedWindow(nowMs, limit.windowSeconds)
     checks.push({
       key,
-      windowStart,
+      windowStart: window.start,
       // A rule counting failures is only read now, and counted if the call fails.
       points: rule.counts === 'failures' ? null : cost,
       max: limit.max,
       cost,
-      retryAfter: (windowStart + windowMs - nowMs) / 1000,
+      retryAfter: window.retryAfterSeconds,
     })
   }
   const counts = checks.length > 0 ? await store.count(checks) : []
