@@ -80,6 +80,17 @@ describe('per-account limits', () => {
       post(alice.accessJwt, { repo: alice.did, collection: 'com.example.note', rkey: 'a3' }),
     )
     expect(del.status).toBe(429) // refused calls still count: 12 > 10
+    // putRecord too: each of the four write methods hands its points to the account object.
+    const put = await dispatch(
+      'com.atproto.repo.putRecord',
+      post(alice.accessJwt, {
+        repo: alice.did,
+        collection: 'com.example.note',
+        rkey: 'a4',
+        record: { $type: 'com.example.note', text: 'a4' },
+      }),
+    )
+    expect(put.status).toBe(429) // 15 > 10
     // Another account has its own budget.
     expect((await create(bob.accessJwt, bob.did, 'b1')).status).toBe(200)
   })
