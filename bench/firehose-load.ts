@@ -19,6 +19,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { WebSocket } from 'ws'
 import { buildWorker } from './build.ts'
 import { XrpcClient } from './client.ts'
 import { readCpuMs, sleep, waitForIdle } from './processes.ts'
@@ -103,10 +104,13 @@ class CountingSubscriber {
     })
   }
 
+  /** Without permessage-deflate, as relays connect (Node's built-in WebSocket always asks). */
   static open(url: string): Promise<CountingSubscriber> {
-    const socket = new WebSocket(url)
+    const socket = new WebSocket(url, { perMessageDeflate: false })
+    // Counting starts before the socket opens: `ws` can deliver frames in the turn of `open`.
+    const subscriber = new CountingSubscriber(socket)
     return new Promise((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(new CountingSubscriber(socket)), { once: true })
+      socket.addEventListener('open', () => resolve(subscriber), { once: true })
       socket.addEventListener('error', () => reject(new Error('subscribeRepos refused')), {
         once: true,
       })

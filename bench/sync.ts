@@ -14,6 +14,7 @@
  * test: it prints the figures whatever they are.
  */
 import { readFileSync } from 'node:fs'
+import { WebSocket } from 'ws'
 import { decodeFrame } from '../src/sequencer/frame.ts'
 import { type DevServer, startDevServer } from '../test/e2e/dev-server.ts'
 import { findDescendants } from './processes.ts'
@@ -140,14 +141,20 @@ class Subscriber {
     })
   }
 
-  /** `decode: false` only counts frames (so the client's decoding does not limit a replay). */
+  /**
+   * `decode: false` only counts frames (so the client's decoding does not limit a replay).
+   * Without permessage-deflate, as relays connect (Node's built-in WebSocket always asks).
+   */
   static open(base: string, cursor?: number, decode = true): Promise<Subscriber> {
     const query = cursor === undefined ? '' : `?cursor=${cursor}`
     const socket = new WebSocket(
       `${base.replace(/^http/, 'ws')}/xrpc/com.atproto.sync.subscribeRepos${query}`,
+      { perMessageDeflate: false },
     )
+    // Listening starts before the socket opens: `ws` can deliver frames in the turn of `open`.
+    const subscriber = new Subscriber(socket, decode)
     return new Promise((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(new Subscriber(socket, decode)))
+      socket.addEventListener('open', () => resolve(subscriber))
       socket.addEventListener('error', () => reject(new Error('subscribeRepos did not open')))
     })
   }
