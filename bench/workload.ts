@@ -100,6 +100,8 @@ export interface WorkloadReport {
 
 export interface Phase {
   name: string
+  /** The phase commits to repos: our account objects archive the last commits later. */
+  writes: boolean
   /** Runs the phase; a failure becomes `n/a` cells, never an exception. */
   run(): Promise<void>
 }
@@ -167,7 +169,10 @@ export function planWorkload(
 
   const phases: Phase[] = []
   const phase = (name: string, ids: string[], fn: () => Promise<void>): void => {
-    phases.push({ name, run: () => runPhase(name, ids, fn) })
+    phases.push({ name, writes: false, run: () => runPhase(name, ids, fn) })
+  }
+  const writingPhase = (name: string, ids: string[], fn: () => Promise<void>): void => {
+    phases.push({ name, writes: true, run: () => runPhase(name, ids, fn) })
   }
   const runPhase = async (name: string, ids: string[], fn: () => Promise<void>): Promise<void> => {
     const started = performance.now()
@@ -193,7 +198,7 @@ export function planWorkload(
 
   // Warm-up: JIT, connections, the first isolate and Durable Object, not measured; memory
   // is read before it.
-  phase('warm-up', ['memory.idle'], async () => {
+  writingPhase('warm-up', ['memory.idle'], async () => {
     const idle = readMemory(server.memoryPids())
     results['memory.idle'] = idle ? idle.rssMb : { na: 'no /proc' }
     const warm = (await newAccount()).account
@@ -208,7 +213,7 @@ export function planWorkload(
   const seqUris: string[] = []
   const seqLatencies: number[] = []
 
-  phase('accounts', ['createAccount.p50', 'createSession.p50'], async () => {
+  writingPhase('accounts', ['createAccount.p50', 'createSession.p50'], async () => {
     const created: number[] = []
     const accounts: Account[] = []
     for (let i = 0; i < 12; i++) {
@@ -229,7 +234,7 @@ export function planWorkload(
   })
   const take = async (): Promise<Account> => pool.shift() ?? (await newAccount()).account
 
-  phase(
+  writingPhase(
     'sequential createRecord',
     [
       'createRecord.seq.p50',
@@ -267,7 +272,7 @@ export function planWorkload(
     },
   )
 
-  phase('8 writers, one account', ['createRecord.oneAccount8.rate'], async () => {
+  writingPhase('8 writers, one account', ['createRecord.oneAccount8.rate'], async () => {
     const account = await take()
     const { done, failures } = await writers(8, cfg.concurrentWritesPerWriter, () => account, post)
     if (failures.length > 0)
@@ -275,7 +280,7 @@ export function planWorkload(
     results['createRecord.oneAccount8.rate'] = done
   })
 
-  phase('8 writers, 8 accounts', ['createRecord.eightAccounts.rate'], async () => {
+  writingPhase('8 writers, 8 accounts', ['createRecord.eightAccounts.rate'], async () => {
     const accounts: Account[] = []
     for (let i = 0; i < 8; i++) accounts.push(await take())
     const { done, failures } = await writers(
@@ -356,7 +361,7 @@ export function planWorkload(
   )
 
   let large: Account | null = null
-  phase('build the 10,000-record repo', ['applyWrites.bulk.rate'], async () => {
+  writingPhase('build the 10,000-record repo', ['applyWrites.bulk.rate'], async () => {
     const account = await take()
     const started = performance.now()
     for (let done = 0; done < cfg.largeRepoRecords; done += BATCH) {
@@ -381,7 +386,7 @@ export function planWorkload(
     large = account
   })
 
-  phase('write cost at scale', ['scale.10k.p50', 'scale.ratio'], async () => {
+  writingPhase('write cost at scale', ['scale.10k.p50', 'scale.ratio'], async () => {
     if (!large) throw new Error('the large repo was not built')
     const latencies: number[] = []
     for (let i = 0; i < cfg.scaleWrites; i++) latencies.push((await post(large, i)).ms)
@@ -412,7 +417,7 @@ export function planWorkload(
   ]
   const replayIds = ['firehose.replay.rate', 'firehose.replay.events']
   let lastSeq = -1
-  phase('firehose delivery', [...firehoseIds, ...replayIds], async () => {
+  writingPhase('firehose delivery', [...firehoseIds, ...replayIds], async () => {
     const account = await take()
     const sub = await FirehoseSubscriber.open(server.url)
     try {
