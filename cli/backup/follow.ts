@@ -13,11 +13,11 @@ import { verifyCommitSignature } from '../../src/repo/commit.ts'
 import type { DecodedFrame } from '../../src/sequencer/frame.ts'
 import type { Account } from '../client/account.ts'
 import { log } from '../client/command.ts'
-import type { DidDocument } from '../migrate/identity.ts'
+import type { DidDocument } from '../client/identity.ts'
+import { LocalRepo } from '../client/local-repo.ts'
 import { subscribeRepos, subscribeReposUrl } from './firehose.ts'
 import { applyCommitEvent, type CommitEvent } from './inductive.ts'
 import type { BackupFolder, FollowState } from './layout.ts'
-import { LocalRepo } from './local-repo.ts'
 import { fetchBlobs, runBackup, saveIdentity, savePreferences, writeMeta } from './run.ts'
 
 export interface FollowOptions {

@@ -11,7 +11,7 @@ import type { ComAtprotoSyncSubscribeRepos } from '../../src/lexicon/generated/m
 import { type BlockReader, MemoryBlockStore } from '../../src/repo/block-store.ts'
 import { readCar } from '../../src/repo/car.ts'
 import { type ParsedCommit, parseCommit, verifyCommitSignature } from '../../src/repo/commit.ts'
-import { LocalRepo } from './local-repo.ts'
+import { LocalRepo } from '../client/local-repo.ts'
 
 export type RepoOp = ComAtprotoSyncSubscribeRepos.RepoOp
 

@@ -23,7 +23,7 @@ import { join } from 'node:path'
 import { cidForRawBytes } from '../../src/data/cid.ts'
 import { verifyRepoCar } from '../../src/repo/verify.ts'
 import { CommandError } from '../client/command.ts'
-import { type DidDocument, signingKey } from '../migrate/identity.ts'
+import { type DidDocument, signingKey } from '../client/identity.ts'
 
 export interface BackupMeta {
   version: 1

@@ -6,7 +6,7 @@
  */
 import { checkPdsUrl, findAccount, signInTo } from '../client/account.ts'
 import { log, parseCommandLine, runCommand, UsageError } from '../client/command.ts'
-import { XrpcClient } from '../migrate/xrpc.ts'
+import { XrpcClient } from '../client/xrpc.ts'
 import { followBackup } from './follow.ts'
 import { BackupFolder, checkBackup } from './layout.ts'
 import { runBackup } from './run.ts'

@@ -11,12 +11,12 @@ import { cidForRawBytes } from '../../src/data/cid.ts'
 import { PlcClient } from '../../src/identity/plc-client.ts'
 import { verifyRepoCar } from '../../src/repo/verify.ts'
 import type { Account } from '../client/account.ts'
+import { listBlobCids } from '../client/blob-list.ts'
 import { CommandError, log } from '../client/command.ts'
-import { listBlobCids } from '../migrate/blob-list.ts'
-import { type DidDocument, resolveDidDocument, signingKey } from '../migrate/identity.ts'
-import { formatBytes, startProgress } from '../migrate/progress.ts'
+import { type DidDocument, resolveDidDocument, signingKey } from '../client/identity.ts'
+import { LocalRepo } from '../client/local-repo.ts'
+import { formatBytes, startProgress } from '../client/progress.ts'
 import type { BackupFolder, BackupMeta } from './layout.ts'
-import { LocalRepo } from './local-repo.ts'
 
 export interface BackupResult {
   repo: LocalRepo

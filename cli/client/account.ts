@@ -2,12 +2,12 @@
  * The account a command works on: its DID and its PDS, from a handle or DID (and, for a
  * handle the DNS cannot resolve, such as a local one, the PDS's URL), and a signed-in client.
  */
-import { isUrl } from '../migrate/args.ts'
-import { signIn } from '../migrate/context.ts'
-import { pdsEndpoint, resolveDidDocument, resolveHandle } from '../migrate/identity.ts'
-import { askSecret } from '../migrate/prompt.ts'
-import { XrpcClient } from '../migrate/xrpc.ts'
+
 import { CommandError } from './command.ts'
+import { isUrl, pdsEndpoint, resolveDidDocument, resolveHandle } from './identity.ts'
+import { askSecret } from './secret-prompt.ts'
+import { signIn } from './sign-in.ts'
+import { XrpcClient } from './xrpc.ts'
 
 /** The account password comes from here or is asked; it is never a flag (shell history). */
 export const PASSWORD_ENV = 'ATPROTO_PASSWORD'

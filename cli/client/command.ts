@@ -6,8 +6,8 @@
 
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 import { PlcError } from '../../src/identity/plc-client.ts'
-import { expectedFailure } from '../migrate/errors.ts'
 import { PaperKeyError } from '../recovery-key/paper-key.ts'
+import { expectedFailure } from './errors.ts'
 
 export class CommandError extends Error {
   override name = 'CommandError'

@@ -7,6 +7,11 @@ export class IdentityError extends Error {
   override name = 'IdentityError'
 }
 
+/** Whether an account argument is a PDS's URL rather than a handle or a DID. */
+export function isUrl(value: string): boolean {
+  return /^https?:\/\//i.test(value)
+}
+
 export interface DidDocument {
   id: string
   alsoKnownAs?: string[]

@@ -82,10 +82,6 @@ export function parseMigrateArgs(argv: string[], env: NodeJS.ProcessEnv): Migrat
   }
 }
 
-export function isUrl(value: string): boolean {
-  return /^https?:\/\//i.test(value)
-}
-
 /** An origin without a trailing slash, as PDS endpoints are written in DID documents. */
 export function checkUrl(flag: string, value: string): string {
   try {

@@ -2,11 +2,12 @@
  * What every step shares: the two PDSes (each signed in on first use), the state and its
  * folder, and the lines the final summary prints.
  */
+import { askSecret } from '../client/secret-prompt.ts'
+import { signIn } from '../client/sign-in.ts'
+import { type Session, XrpcClient } from '../client/xrpc.ts'
 import type { MigrateArgs } from './args.ts'
 import { MigrateError } from './errors.ts'
-import { askSecret } from './prompt.ts'
 import type { MigrationState, StateStore, Step } from './state.ts'
-import { type Session, XrpcClient, XrpcError } from './xrpc.ts'
 
 export interface Context {
   args: MigrateArgs
@@ -82,30 +83,4 @@ async function askRequired(question: string): Promise<string> {
   const answer = await askSecret(question)
   if (!answer) throw new MigrateError('no password given')
   return answer
-}
-
-export async function signIn(
-  client: XrpcClient,
-  identifier: string,
-  password: string,
-  envName: string,
-): Promise<Session> {
-  try {
-    return await client.login(identifier, password)
-  } catch (err) {
-    if (
-      err instanceof XrpcError &&
-      (err.status === 401 || err.error === 'AuthFactorTokenRequired')
-    ) {
-      const why =
-        err.error === 'AuthFactorTokenRequired'
-          ? 'it asks for a sign-in code sent by email, which this command cannot handle yet'
-          : `the password was refused (${err.message})`
-      throw new MigrateError(
-        `cannot sign in to ${client.label} (${client.service}) as ${identifier}: ${why}; ` +
-          `check the password (or ${envName})`,
-      )
-    }
-    throw err
-  }
 }

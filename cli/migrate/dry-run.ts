@@ -1,11 +1,11 @@
 /** `--dry-run`: sizes and the plan, read from both PDSes; nothing is written anywhere. */
 
-import { listBlobCids } from './blob-list.ts'
+import { listBlobCids } from '../client/blob-list.ts'
+import { formatBytes } from '../client/progress.ts'
+import { XrpcError } from '../client/xrpc.ts'
 import type { Context } from './context.ts'
-import { formatBytes } from './progress.ts'
 import { STEPS, type Step } from './state.ts'
 import { copiable } from './steps/preferences.ts'
-import { XrpcError } from './xrpc.ts'
 
 const PLAN: Record<Step, string> = {
   'create-account': 'create the account on the new PDS (deactivated), vouched for by the old one',

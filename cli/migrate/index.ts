@@ -3,12 +3,15 @@
  * recorded in a state folder so that running the same command again continues where an
  * interrupted run stopped. See README.md, "Move an account".
  */
+
+import { expectedFailure } from '../client/errors.ts'
+import { formatBytes } from '../client/progress.ts'
+import { askSecret } from '../client/secret-prompt.ts'
+import { XrpcClient } from '../client/xrpc.ts'
 import { parseMigrateArgs, USAGE, UsageError } from './args.ts'
 import { type Context, createContext } from './context.ts'
 import { dryRun } from './dry-run.ts'
-import { expectedFailure, MigrateError } from './errors.ts'
-import { formatBytes } from './progress.ts'
-import { askSecret } from './prompt.ts'
+import { MigrateError } from './errors.ts'
 import { startMigration } from './start.ts'
 import { nextStep, STEPS, type Step } from './state.ts'
 import { activateNew, deactivateOld } from './steps/activate.ts'
@@ -21,7 +24,6 @@ import { signPlcOperation } from './steps/plc-sign.ts'
 import { submitPlcOperation } from './steps/plc-submit.ts'
 import { copyPreferences } from './steps/preferences.ts'
 import { verifyMigration } from './steps/verify.ts'
-import { XrpcClient } from './xrpc.ts'
 
 const RUN: Record<Step, (ctx: Context) => Promise<void>> = {
   'create-account': createAccount,

@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { readCar } from '../../src/repo/car.ts'
 import { parseCommit } from '../../src/repo/commit.ts'
-import { LocalRepo } from '../backup/local-repo.ts'
+import { LocalRepo } from '../client/local-repo.ts'
+import { meter, startProgress } from '../client/progress.ts'
 import type { Context } from './context.ts'
-import { meter, startProgress } from './progress.ts'
 import type { RepoSnapshot } from './state.ts'
 
 /** Streams `getRepo` (optionally `since` a rev) from the old PDS into `path`. */

@@ -7,7 +7,7 @@
  * with `resignedIfNeeded`.
  */
 import { verifyRepoCar } from '../../src/repo/verify.ts'
-import type { XrpcClient } from './xrpc.ts'
+import type { XrpcClient } from '../client/xrpc.ts'
 
 export interface ServedRepo {
   /** Whether the commit verifies with the key asked for. */

@@ -4,11 +4,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isUrl, type MigrateArgs } from './args.ts'
+import { isUrl, pdsEndpoint, resolveDidDocument, resolveHandle } from '../client/identity.ts'
+import { XrpcClient, XrpcError } from '../client/xrpc.ts'
+import type { MigrateArgs } from './args.ts'
 import { MigrateError } from './errors.ts'
-import { pdsEndpoint, resolveDidDocument, resolveHandle } from './identity.ts'
 import { type MigrationState, StateStore } from './state.ts'
-import { XrpcClient, XrpcError } from './xrpc.ts'
 
 export interface Start {
   state: MigrationState

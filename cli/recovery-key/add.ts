@@ -9,8 +9,8 @@ import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { MAX_ROTATION_KEYS, PlcClient } from '../../src/identity/index.ts'
 import type { Account } from '../client/account.ts'
 import { CommandError, log } from '../client/command.ts'
-import { askSecret } from '../migrate/prompt.ts'
-import { XrpcError } from '../migrate/xrpc.ts'
+import { askSecret } from '../client/secret-prompt.ts'
+import { XrpcError } from '../client/xrpc.ts'
 import { encodePaperKey } from './paper-key.ts'
 
 const ATTEMPTS = 3

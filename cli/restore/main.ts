@@ -5,7 +5,7 @@
  */
 import { checkPdsUrl } from '../client/account.ts'
 import { parseCommandLine, runCommand, UsageError } from '../client/command.ts'
-import { askSecret } from '../migrate/prompt.ts'
+import { askSecret } from '../client/secret-prompt.ts'
 import { restoreAccount } from './restore.ts'
 
 const USAGE = `Restore an account from a backup folder onto a new PDS, with your recovery key.

@@ -11,7 +11,7 @@ import {
   CommitRejectedError,
   type RepoOp,
 } from '../../cli/backup/inductive.ts'
-import { LocalRepo } from '../../cli/backup/local-repo.ts'
+import { LocalRepo } from '../../cli/client/local-repo.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { encodeCborBlock } from '../../src/data/cbor.ts'
 import type { CID } from '../../src/data/cid.ts'

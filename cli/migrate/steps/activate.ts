@@ -1,6 +1,7 @@
 /** Steps 9 and 10: the account goes live on the new PDS, then is deactivated on the old one. */
+
+import { XrpcError } from '../../client/xrpc.ts'
 import type { Context } from '../context.ts'
-import { XrpcError } from '../xrpc.ts'
 
 export async function activateNew(ctx: Context): Promise<void> {
   await ctx.newSession()

@@ -3,10 +3,11 @@
  * old PDS's `getBlob` into the new one's `uploadBlob`, several at once, each retried with
  * backoff. Rounds repeat until nothing is missing or a round makes no progress.
  */
+
+import { formatBytes, meter, type Progress, startProgress } from '../../client/progress.ts'
+import { backoff, XrpcError } from '../../client/xrpc.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
-import { formatBytes, meter, type Progress, startProgress } from '../progress.ts'
-import { backoff, XrpcError } from '../xrpc.ts'
 
 const CONCURRENCY = 4
 const ATTEMPTS = 5

@@ -12,7 +12,7 @@
  * idempotently while the account is deactivated.
  */
 import { unlink } from 'node:fs/promises'
-import { listBlobCids } from '../blob-list.ts'
+import { listBlobCids } from '../../client/blob-list.ts'
 import type { Context } from '../context.ts'
 import { downloadRepo, mergeDiff, snapshotOf } from '../repo-car.ts'
 import { transferBlobs } from './blobs.ts'

@@ -3,9 +3,10 @@
  * it with a service-auth token (aud = the new PDS's DID, lxm = createAccount). If the DID is
  * already there (moving back to a PDS it once left), it is signed in to instead.
  */
+
+import { type Session, XrpcError } from '../../client/xrpc.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
-import { type Session, XrpcError } from '../xrpc.ts'
 
 const CREATE_ACCOUNT = 'com.atproto.server.createAccount'
 

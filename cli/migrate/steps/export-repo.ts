@@ -2,7 +2,7 @@
  * Step 2: the old repo, downloaded whole (`getRepo`) into the state folder, and the list of
  * its blobs (`listBlobs`), which the verification checks against the new PDS.
  */
-import { listBlobCids } from '../blob-list.ts'
+import { listBlobCids } from '../../client/blob-list.ts'
 import type { Context } from '../context.ts'
 import { downloadRepo, snapshotOf } from '../repo-car.ts'
 

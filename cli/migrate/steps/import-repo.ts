@@ -5,10 +5,10 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
+import { meter, startProgress } from '../../client/progress.ts'
+import { XrpcError } from '../../client/xrpc.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
-import { meter, startProgress } from '../progress.ts'
-import { XrpcError } from '../xrpc.ts'
 
 export async function importRepo(ctx: Context): Promise<void> {
   const path = ctx.store.carPath

@@ -8,10 +8,11 @@
  * between must not need a second token. It is not a secret in the sense a password is: it can
  * only move the DID to the new PDS, which is what the user asked for.
  */
+
+import { askSecret } from '../../client/secret-prompt.ts'
+import { XrpcError } from '../../client/xrpc.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
-import { askSecret } from '../prompt.ts'
-import { XrpcError } from '../xrpc.ts'
 
 export async function signPlcOperation(ctx: Context): Promise<void> {
   const session = await ctx.oldSession()

@@ -2,9 +2,10 @@
  * Step 8: the new PDS checks the signed operation (its endpoint, its key) and submits it to
  * the PLC directory. From here on the DID points at the new PDS.
  */
+
+import { XrpcError } from '../../client/xrpc.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
-import { XrpcError } from '../xrpc.ts'
 
 export async function submitPlcOperation(ctx: Context): Promise<void> {
   const operation = ctx.state.signedPlcOperation

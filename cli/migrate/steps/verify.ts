@@ -6,11 +6,11 @@
  */
 import { readFile } from 'node:fs/promises'
 import { verifyRepoCar } from '../../../src/repo/verify.ts'
-import { listBlobCids } from '../blob-list.ts'
+import { listBlobCids } from '../../client/blob-list.ts'
+import { pdsEndpoint, resolveDidDocument, signingKey } from '../../client/identity.ts'
+import { formatBytes } from '../../client/progress.ts'
 import type { Context } from '../context.ts'
 import { MigrateError } from '../errors.ts'
-import { pdsEndpoint, resolveDidDocument, signingKey } from '../identity.ts'
-import { formatBytes } from '../progress.ts'
 import { recordMap, resignedIfNeeded } from '../served-repo.ts'
 import { preferencesHash } from './preferences.ts'
 
