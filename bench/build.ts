@@ -21,7 +21,13 @@ export function buildWorker(
   if (opts.metafile) args.push('--metafile', opts.metafile)
   const result = spawnSync(process.execPath, args, {
     cwd: opts.root ?? rootDir,
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    // Nothing leaves the machine: no cf fetch, no telemetry, no banner's npm update check.
+    env: {
+      ...process.env,
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_SEND_METRICS: 'false',
+      WRANGLER_HIDE_BANNER: 'true',
+    },
     encoding: 'utf8',
   })
   if (result.status !== 0) {

@@ -67,10 +67,13 @@ function ourVars(port: number, plcUrl: string): Record<string, string> {
   }
 }
 
+/** As scripts/dev.mjs runs wrangler: nothing leaves the machine (no cf fetch, telemetry, update check). */
 const quietEnv = (): NodeJS.ProcessEnv => ({
   ...withoutPdsVars(process.env),
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   X_LOCAL_OBSERVABILITY: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
 })
 
 function withoutPdsVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

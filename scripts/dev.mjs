@@ -40,10 +40,15 @@ const devVars = {
 
 ensureDevSecrets('.dev.vars')
 
+// Nothing leaves this machine: no `request.cf` download, no telemetry (wrangler.toml's
+// send_metrics = false does not stop the "command started" event), and no banner, whose npm
+// update check is a request to the registry.
 const quiet = {
   ...process.env,
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   X_LOCAL_OBSERVABILITY: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
 }
 // Run wrangler's own entry on this Node (>= 22), skipping npx's start-up cost.
 const wranglerBin = fileURLToPath(
