@@ -33,8 +33,12 @@ describe('npm run migrate between two of our PDSes', { timeout: 300_000 }, () =>
   const watches: FirehoseWatch[] = []
 
   beforeAll(async () => {
+    // One after the other: a failed start then leaves no server of this file running (the
+    // other is already assigned, for afterAll to stop), and two wrangler starts do not race.
+    // A parallel start once failed here ("dev server exited with 1", cause not captured).
     const start = () => startDevServer({ env: { PDS_PLC_URL: plcUrl } })
-    ;[a, b] = await Promise.all([start(), start()])
+    a = await start()
+    b = await start()
     watches.push(watchFirehose(a.pdsUrl, plcUrl), watchFirehose(b.pdsUrl, plcUrl))
     stateDir = mkdtempSync(join(tmpdir(), 'migrate-e2e-'))
     account = await seedAccount(a.pdsUrl, {
@@ -49,7 +53,7 @@ describe('npm run migrate between two of our PDSes', { timeout: 300_000 }, () =>
     await Promise.all([a?.stop(), b?.stop()])
     a?.removeState()
     b?.removeState()
-    rmSync(stateDir, { recursive: true, force: true })
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true })
   })
 
   const args = (from: DevServer, to: DevServer, ...more: string[]): string[] => [
