@@ -5,6 +5,12 @@
  * where the saved copy stands. Whatever cannot be applied from the stream (a missed event, a
  * failed check, `tooBig`, `#sync`) is fetched from the PDS instead (`getRepo?since=`, run.ts),
  * and following goes on from there.
+ *
+ * The folder is saved at most once a second while commits flow, and within a second of the
+ * last: each save rewrites the whole `repo.car`, so saving every commit of a busy account
+ * would rewrite a large repo many times a second. Commits applied in memory and not yet saved
+ * are never ahead of `follow.json`: it is written last, from the same moment as the repo, so
+ * a crash costs only replaying them from the saved cursor.
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -28,6 +34,8 @@ export interface FollowOptions {
 }
 
 const RECONNECT_MAX_MS = 30_000
+/** At most one save of the folder per this while commits flow; none later than this after one. */
+const SAVE_INTERVAL_MS = 1_000
 
 export async function followBackup(
   account: Account,
@@ -47,6 +55,14 @@ class Follower {
   private didDocument: DidDocument
   private state: FollowState
   private readonly progress = new FollowProgress()
+  /** Applied (or identity changed) since the last save: `repo.car` and `backup.json` are stale. */
+  private dirty = false
+  private lastSave = 0
+  private saveTimer: NodeJS.Timeout | null = null
+  /** The saves, one after the other, in the order they were asked for. */
+  private saving: Promise<void> = Promise.resolve()
+  /** A save of `repo.car` failed: the next save writes it, whatever it was asked for. */
+  private carBehind = false
 
   private constructor(
     account: Account,
@@ -133,6 +149,7 @@ class Follower {
       const wait = Math.min(RECONNECT_MAX_MS, 500 * 2 ** Math.min(failures, 6))
       await sleep(wait, this.opts.signal)
     }
+    await this.save()
     this.progress.flush(this.state)
     log(
       `Stopped at seq ${this.state.seq} (rev ${this.repo.rev}); run again with --follow to resume.`,
@@ -163,8 +180,10 @@ class Follower {
     // Other accounts' events only move the cursor in memory; it is saved with this account's.
     this.state.seq = seq
     if (!ofAccount) return
-    await this.saveState()
-    if (applied) this.progress.applied(this.state)
+    if (applied) {
+      this.saveSoon()
+      this.progress.applied(this.state)
+    } else await this.save()
   }
 
   /** True when the commit was applied from the stream. */
@@ -182,11 +201,11 @@ class Follower {
       await this.refetch()
       return false
     }
+    // Its blobs are saved before any save of the repo that references them.
     const blobs = applied.written.flatMap((r) => findBlobRefs(r.value).map((b) => b.ref.toString()))
     await fetchBlobs(this.account, this.folder, blobs)
-    await this.folder.write(this.folder.car, await applied.repo.toCar())
     this.repo = applied.repo
-    await writeMeta(this.folder, this.account, this.repo, this.didDocument)
+    this.dirty = true
     this.state.commitsApplied++
     return true
   }
@@ -203,7 +222,7 @@ class Follower {
     const { didDocument, key } = await saveIdentity(this.folder, this.account.did, this.opts.plcUrl)
     this.didDocument = didDocument
     this.key = key
-    await writeMeta(this.folder, this.account, this.repo, didDocument)
+    this.dirty = true // backup.json names the handle, from the DID document
     log(`seq ${String(body.seq)}: identity changed; DID document saved (signing key ${key}).`)
   }
 
@@ -216,7 +235,13 @@ class Follower {
 
   /** The ordinary incremental run: repo since the saved rev, new blobs, preferences, identity. */
   private async refetch(): Promise<void> {
+    // No save may land after the run's own: runBackup starts from the saved repo.car (older
+    // than the repo in memory, if commits wait to be saved) and saves what it fetched.
+    this.cancelSaveSoon()
+    await this.saving.catch(() => {})
     const backup = await runBackup(this.account, this.folder, this.opts.plcUrl)
+    this.dirty = false
+    this.carBehind = false
     this.repo = backup.repo
     this.key = backup.signingKey
     this.didDocument = backup.didDocument
@@ -230,10 +255,54 @@ class Follower {
     if (head.rev !== this.repo.rev) await this.refetch()
   }
 
-  private async saveState(): Promise<void> {
-    this.state.rev = this.repo.rev
+  /**
+   * Saves the folder as it stands now: `repo.car` and `backup.json` if stale, then
+   * `follow.json`, whose cursor is this moment's, so never ahead of the saved repo.
+   */
+  private save(): Promise<void> {
+    this.cancelSaveSoon()
+    this.lastSave = Date.now()
+    const repo = this.repo
+    const stale = this.dirty
+    this.dirty = false
+    this.state.rev = repo.rev
     this.state.updatedAt = new Date().toISOString()
-    await this.folder.writeJson(this.folder.path('follow.json'), this.state)
+    const state = { ...this.state }
+    this.saving = this.saving
+      .catch(() => {}) // an earlier failure was reported to its own caller
+      .then(async () => {
+        if (stale || this.carBehind) {
+          this.carBehind = true
+          await this.folder.write(this.folder.car, await repo.toCar())
+          await writeMeta(this.folder, this.account, repo, this.didDocument)
+          this.carBehind = false
+        }
+        await this.folder.writeJson(this.folder.path('follow.json'), state)
+      })
+    return this.saving
+  }
+
+  /** Saves now if the last save is a second old, otherwise when it will be. */
+  private saveSoon(): void {
+    const wait = this.lastSave + SAVE_INTERVAL_MS - Date.now()
+    if (wait <= 0) {
+      this.saveInBackground()
+      return
+    }
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = null
+      this.saveInBackground()
+    }, wait)
+  }
+
+  /** A failed save is said, and made good by the next (`carBehind`). */
+  private saveInBackground(): void {
+    this.save().catch((err) => log(`Saving the folder failed: ${(err as Error).message}`))
+  }
+
+  private cancelSaveSoon(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer)
+    this.saveTimer = null
   }
 }
 

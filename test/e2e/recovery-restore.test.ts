@@ -8,7 +8,7 @@
  * outlives A.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AtpAgent } from '@atproto/api'
@@ -206,6 +206,12 @@ describe('recovery key, backup and restore without the old PDS', () => {
     await untilOutput(follower, /Following \S+ from now/)
     // The folder as it stands before the writes: the tampered-stream test starts from it.
     cpSync(dir, early, { recursive: true })
+    // Each save replaces repo.car by a rename; they come at most once a second, not per commit.
+    let carSaves = 0
+    const watcher = watch(dir, (event, file) => {
+      if (event === 'rename' && file === 'repo.car') carSaves++
+    })
+    const started = Date.now()
 
     let killed: CommandRun | undefined
     await writeMix(await signedInAgent(), account, 200, async (i) => {
@@ -217,6 +223,13 @@ describe('recovery key, backup and restore without the old PDS', () => {
     })
     await untilCaughtUp(dir, a.pdsUrl, account.did, follower)
     const resumed = await stopFollower(follower)
+    watcher.close()
+    const seconds = (Date.now() - started) / 1000
+    // One a second, plus the killed run's and the resumed run's first and last.
+    expect(carSaves, `${carSaves} saves in ${seconds} s`).toBeLessThanOrEqual(
+      Math.ceil(seconds) + 4,
+    )
+    expect(carSaves).toBeGreaterThan(0)
     expect(killed?.code, killed?.output).toBe(null)
     expect(resumed.code, resumed.output).toBe(0)
     // It resumed from its saved cursor, after commits the killed run had applied and saved.
