@@ -33,16 +33,15 @@ describe('migrate with the reference PDS', () => {
 
   beforeAll(async () => {
     plc = await startTestPlc()
-    ;[refA, refB, ours] = await Promise.all([
-      startReferencePds(plc.url),
-      startReferencePds(plc.url),
-      startDevServer({
-        env: {
-          PDS_PLC_URL: plc.url,
-          PDS_RATE_LIMITS_ENABLED: 'false',
-        },
-      }),
-    ])
+    // One after the other: a failed start leaves the started ones assigned, for afterAll.
+    refA = await startReferencePds(plc.url)
+    refB = await startReferencePds(plc.url)
+    ours = await startDevServer({
+      env: {
+        PDS_PLC_URL: plc.url,
+        PDS_RATE_LIMITS_ENABLED: 'false',
+      },
+    })
     for (const url of [refA.url, refB.url, ours.pdsUrl]) watches.push(watchFirehose(url, plc.url))
     stateDir = mkdtempSync(join(tmpdir(), 'migrate-interop-'))
   })
@@ -52,7 +51,7 @@ describe('migrate with the reference PDS', () => {
     await Promise.all([refA?.stop(), refB?.stop(), ours?.stop()])
     ours?.removeState()
     await plc?.cleanup()
-    rmSync(stateDir, { recursive: true, force: true })
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true })
   })
 
   const move = async (

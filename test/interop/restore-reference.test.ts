@@ -42,11 +42,10 @@ describe('restore into the reference PDS', () => {
 
   beforeAll(async () => {
     plc = await startTestPlc()
-    ;[ref, refInvite, ours] = await Promise.all([
-      startReferencePds(plc.url),
-      startReferencePds(plc.url, { PDS_INVITE_REQUIRED: 'true' }),
-      startDevServer({ env: { PDS_PLC_URL: plc.url, PDS_RATE_LIMITS_ENABLED: 'false' } }),
-    ])
+    // One after the other: a failed start leaves the started ones assigned, for afterAll.
+    ref = await startReferencePds(plc.url)
+    refInvite = await startReferencePds(plc.url, { PDS_INVITE_REQUIRED: 'true' })
+    ours = await startDevServer({ env: { PDS_PLC_URL: plc.url, PDS_RATE_LIMITS_ENABLED: 'false' } })
     account = await seedAccount(ours.pdsUrl, { records: 300, blobs: 6, videoBytes: 3_000_000 })
   })
 
