@@ -243,6 +243,7 @@ export async function startDev(): Promise<BenchServer> {
       PDS_PORT: String(port),
       PLC_PORT: String(plcPort),
       PDS_STATE_DIR: stateDir,
+      INSPECTOR_PORT: '0',
       PDS_RATE_LIMITS_ENABLED: 'false',
     },
   })

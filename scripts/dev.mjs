@@ -5,8 +5,8 @@
 //   .wrangler/state/plc, so DIDs survive restarts like the rest of the local state),
 // - runs `wrangler dev` on http://localhost:2583 with local D1/R2/Durable Object state
 //   under .wrangler/state (kept across restarts); GET /__scheduled runs the cron jobs now.
-// Environment: PDS_PORT, PLC_PORT, PDS_STATE_DIR (another state folder, e.g. for tests), and
-// any PDS_* setting of src/config.ts, passed through to the Worker (PDS_PLC_URL: use that PLC
+// Environment: PDS_PORT, PLC_PORT, PDS_STATE_DIR (another state folder, e.g. for tests),
+// INSPECTOR_PORT (the devtools port; 0 for any free one), and any PDS_* setting of src/config.ts, passed through to the Worker (PDS_PLC_URL: use that PLC
 // directory instead of starting one).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -21,6 +21,11 @@ const PDS_PORT = Number(process.env.PDS_PORT ?? 2583)
 const PLC_PORT = Number(process.env.PLC_PORT ?? 2582)
 const STATE_DIR = process.env.PDS_STATE_DIR ?? null
 const persistArgs = STATE_DIR ? ['--persist-to', STATE_DIR] : []
+// wrangler takes 9229 for devtools when it looks free: two instances started at the same
+// moment both see it free and one fails with "Address already in use". 0 lets the system pick.
+const inspectorArgs = process.env.INSPECTOR_PORT
+  ? ['--inspector-port', process.env.INSPECTOR_PORT]
+  : []
 
 /** Settings for local development, passed as `--var` so they never reach a deployment. */
 const devVars = {
@@ -88,6 +93,7 @@ const child = spawn(
     '--log-level',
     process.env.WRANGLER_LOG ?? 'warn',
     ...persistArgs,
+    ...inspectorArgs,
     ...varArgs,
   ],
   { stdio: 'inherit', env: quiet },

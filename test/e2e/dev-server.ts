@@ -51,6 +51,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       PDS_PORT: String(pdsPort),
       PLC_PORT: String(plcPort),
       PDS_STATE_DIR: stateDir,
+      // Any free devtools port: several servers may start at once (scripts/dev.mjs).
+      INSPECTOR_PORT: '0',
       ...opts.env,
     },
   })

@@ -34,8 +34,7 @@ describe('npm run migrate between two of our PDSes', { timeout: 300_000 }, () =>
 
   beforeAll(async () => {
     // One after the other: a failed start then leaves no server of this file running (the
-    // other is already assigned, for afterAll to stop), and two wrangler starts do not race.
-    // A parallel start once failed here ("dev server exited with 1", cause not captured).
+    // other is already assigned, for afterAll to stop).
     const start = () => startDevServer({ env: { PDS_PLC_URL: plcUrl } })
     a = await start()
     b = await start()
