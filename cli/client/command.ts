@@ -1,7 +1,8 @@
 /**
  * How the account commands (recovery-key, backup, restore) run: expected failures print one
  * clear line, usage mistakes print the usage, anything else is a bug and prints its stack.
- * The XRPC client, prompts and identity look-ups are the migrate command's (cli/migrate).
+ * This folder is the kit every client command shares (migrate too): the XRPC client, identity
+ * look-ups, the secret prompt, sign-in, the progress bar, the local repo and these failures.
  */
 
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'

@@ -1,5 +1,5 @@
 /**
- * The backup's repo held in memory: exactly the blocks its commit reaches (commit, MST nodes,
+ * A repo held in memory (a backup's, a migration's export): exactly the blocks its commit reaches (commit, MST nodes,
  * records), read from and written back to `repo.car` with the project's own CAR, commit and
  * MST code (src/repo), so the command needs no `@atproto/*` package at run time.
  */

@@ -1,5 +1,5 @@
 /**
- * A small XRPC client for the migrate command: JSON queries and procedures, streamed bodies
+ * A small XRPC client for the client commands: JSON queries and procedures, streamed bodies
  * both ways, a session that refreshes itself once its access token expires, and retries with
  * backoff for the calls that may safely be repeated.
  */

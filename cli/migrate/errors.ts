@@ -1,4 +1,4 @@
-/** A migration's expected failures: printed as their message (cli/shared/errors.ts). */
+/** A migration's expected failures: printed as their message (cli/client/errors.ts). */
 import { ExpectedError } from '../client/errors.ts'
 
 export class MigrateError extends ExpectedError {
