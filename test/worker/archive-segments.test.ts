@@ -7,11 +7,13 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import { ARCHIVE_MAX_WAIT_MS, SEGMENT_MIN_COMMITS } from '../../src/account/alarm.ts'
+import { segmentKey } from '../../src/account/archive.ts'
 import {
   listArchive,
   readArchivedCommit,
   readSegmentIndex,
 } from '../../src/account/archive-reader.ts'
+import { blockSections, encodeSegment } from '../../src/account/archive-segment.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { encodeCborBlock } from '../../src/data/cbor.ts'
 import type { CID } from '../../src/data/cid.ts'
@@ -220,6 +222,42 @@ describe('R2 archive segments', () => {
     expect((await listArchive(env.STORAGE, account.did)).length).toBe(objects.length + 1)
     ok(await account.stub.deleteRepo())
     expect((await env.STORAGE.list({ prefix: `repo/${account.did}/` })).objects.length).toBe(0)
+  })
+
+  it('reads a segment whose index is larger than its first range read', async () => {
+    // 1,500 commits of one small block each: an index of about 100 KiB, past the 64 KiB the
+    // reader asks for first, so it has to ask again for the length the head says it needs.
+    const did = 'did:plc:bigsegmentindex00000000'
+    const slices = []
+    let rev = nextTid()
+    for (let i = 0; i < 1500; i++) {
+      const block = await encodeCborBlock({ n: i, text: `commit ${i}` })
+      slices.push({ rev, cid: block.cid, sections: blockSections([block]) })
+      rev = nextTid(rev)
+    }
+    const { bytes } = await encodeSegment(did, slices)
+    const key = segmentKey(did, slices[0]!.rev, slices.at(-1)!.rev)
+    await env.STORAGE.put(key, bytes)
+    const reads: { offset: number; length: number }[] = []
+    const counted = {
+      get: (k: string, options?: { range?: { offset: number; length: number } }) => {
+        if (options?.range) reads.push(options.range)
+        return env.STORAGE.get(k, options)
+      },
+      list: (options: { prefix: string; cursor?: string }) => env.STORAGE.list(options),
+    }
+    const head = await readSegmentIndex(counted, key)
+    expect(head!.index.commits.length).toBe(1500)
+    expect(head!.sectionsStart).toBeGreaterThan(64 * 1024)
+    expect(reads.map((r) => r.length)).toEqual([64 * 1024, head!.sectionsStart])
+    // Any commit, the last included, is read back by its rev with its exact block.
+    for (const i of [0, 750, 1499]) {
+      const found = await readArchivedCommit(counted, did, slices[i]!.rev)
+      const cid = slices[i]!.cid.toString()
+      expect([...found!.keys()]).toEqual([cid])
+      expect(found!.get(cid)).toEqual((await encodeCborBlock({ n: i, text: `commit ${i}` })).bytes)
+    }
+    await env.STORAGE.delete(key)
   })
 })
 
