@@ -51,6 +51,11 @@ export interface UploadRequest {
    * declared type; the bytes may decide another one (`chooseMimeType`), known only here.
    */
   authorizeType?: (mimeType: string) => void
+  /**
+   * A check of the caller's (its account's state) already under way: awaited beside the quota
+   * read, so the two are one round trip, and before anything is written.
+   */
+  precondition?: Promise<unknown>
 }
 
 export async function uploadBlob(env: Env, config: Config, req: UploadRequest): Promise<BlobRef> {
@@ -61,8 +66,11 @@ export async function uploadBlob(env: Env, config: Config, req: UploadRequest): 
   const quota = config.blobQuotaBytes
   // What this account may still store, if the quota binds before the upload limit.
   let allowance: number | null = null
-  if (quota !== null) {
-    const usage = await getBlobUsage(db, req.did)
+  const [, usage] = await Promise.all([
+    req.precondition,
+    quota === null ? null : getBlobUsage(db, req.did),
+  ])
+  if (quota !== null && usage) {
     // A blob has at least one byte: an unknown length is checked as that much here, and
     // against the bytes as they arrive.
     if (usage.blobBytes + (length ?? 1) > quota) throw quotaExceeded(quota)

@@ -20,8 +20,11 @@ export const uploadBlob = defineMethod(NSID, {
   async handler({ input, auth, env, config, request, db }) {
     // The token may outlive the account (deleted or taken down since). A deactivated account
     // may upload: a migration imports its blobs before activating, as on the reference PDS.
-    await requireCallerAccount(db, auth.did)
+    // Read beside the blob quota (one round trip), and settled before anything is stored.
+    const account = requireCallerAccount(db, auth.did)
+    account.catch(() => {}) // a refusal before storeBlob awaits it is not a stray rejection
     const blob = await storeBlob(env, config, {
+      precondition: account,
       did: auth.did,
       contentType: request.headers.get('content-type'),
       contentLength: input.contentLength,
