@@ -7,14 +7,9 @@
 
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { instrumentEnv, takeTrace } from '../../bench/worker/instrument.ts'
-import { type ConfigEnv, getConfig, readConfig } from '../../src/config.ts'
-import { openRequestSessions } from '../../src/db/session.ts'
-import { dispatchXrpc } from '../../src/xrpc/dispatch.ts'
-import { toErrorResponse } from '../../src/xrpc/errors.ts'
-import { dispatchDeps } from '../../worker/dispatch-deps.ts'
+import { getConfig } from '../../src/config.ts'
 import { startInFreshWindow } from '../helpers/windows.ts'
-import { dispatcherWith } from './helpers/dispatch.ts'
+import { dispatcherWith, tracedDispatcherWith } from './helpers/dispatch.ts'
 import { createTestAccount, uniqueHandle, xrpcGet } from './helpers/xrpc.ts'
 
 function post(token: string, body: unknown, contentType = 'application/json'): RequestInit {
@@ -120,18 +115,13 @@ describe('per-account limits', () => {
   })
 
   it('counts repo writes in the account object: no D1 round trip before the object call', async () => {
-    const config = readConfig({
-      ...(env as unknown as ConfigEnv),
-      PDS_RATE_LIMIT_WRITE_POINTS_HOUR: '3',
-    })
-    expect(config.rateLimitsEnabled).toBe(true)
-    // The Worker's bindings as the bench build sees them (bench/worker/instrument.ts).
-    const traced = instrumentEnv(env, 'worker')
+    expect(getConfig(env).rateLimitsEnabled).toBe(true)
+    const dispatch = tracedDispatcherWith({ PDS_RATE_LIMIT_WRITE_POINTS_HOUR: '3' })
     const alice = await createTestAccount('wobject')
     await startInFreshWindow(3600, 30)
-    const create = async (rkey: string) => {
-      const request = new Request(
-        'http://localhost:2583/xrpc/com.atproto.repo.createRecord',
+    const create = (rkey: string) =>
+      dispatch(
+        'com.atproto.repo.createRecord',
         post(alice.accessJwt, {
           repo: alice.did,
           collection: 'com.example.note',
@@ -139,21 +129,6 @@ describe('per-account limits', () => {
           record: { $type: 'com.example.note', text: rkey },
         }),
       )
-      const pending: Promise<unknown>[] = []
-      const deps = dispatchDeps(
-        traced,
-        config,
-        (promise) => pending.push(promise),
-        openRequestSessions(traced.DB, request),
-      )
-      takeTrace()
-      const res = await dispatchXrpc('com.atproto.repo.createRecord', request, deps).catch(
-        toErrorResponse,
-      )
-      const hops = takeTrace().hops.filter((hop) => hop.from === 'worker')
-      await Promise.all(pending)
-      return { res, hops }
-    }
 
     const first = await create('o1') // 3 points of 3
     expect(first.res.status).toBe(200)

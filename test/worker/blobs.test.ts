@@ -7,7 +7,6 @@ import { env, SELF } from 'cloudflare:test'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it, vi } from 'vitest'
-import { instrumentEnv, takeTrace } from '../../bench/worker/instrument.ts'
 import { createD1RecordIndex } from '../../src/account/record-index.ts'
 import { createServiceAuthToken, decryptPrivateKey } from '../../src/auth/index.ts'
 import { accountStub } from '../../src/bindings.ts'
@@ -19,13 +18,11 @@ import {
 } from '../../src/blobs/gc.ts'
 import { blobCidsOfJsonRecord } from '../../src/blobs/refs.ts'
 import { uploadBlob } from '../../src/blobs/upload.ts'
-import { type Config, type ConfigEnv, getConfig, readConfig } from '../../src/config.ts'
+import { type Config, getConfig } from '../../src/config.ts'
 import { Secp256k1Keypair } from '../../src/crypto/index.ts'
 import { cidForRawBytes } from '../../src/data/cid.ts'
-import { openRequestSessions } from '../../src/db/session.ts'
-import { dispatchXrpc } from '../../src/xrpc/dispatch.ts'
-import { dispatchDeps } from '../../worker/dispatch-deps.ts'
 import { patchSinks } from './account-helpers.ts'
+import { tracedDispatcherWith } from './helpers/dispatch.ts'
 import { BASE, createTestAccount, type TestAccount, xrpcGet, xrpcPost } from './helpers/xrpc.ts'
 
 /** The reference capture's 4x4 PNG (responses/15: 99 bytes, this CID). */
@@ -317,28 +314,12 @@ describe('uploadBlob', () => {
 
   it('reads the account of the caller beside the blob quota: one round trip, not two', async () => {
     const alice = await createTestAccount('blobhops')
-    const withQuota = readConfig({
-      ...(env as unknown as ConfigEnv),
-      PDS_BLOB_QUOTA_BYTES: '1000000',
-    })
-    // The Worker's bindings as the bench build sees them (bench/worker/instrument.ts).
-    const traced = instrumentEnv(env, 'worker')
-    const request = new Request(`${BASE}/xrpc/com.atproto.repo.uploadBlob`, {
+    const dispatch = tracedDispatcherWith({ PDS_BLOB_QUOTA_BYTES: '1000000' })
+    const { res, hops } = await dispatch('com.atproto.repo.uploadBlob', {
       method: 'POST',
       headers: { authorization: `Bearer ${alice.accessJwt}`, 'content-type': 'image/png' },
       body: PNG,
     })
-    const pending: Promise<unknown>[] = []
-    const deps = dispatchDeps(
-      traced,
-      withQuota,
-      (promise) => pending.push(promise),
-      openRequestSessions(traced.DB, request),
-    )
-    takeTrace()
-    const res = await dispatchXrpc('com.atproto.repo.uploadBlob', request, deps)
-    const hops = takeTrace().hops.filter((hop) => hop.from === 'worker')
-    await Promise.all(pending)
     expect(res.status).toBe(200)
     // Before the first write (the upload queued for collection), the reads: the account and
     // the quota, in flight together.
