@@ -2,9 +2,9 @@
 import { spawnSync } from 'node:child_process'
 import { basename, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { OFFLINE_WRANGLER_ENV, wranglerBin } from '../cli/shared/wrangler.ts'
 
 const rootDir = fileURLToPath(new URL('..', import.meta.url))
-const wranglerBin = join(rootDir, 'node_modules/wrangler/bin/wrangler.js')
 
 /**
  * Builds into `outDir` and returns the entry module (not minified unless asked, like `wrangler dev`).
@@ -21,13 +21,7 @@ export function buildWorker(
   if (opts.metafile) args.push('--metafile', opts.metafile)
   const result = spawnSync(process.execPath, args, {
     cwd: opts.root ?? rootDir,
-    // Nothing leaves the machine: no cf fetch, no telemetry, no banner's npm update check.
-    env: {
-      ...process.env,
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_SEND_METRICS: 'false',
-      WRANGLER_HIDE_BANNER: 'true',
-    },
+    env: { ...process.env, ...OFFLINE_WRANGLER_ENV },
     encoding: 'utf8',
   })
   if (result.status !== 0) {

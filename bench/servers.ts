@@ -20,6 +20,7 @@ import {
   type V4MiniflareOptions,
 } from 'miniflare'
 import { unstable_getMiniflareWorkerOptions } from 'wrangler'
+import { OFFLINE_WRANGLER_ENV, wranglerBin } from '../cli/shared/wrangler.ts'
 import { startPlcServer } from '../test/helpers/plc.ts'
 import {
   findChildren,
@@ -47,7 +48,6 @@ export interface BenchServer {
 
 const rootDir = fileURLToPath(new URL('..', import.meta.url))
 const benchDir = fileURLToPath(new URL('.', import.meta.url))
-const wranglerBin = join(rootDir, 'node_modules/wrangler/bin/wrangler.js')
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex')
 
@@ -67,13 +67,10 @@ function ourVars(port: number, plcUrl: string): Record<string, string> {
   }
 }
 
-/** As scripts/dev.mjs runs wrangler: nothing leaves the machine (no cf fetch, telemetry, update check). */
 const quietEnv = (): NodeJS.ProcessEnv => ({
   ...withoutPdsVars(process.env),
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  ...OFFLINE_WRANGLER_ENV,
   X_LOCAL_OBSERVABILITY: 'false',
-  WRANGLER_SEND_METRICS: 'false',
-  WRANGLER_HIDE_BANNER: 'true',
 })
 
 function withoutPdsVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -45,9 +45,8 @@ const devVars = {
 
 ensureDevSecrets('.dev.vars')
 
-// Nothing leaves this machine: no `request.cf` download, no telemetry (wrangler.toml's
-// send_metrics = false does not stop the "command started" event), and no banner, whose npm
-// update check is a request to the registry.
+// Nothing leaves this machine: cli/shared/wrangler.ts's OFFLINE_WRANGLER_ENV (this file is
+// plain JavaScript and cannot import it), and no local observability traces.
 const quiet = {
   ...process.env,
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',

@@ -1,6 +1,7 @@
 /**
- * The protocol's size and count limits, in one place so that the Worker (which checks a
- * request early) and the account object (which checks the commit) cannot disagree.
+ * The protocol's size and count limits, and the rate-limit windows, in one place so that the
+ * Worker (which checks a request early) and the account object (which checks the commit, and
+ * counts its writes) cannot disagree.
  */
 
 /** A record block, as DAG-CBOR: the sync spec's hard limit on one block of a `#commit`. */

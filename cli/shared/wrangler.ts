@@ -10,6 +10,17 @@ export const wranglerBin = fileURLToPath(
   new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url),
 )
 
+/**
+ * What keeps a wrangler run from contacting anyone on its own: no `request.cf` download, no
+ * telemetry (wrangler.toml's send_metrics = false does not stop the "command started" event),
+ * no banner (its npm update check). scripts/dev.mjs, plain JavaScript, sets the same.
+ */
+export const OFFLINE_WRANGLER_ENV = {
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+} as const
+
 export function wranglerVersion(): string {
   const pkg = fileURLToPath(new URL('../../node_modules/wrangler/package.json', import.meta.url))
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version
@@ -39,13 +50,7 @@ export function runWrangler(args: string[], opts: WranglerOptions = {}): Promise
       stdio: ['pipe', 'pipe', 'pipe'],
       // Non-interactive: wrangler takes defaults instead of prompting (it would hang on a pipe).
       // No banner: it also checks npm for a newer wrangler (we print the version in preflight).
-      env: {
-        ...process.env,
-        CI: 'true',
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_HIDE_BANNER: 'true',
-        FORCE_COLOR: '0',
-      },
+      env: { ...process.env, ...OFFLINE_WRANGLER_ENV, CI: 'true', FORCE_COLOR: '0' },
     })
     let stdout = ''
     let stderr = ''
